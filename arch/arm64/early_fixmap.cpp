@@ -1,0 +1,33 @@
+// early_fixmap_init(): the fixmap's statically allocated tables, wired into the swapper tables
+// that head.S built (TTBR1_EL1).
+#include "arch/arm64/mmu_ops.h"
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "mm/fixmap.h"
+
+namespace kernel {
+namespace {
+
+alignas(PAGE_SIZE) Pte bm_pud[kPtrsPerTable];
+alignas(PAGE_SIZE) Pte bm_pmd[kPtrsPerTable];
+alignas(PAGE_SIZE) Pte bm_pte[fixmap_layout::nr_pte_tables][kPtrsPerTable];
+
+Fixmap g_kernel_fixmap(kernel_mmu_ops);
+
+}  // namespace
+
+PhysAddr swapper_pgd_phys() { return PhysAddr(read_sysreg(ttbr1_el1) & kOutputAddrMask); }
+
+void early_fixmap_init() {
+  FixmapTables tables;
+  tables.pud = kimg_to_phys(bm_pud);
+  tables.pmd = kimg_to_phys(bm_pmd);
+  for (unsigned k = 0; k < fixmap_layout::nr_pte_tables; ++k) tables.pte[k] = kimg_to_phys(bm_pte[k]);
+  FixmapStatus st = g_kernel_fixmap.init(swapper_pgd_phys(), tables);
+  if (st != FixmapStatus::Ok) panic("early_fixmap_init: %s", fixmap_status_str(st));
+  fixmap_install(&g_kernel_fixmap);
+}
+
+}  // namespace kernel

@@ -1,0 +1,290 @@
+/*
+ * Kernel entry: the arm64 Image header and everything that runs with the MMU off.
+ *
+ * Boot protocol (Documentation/arch/arm64/booting.rst): x0 = physical address of the DTB,
+ * x1..x3 = 0, MMU off, D-cache off, interrupts masked, at EL2 or EL1. The loader may put the
+ * image anywhere (flags bit 3), so nothing here may depend on the load address: physical
+ * addresses come from adr/adrp (PC-relative), link-time constants only from literal pools of
+ * absolute values or symbol differences.
+ *
+ * Register use until start_kernel:
+ *   x19 = DTB physical address (x0 at entry)
+ *   x20 = exception level at entry (1 or 2)
+ *   x21 = physical address of _text
+ */
+#include "asm/memory.h"
+#include "asm/pgtable.h"
+
+#define SCTLR_EL1_RES1   0x30d00800       /* v8.0 RES1 bits 29,28,23,22,20,11 */
+#define SCTLR_EL1_M      (1 << 0)
+#define SCTLR_EL1_C      (1 << 2)
+#define SCTLR_EL1_SA     (1 << 3)
+#define SCTLR_EL1_I      (1 << 12)
+#define SCTLR_EL1_WXN    (1 << 19)        /* writable implies XN: W^X enforced by hardware too */
+
+/* TCR_EL1: T0SZ=T1SZ=16 (48-bit VA), 4K granules (TG0=0, TG1=2), walks inner-shareable WBWA. */
+#define TCR_EL1_VALUE    0xb5103510
+#define TCR_EPD0         (1 << 7)
+
+/* Leaf attributes for the kernel image (see asm/pgtable.h). */
+#define PTE_PAGE_BASE    (PTE_VALID_BIT | PTE_TABLE_BIT | PTE_AF_BIT | PTE_SH_INNER | (MT_NORMAL << PTE_ATTRINDX_SHIFT))
+#define PTE_UXN          (1 << (PTE_UXN_BIT_SHIFT - 32))   /* in the upper word */
+#define PTE_PXN          (1 << (PTE_PXN_BIT_SHIFT - 32))
+#define TABLE_DESC       (PTE_VALID_BIT | PTE_TABLE_BIT)
+
+	.section ".head.text", "ax"
+	.globl	_head
+_head:
+	b	primary_entry			/* code0 */
+	.long	0				/* code1 */
+	.quad	0				/* text_offset: 0, load at a 2 MiB-aligned base */
+	.quad	_kernel_size			/* image_size: from _text to _end, BSS and page tables */
+	.quad	0xa				/* flags: LE, 4K pages (1 << 1), placement anywhere (1 << 3) */
+	.quad	0				/* res2 */
+	.quad	0				/* res3 */
+	.quad	0				/* res4 */
+	.ascii	"ARM\x64"			/* magic */
+	.long	0				/* res5 (PE header offset) */
+
+/* Everything that runs with the MMU off or turns it on lives in one page, identity-mapped. */
+	.section ".idmap.text", "ax"
+primary_entry:
+	mov	x19, x0
+	mrs	x1, mpidr_el1
+	and	x1, x1, #0xffffff		/* Aff2..Aff0: CPU 0 is the boot CPU */
+	cbnz	x1, secondary_park
+	bl	el2_setup
+	mov	x1, #(3 << 20)			/* CPACR_EL1.FPEN: no FP/SIMD traps (libfdt uses NEON) */
+	msr	cpacr_el1, x1
+	isb
+	adrp	x21, _text
+	bl	create_page_tables
+	b	enable_mmu
+
+/* Secondary CPUs that were started with the boot CPU (spin-table firmware keeps them in its own
+ * loop; this is for loaders that release all CPUs at once): park them, interrupts masked. */
+secondary_park:
+	msr	daifset, #0xf
+1:	wfe
+	b	1b
+
+/* Drop from EL2 to EL1 with a clean EL1 environment, or stay at EL1. Sets w20 = entry EL. */
+el2_setup:
+	mrs	x0, CurrentEL
+	lsr	x0, x0, #2
+	cmp	x0, #2
+	b.eq	1f
+	mov	w20, #1
+	ldr	x0, =SCTLR_EL1_RES1		/* MMU and caches off, little-endian */
+	msr	sctlr_el1, x0
+	isb
+	ret
+1:	mov	w20, #2
+	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
+	msr	hcr_el2, x0
+	mrs	x0, cnthctl_el2
+	orr	x0, x0, #3			/* EL1PCTEN | EL1PCEN: EL1 may use the physical timer */
+	msr	cnthctl_el2, x0
+	msr	cntvoff_el2, xzr		/* virtual count == physical count */
+	mov	x0, #0x33ff			/* CPTR_EL2: RES1 bits only, TFP = 0 (no FP trap) */
+	msr	cptr_el2, x0
+	msr	hstr_el2, xzr
+	msr	vttbr_el2, xzr
+	mrs	x0, id_aa64pfr0_el1
+	ubfx	x0, x0, #24, #4			/* GIC system register interface present? */
+	cbz	x0, 2f
+	mrs	x0, S3_4_C12_C9_5		/* ICC_SRE_EL2 */
+	orr	x0, x0, #0x1			/* SRE */
+	orr	x0, x0, #0x8			/* Enable: let EL1 use the GICv3 system registers */
+	msr	S3_4_C12_C9_5, x0
+	isb
+2:	ldr	x0, =SCTLR_EL1_RES1
+	msr	sctlr_el1, x0
+	mov	x0, #0x3c5			/* EL1h, D A I F masked */
+	msr	spsr_el2, x0
+	msr	elr_el2, x30			/* "return" to the caller, at EL1 */
+	isb
+	eret
+
+/*
+ * Builds two sets of tables with the MMU off:
+ *  - TTBR1 (init_pg_dir): the kernel image at KIMAGE_VADDR in 4 KiB pages with final permissions:
+ *    text RX, rodata R, data/BSS/page tables RW + XN. No page is ever writable and executable.
+ *  - TTBR0 (idmap_pg_dir): a 2 MiB read-only executable block identity-mapping this page, so the
+ *    instruction after the MMU-enable write still translates.
+ */
+create_page_tables:
+	mov	x22, x30
+	/* Zero both table areas (MMU off: Device memory, so aligned 8-byte stores only). */
+	adrp	x0, init_pg_dir
+	adrp	x1, init_pg_end
+0:	str	xzr, [x0], #8
+	cmp	x0, x1
+	b.lo	0b
+	adrp	x0, idmap_pg_dir
+	adrp	x1, idmap_pg_end
+0:	str	xzr, [x0], #8
+	cmp	x0, x1
+	b.lo	0b
+
+	/* TTBR1: pgd -> pud -> pmd -> pte pages, all consecutive pages of init_pg_dir. */
+	ldr	x5, =KIMAGE_VADDR_ASM
+	adrp	x0, init_pg_dir			/* pgd */
+	add	x1, x0, #0x1000			/* pud */
+	add	x2, x0, #0x2000			/* pmd */
+	add	x3, x0, #0x3000			/* first pte page */
+	ubfx	x6, x5, #39, #9
+	orr	x7, x1, #TABLE_DESC
+	str	x7, [x0, x6, lsl #3]
+	ubfx	x6, x5, #30, #9
+	orr	x7, x2, #TABLE_DESC
+	str	x7, [x1, x6, lsl #3]
+	ldr	x8, =_kernel_size
+	mov	x9, #0x1fffff
+	add	x8, x8, x9
+	lsr	x8, x8, #21			/* number of pte pages (2 MiB each) */
+	ubfx	x6, x5, #21, #9			/* first pmd index */
+	mov	x9, x3
+1:	orr	x7, x9, #TABLE_DESC
+	str	x7, [x2, x6, lsl #3]
+	add	x6, x6, #1
+	add	x9, x9, #0x1000
+	subs	x8, x8, #1
+	b.ne	1b
+
+	/* One pte per 4 KiB page of the image: x10 = offset, x11 = pa. */
+	ldr	x12, =_etext_offset
+	ldr	x13, =_erodata_offset
+	ldr	x14, =_kernel_size
+	mov	x10, #0
+2:	add	x11, x21, x10
+	ldr	x7, =PTE_PAGE_BASE
+	orr	x7, x7, x11
+	cmp	x10, x12
+	b.hs	3f
+	orr	x7, x7, #PTE_AP_RO_BIT		/* text: read-only, executable at EL1 only */
+	orr	x7, x7, #(PTE_UXN << 32)
+	b	5f
+3:	cmp	x10, x13
+	b.hs	4f
+	orr	x7, x7, #PTE_AP_RO_BIT		/* rodata: read-only, never executable */
+4:	orr	x7, x7, #(PTE_UXN << 32)	/* rodata, data, BSS, tables: XN */
+	orr	x7, x7, #(PTE_PXN << 32)
+5:	lsr	x15, x10, #12
+	str	x7, [x3, x15, lsl #3]
+	add	x10, x10, #0x1000
+	cmp	x10, x14
+	b.lo	2b
+
+	/* TTBR0 identity map of this page (a 2 MiB block: pgd -> pud -> pmd block). */
+	adrp	x0, idmap_pg_dir
+	add	x1, x0, #0x1000
+	add	x2, x0, #0x2000
+	adrp	x4, __idmap_text_start
+	ubfx	x6, x4, #39, #9
+	orr	x7, x1, #TABLE_DESC
+	str	x7, [x0, x6, lsl #3]
+	ubfx	x6, x4, #30, #9
+	orr	x7, x2, #TABLE_DESC
+	str	x7, [x1, x6, lsl #3]
+	ubfx	x6, x4, #21, #9
+	lsr	x7, x4, #21
+	lsl	x7, x7, #21
+	mov	x9, #(PTE_VALID_BIT | PTE_AF_BIT | PTE_SH_INNER | PTE_AP_RO_BIT | (MT_NORMAL << PTE_ATTRINDX_SHIFT))
+	orr	x7, x7, x9
+	orr	x7, x7, #(PTE_UXN << 32)
+	str	x7, [x2, x6, lsl #3]
+
+	/* The tables were written with the MMU (and so the caches) off, while the walker will read
+	 * them through the cache: drop any stale line covering them. */
+	adrp	x0, init_pg_dir
+	adrp	x1, init_pg_end
+	bl	dcache_inval_poc
+	adrp	x0, idmap_pg_dir
+	adrp	x1, idmap_pg_end
+	bl	dcache_inval_poc
+	dsb	sy
+	ret	x22
+
+/* dc ivac over [x0, x1): line size from CTR_EL0.DminLine. Clobbers x2, x3. */
+dcache_inval_poc:
+	mrs	x3, ctr_el0
+	ubfx	x3, x3, #16, #4
+	mov	x2, #4
+	lsl	x2, x2, x3			/* line size in bytes */
+	sub	x3, x2, #1
+	bic	x0, x0, x3
+0:	dc	ivac, x0
+	add	x0, x0, x2
+	cmp	x0, x1
+	b.lo	0b
+	ret
+
+enable_mmu:
+	ldr	x0, =MAIR_EL1_VALUE
+	msr	mair_el1, x0
+	ldr	x0, =TCR_EL1_VALUE
+	mrs	x1, id_aa64mmfr0_el1
+	ubfx	x1, x1, #0, #4			/* PARange */
+	cmp	x1, #5
+	mov	x2, #5
+	csel	x1, x1, x2, ls			/* at most 48 bits: IPS = min(PARange, 5) */
+	bfi	x0, x1, #32, #3
+	msr	tcr_el1, x0
+	adrp	x0, idmap_pg_dir
+	msr	ttbr0_el1, x0
+	adrp	x0, init_pg_dir
+	msr	ttbr1_el1, x0
+	isb
+	tlbi	vmalle1
+	ic	iallu
+	dsb	nsh
+	isb
+	ldr	x0, =(SCTLR_EL1_RES1 | SCTLR_EL1_M | SCTLR_EL1_C | SCTLR_EL1_SA | SCTLR_EL1_I | SCTLR_EL1_WXN)
+	msr	sctlr_el1, x0
+	isb
+	ic	iallu				/* discard instructions fetched with the MMU off */
+	dsb	nsh
+	isb
+	ldr	x8, =__primary_switched		/* the high, linked address */
+	br	x8
+	.ltorg
+	.globl	__idmap_text_end_marker
+__idmap_text_end_marker:
+
+	.text
+/* Running at KIMAGE_VADDR with the MMU on. */
+__primary_switched:
+	ldr	x0, =vectors
+	msr	vbar_el1, x0
+	isb
+	ldr	x0, =init_stack_top
+	mov	sp, x0
+	/* The identity map is no longer needed: stop TTBR0 walks altogether. */
+	mrs	x0, tcr_el1
+	orr	x0, x0, #TCR_EPD0
+	msr	tcr_el1, x0
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	/* BSS (which includes the fixmap tables and the stack) is cleared with the caches on. */
+	ldr	x0, =__bss_start
+	ldr	x1, =__bss_stop
+0:	stp	xzr, xzr, [x0], #16
+	cmp	x0, x1
+	b.lo	0b
+	mov	x29, xzr			/* terminate the frame-pointer chain */
+	mov	x30, xzr
+	mov	x0, x19
+	mov	x1, x21
+	mov	w2, w20
+	bl	start_kernel
+	b	arch_halt_asm
+
+	.globl	arch_halt_asm
+arch_halt_asm:
+	msr	daifset, #0xf
+1:	wfi
+	b	1b
+	.ltorg

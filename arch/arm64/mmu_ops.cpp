@@ -1,0 +1,34 @@
+// The kernel's MmuOps: real stores, barriers and TLB maintenance.
+#include "arch/arm64/mmu_ops.h"
+
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+
+namespace kernel {
+
+Pte* KernelMmuOps::table_ptr(PhysAddr table) {
+  // Before the linear map exists, the only tables the kernel can reach are those inside its own
+  // image (init_pg_dir and the fixmap's bm_* tables), through the image mapping.
+  if (phys_in_kernel_image(table, PAGE_SIZE)) return kimg_phys_to_virt(table).as_ptr<Pte>();
+  return nullptr;
+}
+
+void KernelMmuOps::set_pte(Pte* entry, Pte value) {
+  *reinterpret_cast<volatile uint64_t*>(entry) = value.raw;
+  // Order the store before any later access that the walker performs through it (D8.2.7).
+  dsb(ishst);
+  isb();
+}
+
+void KernelMmuOps::flush_tlb_kernel_page(VirtAddr va) {
+  dsb(ishst);
+  asm volatile("tlbi vaale1is, %0" ::"r"(va.value() >> PAGE_SHIFT) : "memory");
+  dsb(ish);
+  isb();
+}
+
+void* KernelMmuOps::access(VirtAddr va, uint64_t) { return va.as_ptr<void>(); }
+
+KernelMmuOps kernel_mmu_ops;
+
+}  // namespace kernel

@@ -1,0 +1,163 @@
+// Architecture glue: image symbols, the generic timer, MMU queries, semihosting, PSCI, stopping.
+#include "asm/arch.h"
+#include "asm/memory.h"
+#include "asm/semihosting.h"
+#include "asm/sysreg.h"
+#include "drivers/psci.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+
+extern "C" {
+extern char _text[], _end[];
+uint64_t semihosting_call(uint64_t op, uint64_t arg);
+uint64_t psci_call_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
+uint64_t psci_call_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
+bool probe_read64_asm(uint64_t va, uint64_t* out);
+bool probe_write64_asm(uint64_t va, uint64_t value);
+[[noreturn]] void arch_halt_asm();
+}
+
+namespace kernel {
+
+constinit BootInfo boot_info;
+
+PhysAddr kimg_to_phys(const volatile void* p) {
+  return PhysAddr(reinterpret_cast<uint64_t>(p) - KIMAGE_VADDR + boot_info.phys_base.value());
+}
+
+bool phys_in_kernel_image(PhysAddr pa, uint64_t len) {
+  uint64_t base = boot_info.phys_base.value();
+  uint64_t size = reinterpret_cast<uintptr_t>(_end) - reinterpret_cast<uintptr_t>(_text);
+  return pa.value() >= base && pa.value() + len <= base + size && pa.value() + len >= pa.value();
+}
+
+VirtAddr kimg_phys_to_virt(PhysAddr pa) { return VirtAddr(pa.value() - boot_info.phys_base.value() + KIMAGE_VADDR); }
+
+bool arch_translate(VirtAddr va, bool write, PhysAddr* pa) {
+  uint64_t par;
+  if (write)
+    asm volatile("at s1e1w, %1\n isb\n mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
+  else
+    asm volatile("at s1e1r, %1\n isb\n mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
+  if (par & 1) return false;  // PAR_EL1.F: the walk faulted
+  *pa = PhysAddr((par & 0x0000fffffffff000ULL) | va.page_offset());
+  return true;
+}
+
+uint64_t arch_counter() {
+  isb();
+  return read_sysreg(cntvct_el0);
+}
+uint64_t arch_counter_freq() { return read_sysreg(cntfrq_el0); }
+
+uint64_t arch_uptime_ns() {
+  static uint64_t freq = 0;
+  if (!freq) freq = arch_counter_freq();
+  if (!freq) return 0;
+  uint64_t t = arch_counter();
+  return (t / freq) * 1000000000ULL + (t % freq) * 1000000000ULL / freq;
+}
+
+bool probe_read64(VirtAddr va, uint64_t* out) { return probe_read64_asm(va.value(), out); }
+bool probe_write64(VirtAddr va, uint64_t value) { return probe_write64_asm(va.value(), value); }
+
+void arch_halt() { arch_halt_asm(); }
+
+// ---- semihosting -------------------------------------------------------------------------------
+namespace {
+bool g_semihosting = false;
+constexpr uint64_t SYS_ERRNO = 0x13;
+constexpr uint64_t SYS_EXIT = 0x18;
+constexpr uint64_t ADP_Stopped_ApplicationExit = 0x20026;
+}  // namespace
+
+void semihosting_probe() { g_semihosting = semihosting_call(SYS_ERRNO, 0) != static_cast<uint64_t>(-2); }
+bool semihosting_available() { return g_semihosting; }
+
+void semihosting_exit(int status) {
+  uint64_t block[2] = {ADP_Stopped_ApplicationExit, static_cast<uint64_t>(status)};
+  semihosting_call(SYS_EXIT, reinterpret_cast<uint64_t>(block));
+  arch_halt();
+}
+
+// ---- PSCI (Arm DEN 0022) -------------------------------------------------------------------------
+namespace {
+of::PsciConduit g_conduit = of::PsciConduit::None;
+constexpr uint64_t PSCI_VERSION = 0x84000000;
+constexpr uint64_t PSCI_SYSTEM_OFF = 0x84000008;
+constexpr uint64_t PSCI_SYSTEM_RESET = 0x84000009;
+
+uint64_t psci_call(uint64_t fn) {
+  switch (g_conduit) {
+    case of::PsciConduit::Hvc: return psci_call_hvc(fn, 0, 0, 0);
+    case of::PsciConduit::Smc: return psci_call_smc(fn, 0, 0, 0);
+    case of::PsciConduit::None: break;
+  }
+  return static_cast<uint64_t>(-1);  // NOT_SUPPORTED
+}
+}  // namespace
+
+void psci_init(of::PsciConduit conduit) {
+  // An hvc with no hypervisor (EL2 unimplemented or HCR_EL2.HCD) is undefined: trust the DT only
+  // for a conduit that can exist at the level we entered at.
+  g_conduit = conduit;
+}
+of::PsciConduit psci_conduit() { return g_conduit; }
+
+uint32_t psci_version() {
+  if (g_conduit == of::PsciConduit::None) return 0;
+  uint64_t v = psci_call(PSCI_VERSION);
+  return static_cast<int64_t>(v) < 0 ? 0 : static_cast<uint32_t>(v);
+}
+
+void psci_system_off() {
+  if (g_conduit != of::PsciConduit::None) psci_call(PSCI_SYSTEM_OFF);
+}
+void psci_system_reset() {
+  if (g_conduit != of::PsciConduit::None) psci_call(PSCI_SYSTEM_RESET);
+}
+
+// ---- stopping ----------------------------------------------------------------------------------
+
+namespace {
+// Without a console the log buffer is the only record of what went wrong: hand it to the
+// semihosting debug channel (QEMU prints it on its stdout/stderr).
+void semihosting_dump_log() {
+  static char buf[16384];
+  static const char hdr[] = "\n[no console: log buffer follows, via semihosting]\n";
+  semihosting_call(0x04 /* SYS_WRITE0 */, reinterpret_cast<uint64_t>(hdr));
+  size_t total = log_buffer_size();
+  size_t n = log_buffer_copy(buf, sizeof buf);
+  (void)total;
+  if (n) semihosting_call(0x04, reinterpret_cast<uint64_t>(buf));
+}
+}  // namespace
+
+void machine_exit(int status) {
+  if (semihosting_available()) {
+    if (status != 0 && !console_active()) semihosting_dump_log();
+    semihosting_exit(status);
+  }
+  if (status == 0) {
+    psci_system_off();
+    pr_emerg("reboot: PSCI SYSTEM_OFF unavailable (conduit %s); halting the CPU\n", of::psci_conduit_name(g_conduit));
+  } else {
+    pr_emerg("reboot: stopped with status %d; halting the CPU (attach a debugger, or reset the board)\n", status);
+  }
+  arch_halt();
+}
+
+void panic_stop(int status) { machine_exit(status); }
+
+void panic(const char* fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  pr_emerg("Kernel panic - not syncing: %s\n", msg);
+  pr_emerg("---[ end Kernel panic - not syncing: %s ]---\n", msg);
+  machine_exit(3);
+}
+
+}  // namespace kernel

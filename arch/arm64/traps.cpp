@@ -1,0 +1,143 @@
+// Exception handling: expected faults are fixed up through __ex_table; anything else is reported
+// in full (class, decoded ESR, FAR, ELR, registers, backtrace) and the kernel stops.
+#include "arch/arm64/traps.h"
+
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+
+extern "C" {
+struct ExEntry {
+  uint64_t insn;
+  uint64_t fixup;
+};
+extern const ExEntry __start___ex_table[], __stop___ex_table[];
+extern char probe_exec_asm[], probe_exec_fixup[];
+extern char init_stack[], init_stack_top[];
+void do_exception(kernel::PtRegs* regs, uint64_t kind);
+}
+
+namespace kernel {
+
+const char* esr_class_name(uint32_t ec) {
+  switch (ec) {
+    case 0x00: return "Unknown reason (undefined instruction)";
+    case 0x01: return "Trapped WFI/WFE";
+    case 0x07: return "Trapped SVE/SIMD/FP access";
+    case 0x0e: return "Illegal Execution state";
+    case 0x15: return "SVC (AArch64)";
+    case 0x16: return "HVC (AArch64)";
+    case 0x17: return "SMC (AArch64)";
+    case 0x18: return "Trapped MSR/MRS/system instruction";
+    case 0x20: return "Instruction Abort (lower EL)";
+    case 0x21: return "Instruction Abort (current EL)";
+    case 0x22: return "PC alignment fault";
+    case 0x24: return "Data Abort (lower EL)";
+    case 0x25: return "Data Abort (current EL)";
+    case 0x26: return "SP alignment fault";
+    case 0x2f: return "SError interrupt";
+    case 0x30: return "Breakpoint (lower EL)";
+    case 0x31: return "Breakpoint (current EL)";
+    case 0x32: return "Software Step (lower EL)";
+    case 0x33: return "Software Step (current EL)";
+    case 0x34: return "Watchpoint (lower EL)";
+    case 0x35: return "Watchpoint (current EL)";
+    case 0x3c: return "BRK instruction";
+    default: return "Unrecognised exception class";
+  }
+}
+
+const char* abort_fault_status(uint32_t fsc, char* buf, unsigned len) {
+  unsigned level = fsc & 3;
+  switch (fsc & 0x3c) {
+    case 0x00: snprintf(buf, len, "address size fault, level %u", level); return buf;
+    case 0x04: snprintf(buf, len, "translation fault, level %u", level); return buf;
+    case 0x08: snprintf(buf, len, "access flag fault, level %u", level); return buf;
+    case 0x0c: snprintf(buf, len, "permission fault, level %u", level); return buf;
+    default: break;
+  }
+  if (fsc == 0x21) snprintf(buf, len, "alignment fault");
+  else if (fsc == 0x10) snprintf(buf, len, "synchronous external abort");
+  else if (fsc == 0x30) snprintf(buf, len, "TLB conflict abort");
+  else snprintf(buf, len, "fault status 0x%02x", fsc);
+  return buf;
+}
+
+namespace {
+
+const char* const kKindName[16] = {
+    "Synchronous (EL1t)", "IRQ (EL1t)", "FIQ (EL1t)", "SError (EL1t)",
+    "Synchronous (EL1h)", "IRQ (EL1h)", "FIQ (EL1h)", "SError (EL1h)",
+    "Synchronous (EL0, AArch64)", "IRQ (EL0, AArch64)", "FIQ (EL0, AArch64)", "SError (EL0, AArch64)",
+    "Synchronous (EL0, AArch32)", "IRQ (EL0, AArch32)", "FIQ (EL0, AArch32)", "SError (EL0, AArch32)",
+};
+
+bool fixup(PtRegs* regs, uint32_t ec) {
+  for (const ExEntry* e = __start___ex_table; e < __stop___ex_table; ++e) {
+    if (e->insn == regs->elr) {
+      regs->elr = e->fixup;
+      return true;
+    }
+  }
+  // probe_exec(): an instruction abort at the probed address, called from probe_exec_asm.
+  uint64_t call_ret = reinterpret_cast<uint64_t>(probe_exec_asm) + 12;  // after stp, mov, blr
+  if (ec == 0x21 && regs->x[30] == call_ret) {
+    regs->elr = reinterpret_cast<uint64_t>(probe_exec_fixup);
+    return true;
+  }
+  return false;
+}
+
+bool on_stack(uint64_t p) {
+  return p >= reinterpret_cast<uint64_t>(init_stack) && p + 16 <= reinterpret_cast<uint64_t>(init_stack_top) &&
+         (p & 15) == 0;
+}
+
+int g_depth = 0;
+
+}  // namespace
+
+void dump_backtrace(uint64_t fp, uint64_t pc) {
+  pr_emerg("Call trace:\n");
+  pr_emerg("  [<%016lx>]\n", pc);
+  for (int i = 0; i < 32 && fp && on_stack(fp); ++i) {
+    auto* frame = reinterpret_cast<const uint64_t*>(fp);
+    uint64_t lr = frame[1];
+    if (!lr) break;
+    pr_emerg("  [<%016lx>]\n", lr - 4);  // the call instruction, not the return address
+    if (frame[0] <= fp) break;  // frames must move up the stack
+    fp = frame[0];
+  }
+}
+
+}  // namespace kernel
+
+using namespace kernel;
+
+extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
+  uint32_t esr = static_cast<uint32_t>(regs->esr);
+  uint32_t ec = esr >> 26;
+  if ((kind == 4 || kind == 0) && g_depth == 0 && fixup(regs, ec)) return;
+  if (++g_depth > 1) {
+    // A fault while reporting a fault: say so once and stop, never loop.
+    pr_emerg("Recursive exception (%s, ESR 0x%08x, ELR 0x%016lx) while reporting an earlier one\n",
+             esr_class_name(ec), esr, regs->elr);
+    panic_stop(3);
+  }
+  pr_emerg("Unexpected exception: %s: %s\n", kind < 16 ? kKindName[kind] : "?", esr_class_name(ec));
+  pr_emerg("  ESR_EL1 0x%08x: EC 0x%02x IL %u ISS 0x%07x\n", esr, ec, (esr >> 25) & 1, esr & 0x1ffffff);
+  if (ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25) {
+    char fs[48];
+    bool data = ec == 0x24 || ec == 0x25;
+    pr_emerg("  %s abort: %s%s%s\n", data ? "data" : "instruction", abort_fault_status(esr & 0x3f, fs, sizeof fs),
+             data ? ((esr >> 6) & 1 ? ", caused by a write (WnR=1)" : ", caused by a read (WnR=0)") : "",
+             (esr >> 10) & 1 ? ", FAR not valid" : "");
+  }
+  pr_emerg("  FAR_EL1 0x%016lx  ELR_EL1 0x%016lx  SPSR_EL1 0x%08lx\n", regs->far, regs->elr, regs->spsr);
+  for (int i = 0; i < 30; i += 2)
+    pr_emerg("  x%-2d %016lx  x%-2d %016lx\n", i, regs->x[i], i + 1, regs->x[i + 1]);
+  pr_emerg("  x30 %016lx  sp  %016lx\n", regs->x[30], regs->sp);
+  dump_backtrace(regs->x[29], regs->elr);
+  panic("unexpected %s at 0x%016lx", esr_class_name(ec), regs->elr);
+}

@@ -1,0 +1,51 @@
+# The freestanding AArch64 kernel: build/kernel/kernel.elf and build/kernel/kernel8.img.
+
+set(LIBFDT_ARM64_ROOT "${FIXMAP_DEPS}/libfdt-arm64" CACHE PATH "Debian's arm64 libfdt-dev, unpacked")
+set(LIBFDT_ARM64 "${LIBFDT_ARM64_ROOT}/usr/lib/aarch64-linux-gnu/libfdt.a")
+if(NOT EXISTS "${LIBFDT_ARM64}")
+  message(FATAL_ERROR "Debian's arm64 libfdt.a not found at ${LIBFDT_ARM64}: run tools/install-deps first")
+endif()
+
+set(KERNEL_FLAGS
+  -ffreestanding -nostdlib -fno-exceptions -fno-rtti -mgeneral-regs-only
+  -fno-pie -fno-pic -fno-stack-protector -fno-threadsafe-statics -fno-use-cxa-atexit
+  -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables
+  -mcmodel=small -O2 -g
+)
+
+add_executable(kernel.elf
+  ${CMAKE_SOURCE_DIR}/arch/arm64/head.S
+  ${CMAKE_SOURCE_DIR}/arch/arm64/entry.S
+  ${CMAKE_SOURCE_DIR}/arch/arm64/traps.cpp
+  ${CMAKE_SOURCE_DIR}/arch/arm64/setup.cpp
+  ${CMAKE_SOURCE_DIR}/arch/arm64/mmu_ops.cpp
+  ${CMAKE_SOURCE_DIR}/arch/arm64/early_fixmap.cpp
+  ${CMAKE_SOURCE_DIR}/drivers/tty/pl011.cpp
+  ${CMAKE_SOURCE_DIR}/init/main.cpp
+  ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
+  ${CMAKE_SOURCE_DIR}/kernel/runtime.cpp
+  ${CMAKE_SOURCE_DIR}/lib/string.cpp
+  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp
+  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_boot.cpp
+  ${SHARED_SOURCES}
+)
+target_include_directories(kernel.elf PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR})
+# libfdt.h and fdt.h from Debian's arm64 package; its libfdt_env.h is shadowed by include/.
+target_include_directories(kernel.elf SYSTEM PRIVATE ${LIBFDT_ARM64_ROOT}/usr/include)
+target_compile_options(kernel.elf PRIVATE
+  $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_FLAGS} ${WARNINGS}>
+  $<$<COMPILE_LANGUAGE:ASM>:-D__ASSEMBLER__ -g>
+)
+# lib/string.cpp implements memcpy & co.: keep GCC from turning their loops into calls to themselves.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/lib/string.cpp PROPERTIES
+  COMPILE_OPTIONS "-fno-builtin;-fno-tree-loop-distribute-patterns")
+set(KERNEL_LDS ${CMAKE_SOURCE_DIR}/linker/kernel.ld)
+target_link_options(kernel.elf PRIVATE
+  -nostdlib -static -no-pie -T ${KERNEL_LDS} -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+  -Wl,-Map=${CMAKE_BINARY_DIR}/kernel.map)
+target_link_libraries(kernel.elf PRIVATE ${LIBFDT_ARM64} gcc)
+set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${KERNEL_LDS})
+
+add_custom_command(TARGET kernel.elf POST_BUILD
+  COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:kernel.elf> ${CMAKE_BINARY_DIR}/kernel8.img
+  COMMENT "kernel8.img (arm64 Image)")

@@ -1,0 +1,255 @@
+#include "drivers/of.h"
+
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+#include <libfdt.h>
+
+namespace kernel::of {
+namespace {
+
+constexpr int kMaxDepth = 32;  // deeper than any real tree; stops loops in corrupt blobs
+
+uint32_t cell_property(const void* fdt, int node, const char* name, uint32_t dflt, bool* present = nullptr) {
+  int len = 0;
+  auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, name, &len));
+  if (present) *present = p && len == 4;
+  if (!p || len != 4) return dflt;
+  return fdt32_to_cpu(*p);
+}
+
+// #address-cells / #size-cells of `bus` (the DT spec defaults: 2 and 1).
+void bus_cells(const void* fdt, int bus, uint32_t* ac, uint32_t* sc) {
+  *ac = cell_property(fdt, bus, "#address-cells", 2);
+  *sc = cell_property(fdt, bus, "#size-cells", 1);
+}
+
+uint64_t read_cells(const fdt32_t* p, uint32_t n) {
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < n; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
+  return v;
+}
+
+void set_err(char* err, unsigned len, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+void set_err(char* err, unsigned len, const char* fmt, ...) {
+  if (!err || !len) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+}
+
+const char* node_path(const void* fdt, int node, char* buf, int len) {
+  if (fdt_get_path(fdt, node, buf, len) != 0) snprintf(buf, static_cast<size_t>(len), "<node %d>", node);
+  return buf;
+}
+
+}  // namespace
+
+const char* machine_model(const void* fdt) {
+  const char* m = static_cast<const char*>(fdt_getprop(fdt, 0, "model", nullptr));
+  if (!m) m = static_cast<const char*>(fdt_getprop(fdt, 0, "compatible", nullptr));
+  return m ? m : "unknown";
+}
+
+const char* bootargs(const void* fdt) {
+  int chosen = fdt_path_offset(fdt, "/chosen");
+  if (chosen < 0) return "";
+  int len = 0;
+  const char* a = static_cast<const char*>(fdt_getprop(fdt, chosen, "bootargs", &len));
+  if (!a || len <= 0 || a[len - 1] != '\0') return "";
+  return a;
+}
+
+bool read_reg(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen) {
+  char path[128];
+  int parent = fdt_parent_offset(fdt, node);
+  if (parent < 0) {
+    set_err(err, errlen, "%s has no parent", node_path(fdt, node, path, sizeof path));
+    return false;
+  }
+  uint32_t ac, sc;
+  bus_cells(fdt, parent, &ac, &sc);
+  if (ac < 1 || ac > 2 || sc > 2) {
+    set_err(err, errlen, "%s: unsupported #address-cells=%u/#size-cells=%u in its parent",
+            node_path(fdt, node, path, sizeof path), ac, sc);
+    return false;
+  }
+  int len = 0;
+  auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+  if (!reg) {
+    set_err(err, errlen, "%s has no \"reg\" property", node_path(fdt, node, path, sizeof path));
+    return false;
+  }
+  uint32_t stride = (ac + sc) * 4;
+  if (len < 0 || static_cast<uint32_t>(len) < stride * static_cast<uint32_t>(index + 1)) {
+    set_err(err, errlen, "%s: \"reg\" is %d bytes, too short for entry %d of %u cells",
+            node_path(fdt, node, path, sizeof path), len, index, ac + sc);
+    return false;
+  }
+  const fdt32_t* e = reg + static_cast<uint32_t>(index) * (ac + sc);
+  out->base = read_cells(e, ac);
+  out->size = read_cells(e + ac, sc);
+  return true;
+}
+
+bool translate_address(const void* fdt, int bus, uint64_t addr, uint64_t* cpu, char* err, unsigned errlen) {
+  char path[128];
+  for (int depth = 0; bus > 0; ++depth) {  // the root (offset 0) is the CPU address space
+    if (depth > kMaxDepth) {
+      set_err(err, errlen, "address translation deeper than %d levels (corrupt tree?)", kMaxDepth);
+      return false;
+    }
+    int parent = fdt_parent_offset(fdt, bus);
+    if (parent < 0) {
+      set_err(err, errlen, "%s has no parent", node_path(fdt, bus, path, sizeof path));
+      return false;
+    }
+    int len = 0;
+    auto* ranges = static_cast<const fdt32_t*>(fdt_getprop(fdt, bus, "ranges", &len));
+    if (!ranges) {
+      set_err(err, errlen, "%s has no \"ranges\": address 0x%lx is not memory-mapped",
+              node_path(fdt, bus, path, sizeof path), static_cast<unsigned long>(addr));
+      return false;
+    }
+    if (len > 0) {
+      uint32_t cac, csc, pac, psc;
+      bus_cells(fdt, bus, &cac, &csc);
+      bus_cells(fdt, parent, &pac, &psc);
+      if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2) {
+        set_err(err, errlen, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)",
+                node_path(fdt, bus, path, sizeof path), cac, csc, pac);
+        return false;
+      }
+      uint32_t entry = cac + pac + csc;
+      uint32_t n = static_cast<uint32_t>(len) / (entry * 4);
+      bool hit = false;
+      for (uint32_t i = 0; i < n && !hit; ++i) {
+        const fdt32_t* e = ranges + i * entry;
+        uint64_t child = read_cells(e, cac), par = read_cells(e + cac, pac), size = read_cells(e + cac + pac, csc);
+        if (addr >= child && addr - child < size) {
+          addr = par + (addr - child);
+          hit = true;
+        }
+      }
+      if (!hit) {
+        set_err(err, errlen, "address 0x%lx is outside every \"ranges\" window of %s",
+                static_cast<unsigned long>(addr), node_path(fdt, bus, path, sizeof path));
+        return false;
+      }
+    }
+    bus = parent;
+  }
+  *cpu = addr;
+  return true;
+}
+
+bool node_cpu_address(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen) {
+  Region r;
+  if (!read_reg(fdt, node, index, &r, err, errlen)) return false;
+  uint64_t cpu;
+  if (!translate_address(fdt, fdt_parent_offset(fdt, node), r.base, &cpu, err, errlen)) return false;
+  out->base = cpu;
+  out->size = r.size;
+  return true;
+}
+
+int resolve_path(const void* fdt, const char* s, int len) {
+  if (len <= 0) return -FDT_ERR_BADPATH;
+  return fdt_path_offset_namelen(fdt, s, len);  // handles both "/path" and "alias[/rest]"
+}
+
+StdoutPath stdout_path(const void* fdt) {
+  StdoutPath sp;
+  int chosen = fdt_path_offset(fdt, "/chosen");
+  if (chosen < 0) return sp;
+  int len = 0;
+  const char* p = static_cast<const char*>(fdt_getprop(fdt, chosen, "stdout-path", &len));
+  if (!p) p = static_cast<const char*>(fdt_getprop(fdt, chosen, "linux,stdout-path", &len));
+  if (!p || len <= 0) return sp;
+  sp.present = true;
+  int plen = static_cast<int>(strnlen(p, static_cast<size_t>(len)));
+  const char* colon = static_cast<const char*>(memchr(p, ':', static_cast<size_t>(plen)));
+  int path_len = colon ? static_cast<int>(colon - p) : plen;
+  snprintf(sp.path, sizeof sp.path, "%.*s", path_len, p);
+  if (colon) snprintf(sp.options, sizeof sp.options, "%.*s", plen - path_len - 1, colon + 1);
+  sp.node = resolve_path(fdt, p, path_len);
+  return sp;
+}
+
+bool node_is_compatible(const void* fdt, int node, const char* compat) {
+  return fdt_node_check_compatible(fdt, node, compat) == 0;
+}
+
+bool node_is_enabled(const void* fdt, int node) {
+  int len = 0;
+  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, "status", &len));
+  if (!s || len <= 0) return true;
+  return strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0;
+}
+
+int memory_regions(const void* fdt, Region* out, int max, int* total) {
+  int n = 0, all = 0;
+  for (int node = fdt_first_subnode(fdt, 0); node >= 0; node = fdt_next_subnode(fdt, node)) {
+    const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
+    if (!type || strcmp(type, "memory") != 0 || !node_is_enabled(fdt, node)) continue;
+    for (int i = 0;; ++i) {
+      Region r;
+      if (!read_reg(fdt, node, i, &r, nullptr, 0)) break;
+      if (n < max) out[n++] = r;
+      ++all;
+    }
+  }
+  if (total) *total = all;
+  return n;
+}
+
+int reserved_regions(const void* fdt, Region* out, int max, int* total) {
+  int n = 0, all = 0;
+  int count = fdt_num_mem_rsv(fdt);
+  for (int i = 0; i < count; ++i) {
+    uint64_t a, s;
+    if (fdt_get_mem_rsv(fdt, i, &a, &s) != 0) break;
+    if (n < max) out[n++] = Region{a, s};
+    ++all;
+  }
+  int rm = fdt_path_offset(fdt, "/reserved-memory");
+  if (rm >= 0) {
+    for (int node = fdt_first_subnode(fdt, rm); node >= 0; node = fdt_next_subnode(fdt, node)) {
+      if (!node_is_enabled(fdt, node)) continue;
+      for (int i = 0;; ++i) {
+        Region r;
+        if (!read_reg(fdt, node, i, &r, nullptr, 0)) break;
+        if (n < max) out[n++] = r;
+        ++all;
+      }
+    }
+  }
+  if (total) *total = all;
+  return n;
+}
+
+PsciConduit psci_conduit(const void* fdt) {
+  static const char* const kCompat[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
+  for (const char* c : kCompat) {
+    int node = fdt_node_offset_by_compatible(fdt, -1, c);
+    if (node < 0 || !node_is_enabled(fdt, node)) continue;
+    const char* m = static_cast<const char*>(fdt_getprop(fdt, node, "method", nullptr));
+    if (!m) return PsciConduit::None;
+    if (strcmp(m, "hvc") == 0) return PsciConduit::Hvc;
+    if (strcmp(m, "smc") == 0) return PsciConduit::Smc;
+    return PsciConduit::None;
+  }
+  return PsciConduit::None;
+}
+
+const char* psci_conduit_name(PsciConduit c) {
+  switch (c) {
+    case PsciConduit::Hvc: return "hvc";
+    case PsciConduit::Smc: return "smc";
+    case PsciConduit::None: break;
+  }
+  return "none";
+}
+
+}  // namespace kernel::of

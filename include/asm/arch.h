@@ -1,0 +1,36 @@
+// Architecture services used by generic kernel code (implemented in arch/arm64).
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/types.h"
+
+namespace kernel {
+
+struct BootInfo {
+  PhysAddr dtb_phys;     // x0 at entry
+  PhysAddr phys_base;    // where the loader put _text
+  unsigned entry_el = 0; // 1 or 2
+};
+extern BootInfo boot_info;
+
+// Kernel image symbols <-> physical addresses (the linear map does not exist yet).
+PhysAddr kimg_to_phys(const volatile void* p);
+bool phys_in_kernel_image(PhysAddr pa, uint64_t len);
+VirtAddr kimg_phys_to_virt(PhysAddr pa);
+
+// Asks the MMU: AT S1E1R / S1E1W. Returns false on a translation/permission fault.
+bool arch_translate(VirtAddr va, bool write, PhysAddr* pa);
+
+// Generic timer.
+uint64_t arch_counter();
+uint64_t arch_counter_freq();
+uint64_t arch_uptime_ns();
+
+// Reads memory at va, returning false instead of faulting (exception-table fixup).
+bool probe_read64(VirtAddr va, uint64_t* out);
+bool probe_write64(VirtAddr va, uint64_t value);
+
+[[noreturn]] void arch_halt();  // masks interrupts, wfi forever
+
+}  // namespace kernel

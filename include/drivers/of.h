@@ -1,0 +1,55 @@
+// Device-tree discovery on top of libfdt: what the kernel needs to know from the DTB. Pure
+// functions of the blob, compiled for the kernel and for the host tests and tools.
+#pragma once
+
+#include <stdint.h>
+
+namespace kernel::of {
+
+struct Region {
+  uint64_t base;
+  uint64_t size;
+};
+
+// "model" of the root node, or its first "compatible", or "unknown".
+const char* machine_model(const void* fdt);
+// /chosen bootargs ("" when absent).
+const char* bootargs(const void* fdt);
+
+// Reads the index-th (address, size) pair of `node`'s "reg", in the parent's address space.
+// Returns false and writes a reason to err when it cannot.
+bool read_reg(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen);
+
+// Translates a bus address of a child of `parent` up through every parent's "ranges" to a CPU
+// physical address. An empty "ranges" is an identity mapping; a missing one means the bus is not
+// memory-mapped (an error, as in Linux's of_translate_address).
+bool translate_address(const void* fdt, int parent, uint64_t addr, uint64_t* cpu, char* err, unsigned errlen);
+
+// reg[index] of `node` as a CPU physical address (read_reg + translate_address).
+bool node_cpu_address(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen);
+
+// Resolves a path ("/soc/serial@7e201000") or an /aliases name ("serial0"), `len` bytes long.
+int resolve_path(const void* fdt, const char* s, int len);
+
+// /chosen stdout-path split into node and options ("serial0:115200n8" -> node of serial0, "115200n8").
+struct StdoutPath {
+  bool present = false;
+  int node = -1;                 // < 0: the path did not resolve
+  char path[128] = {};
+  char options[32] = {};
+};
+StdoutPath stdout_path(const void* fdt);
+
+bool node_is_compatible(const void* fdt, int node, const char* compat);
+bool node_is_enabled(const void* fdt, int node);  // "status" absent, "okay" or "ok"
+
+// Every /memory node's reg cells, in order. Returns the number found (up to max); *total counts all.
+int memory_regions(const void* fdt, Region* out, int max, int* total);
+// /memreserve/ entries and /reserved-memory children with a "reg".
+int reserved_regions(const void* fdt, Region* out, int max, int* total);
+
+enum class PsciConduit { None, Hvc, Smc };
+PsciConduit psci_conduit(const void* fdt);
+const char* psci_conduit_name(PsciConduit c);
+
+}  // namespace kernel::of

@@ -1,0 +1,119 @@
+// Fixmap management: wiring the fixmap tables into the swapper tables and setting/clearing slots.
+#pragma once
+
+#include "asm/fixmap.h"
+#include "mm/mmu_ops.h"
+
+namespace kernel {
+
+enum class FixmapStatus {
+  Ok,
+  NotInitialised,  // used before early_fixmap_init()
+  BadIndex,        // FIX_HOLE or past __end_of_fixed_addresses
+  SlotLive,        // set on a live slot with a different mapping (break-before-make)
+  NotMapped,       // clear of a slot that is not mapped
+  TableMissing,    // the walk from the PGD did not reach the fixmap tables
+};
+const char* fixmap_status_str(FixmapStatus s);
+
+// Physical addresses of the statically allocated tables the fixmap uses (Linux: bm_pud, bm_pmd,
+// bm_pte[]). In the kernel they are page-aligned arrays in BSS; in host tests, arena pages.
+struct FixmapTables {
+  PhysAddr pud;
+  PhysAddr pmd;
+  PhysAddr pte[fixmap_layout::nr_pte_tables];
+};
+
+class Fixmap {
+ public:
+  explicit Fixmap(MmuOps& ops) : ops_(ops) {}
+
+  // early_fixmap_init(): link the fixmap tables into the tables rooted at `pgd`. Existing upper
+  // levels are reused (the kernel image may share them); empty ones get the static tables.
+  [[nodiscard]] FixmapStatus init(PhysAddr pgd, const FixmapTables& tables);
+  // Re-point the top level (after paging_init built a new swapper PGD that carries the fixmap).
+  [[nodiscard]] FixmapStatus attach(PhysAddr pgd);
+
+  // __set_fixmap(): prot 0 (FIXMAP_PAGE_CLEAR) clears the slot and invalidates its TLB entry.
+  // Setting a slot that is live with another mapping is refused (break-before-make); setting it
+  // again to the very same descriptor is harmless and allowed.
+  [[nodiscard]] FixmapStatus set(unsigned idx, PhysAddr phys, PgProt prot);
+  [[nodiscard]] FixmapStatus clear(unsigned idx) { return set(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+
+  bool initialised() const { return pte_[0] != nullptr; }
+  // The current descriptor of a slot (zero when not mapped or not initialised).
+  Pte read(unsigned idx) const;
+  bool is_live(unsigned idx) const { return read(idx).valid(); }
+  MmuOps& ops() { return ops_; }
+  PhysAddr pgd() const { return pgd_; }
+
+ private:
+  Pte* entry(unsigned idx) const;
+  MmuOps& ops_;
+  PhysAddr pgd_;
+  FixmapTables tables_{};
+  Pte* pte_[fixmap_layout::nr_pte_tables] = {};
+};
+
+// The fixmap the kernel uses (set by early_fixmap_init / fixmap_install).
+void fixmap_install(Fixmap* fm);
+Fixmap* fixmap_get();
+
+// Linux's API on the installed fixmap. Misuse is reported on the console with the caller's
+// address, and the status is returned so callers (and tests) can react.
+FixmapStatus __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot);
+inline FixmapStatus set_fixmap(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL); }
+inline FixmapStatus set_fixmap_io(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_IO); }
+inline FixmapStatus clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+// Maps the page holding `phys` and returns the slot address plus phys's in-page offset (null VA on
+// failure).
+VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot);
+inline VirtAddr set_fixmap_offset(unsigned idx, PhysAddr phys) { return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_NORMAL); }
+inline VirtAddr set_fixmap_offset_io(unsigned idx, PhysAddr phys) { return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_IO); }
+
+// RAII: a temporary fixmap mapping that is cleared (with its TLB invalidate) at scope exit.
+class ScopedFixmap {
+ public:
+  ScopedFixmap(unsigned idx, PhysAddr phys, PgProt prot) : idx_(idx) {
+    va_ = __set_fixmap_offset(idx, phys, prot);
+  }
+  ~ScopedFixmap() {
+    if (!va_.is_null()) (void)clear_fixmap(idx_);
+  }
+  ScopedFixmap(const ScopedFixmap&) = delete;
+  ScopedFixmap& operator=(const ScopedFixmap&) = delete;
+  VirtAddr va() const { return va_; }
+  bool ok() const { return !va_.is_null(); }
+
+ private:
+  unsigned idx_;
+  VirtAddr va_;
+};
+
+// Human-readable slot name: "FIX_FDT+2", "FIX_EARLYCON_MEM_BASE", "FIX_BTMAP slot 1 page 3", ...
+const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len);
+
+// ---- The device tree window -------------------------------------------------------------------
+struct FdtMapping {
+  VirtAddr va;         // null on failure
+  uint32_t size = 0;   // totalsize from the header
+  char error[192] = {};  // empty on success; otherwise what is wrong, in words a user can act on
+  bool ok() const { return !va.is_null(); }
+};
+// Maps the DTB at dt_phys through FIX_FDT..FIX_FDT_END with `prot` (any earlier FDT mapping is
+// removed first). Checks: non-null, 8-byte alignment, magic, totalsize <= MAX_FDT_SIZE, and
+// libfdt's fdt_check_header().
+FdtMapping fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot);
+// Clears every live page of the FDT window.
+void fixmap_unmap_fdt();
+
+}  // namespace kernel
+
+namespace kernel {
+// Prints the fixmap table: one "fixmap: " line per live slot (the FDT window and each
+// early_ioremap slot count as one slot) with its name, va, pa, size and attributes. Each page is
+// checked against `translate` (the MMU itself in the kernel: AT S1E1R); the number of pages whose
+// translation differs from the descriptor is returned and each is reported.
+using TranslateFn = bool (*)(VirtAddr va, PhysAddr* pa);
+unsigned fixmap_dump(TranslateFn translate);
+}  // namespace kernel

@@ -1,0 +1,187 @@
+// start_kernel: the C++ side of boot. Each step uses the fixmap until the next one exists.
+#include "arch/arm64/mmu_ops.h"
+#include "asm/arch.h"
+#include "asm/semihosting.h"
+#include "asm/sysreg.h"
+#include "drivers/earlycon.h"
+#include "drivers/of.h"
+#include "drivers/pl011.h"
+#include "drivers/psci.h"
+#include "kernel/cmdline.h"
+#include "kernel/ktest.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "mm/fixmap.h"
+
+#include <libfdt.h>
+extern "C" {
+extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], __bss_start[], __bss_stop[], _end[];
+using InitFn = void (*)();
+extern InitFn __init_array_start[], __init_array_end[];
+void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t entry_el);
+}
+
+namespace kernel {
+
+void early_fixmap_init();
+
+char boot_command_line[2048];
+const void* initial_boot_params;  // the DTB, through FIX_FDT
+uint32_t initial_boot_params_size;
+
+namespace {
+
+constexpr uint32_t kPl011ClockHz = 48000000;  // QEMU and the Pi firmware both use 48 MHz
+
+void earlycon_write(const char* s, size_t n) { earlycon_uart.write(s, n); }
+
+void setup_earlycon(const void* fdt) {
+  EarlyconChoice c = earlycon_select(fdt, boot_command_line);
+  if (c.warning[0]) pr_warn("earlycon: %s\n", c.warning);
+  if (!c.found) {
+    pr_err("earlycon: no console: %s\n", c.error);
+    return;
+  }
+  VirtAddr va = set_fixmap_offset_io(FIX_EARLYCON_MEM_BASE, c.base);
+  if (va.is_null()) {
+    pr_err("earlycon: could not map the UART at 0x%016lx\n", c.base.value());
+    return;
+  }
+  earlycon_uart.attach(va);
+  // The firmware (QEMU, the Pi's start4.elf with enable_uart=1) leaves the UART usable: only
+  // reprogram it when a speed was asked for explicitly on the command line.
+  CmdlineParam p;
+  bool explicit_cmdline = cmdline_find(boot_command_line, "earlycon", &p) && p.value;
+  if (explicit_cmdline && c.baud) earlycon_uart.configure(kPl011ClockHz, c.baud);
+  console_register("pl011", earlycon_write);
+  pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(),
+          c.options);
+  pr_info("earlycon: chosen by %s\n", c.source);
+}
+
+struct ParamSpec {
+  const char* name;
+  bool takes_value;
+};
+constexpr ParamSpec kKnownParams[] = {
+    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"console", true}, {"loglevel", true},
+};
+
+void check_cmdline() {
+  size_t pos = 0;
+  CmdlineParam p;
+  while (cmdline_next(boot_command_line, &pos, &p)) {
+    bool known = false;
+    for (const ParamSpec& s : kKnownParams) known |= param_is(p, s.name);
+    if (!known)
+      pr_warn("Unknown kernel command line parameter \"%.*s\", ignored\n", static_cast<int>(p.name_len), p.name);
+  }
+  if (cmdline_find(boot_command_line, "halt", &p) && !value_is(p, "idle") && !value_is(p, "off"))
+    pr_warn("halt=%.*s: unknown value (expected halt=idle or halt=off); powering off at the end of boot\n",
+            static_cast<int>(p.value_len), p.value ? p.value : "");
+}
+
+void print_memory(const void* fdt) {
+  of::Region r[16];
+  int total = 0;
+  int n = of::memory_regions(fdt, r, 16, &total);
+  if (!total) pr_err("Memory: the device tree has no memory node\n");
+  uint64_t sum = 0;
+  for (int i = 0; i < n; ++i) {
+    pr_info("Memory: [mem 0x%016lx-0x%016lx] %lu MiB\n", r[i].base, r[i].base + r[i].size - 1, r[i].size >> 20);
+    sum += r[i].size;
+  }
+  if (total > n) pr_warn("Memory: %d more regions not shown\n", total - n);
+  if (n) pr_info("Memory: %lu MiB in %d region%s\n", sum >> 20, total, total == 1 ? "" : "s");
+  n = of::reserved_regions(fdt, r, 16, &total);
+  for (int i = 0; i < n; ++i)
+    pr_info("Reserved: [mem 0x%016lx-0x%016lx]\n", r[i].base, r[i].base + r[i].size - 1);
+}
+
+bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false, pa); }
+
+}  // namespace
+
+[[noreturn]] void end_of_boot() {
+  CmdlineParam p;
+  if (cmdline_find(boot_command_line, "halt", &p) && value_is(p, "idle")) {
+    pr_info("halt=idle: idling in wfi (QEMU monitor or gdb can inspect the kernel)\n");
+    arch_halt();
+  }
+  pr_info("reboot: Power down\n");
+  machine_exit(0);
+}
+
+}  // namespace kernel
+
+using namespace kernel;
+
+extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t entry_el) {
+  // Static constructors first: nothing may be assigned before they run.
+  for (InitFn* f = __init_array_start; f < __init_array_end; ++f) (*f)();
+  boot_info = BootInfo{PhysAddr(dtb_phys), PhysAddr(phys_base), entry_el};
+  printk_set_clock(arch_uptime_ns);
+
+  uint64_t mpidr = read_sysreg(mpidr_el1), midr = read_sysreg(midr_el1);
+  pr_info("Booting fixmap-kernel on physical CPU 0x%010lx [0x%08lx]\n", mpidr & 0xff00ffffffUL, midr);
+  pr_info("CPU: entered at EL%u, running at EL%lu\n", entry_el, (read_sysreg(CurrentEL) >> 2) & 3);
+  pr_info("Kernel image: pa 0x%016lx-0x%016lx at va 0x%016lx (%lu KiB)\n", phys_base,
+          phys_base + static_cast<uint64_t>(_end - _text) - 1, reinterpret_cast<uint64_t>(_text),
+          static_cast<uint64_t>(_end - _text) >> 10);
+  semihosting_probe();
+
+  early_fixmap_init();
+  pr_info("fixmap: early_fixmap_init: bm_pud/bm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
+          fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
+
+  FdtMapping fdt = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL);
+  if (!fdt.ok()) {
+    pr_emerg("Error: invalid device tree blob at physical address 0x%lx: %s\n", dtb_phys, fdt.error);
+    panic("no usable device tree (x0 = 0x%lx)", dtb_phys);
+  }
+  initial_boot_params = fdt.va.as_ptr<const void>();
+  initial_boot_params_size = fdt.size;
+  pr_info("fdt: 0x%016lx (%u bytes) mapped at 0x%016lx via FIX_FDT\n", dtb_phys, fdt.size, fdt.va.value());
+  const void* blob = initial_boot_params;
+  pr_info("Machine model: %s\n", of::machine_model(blob));
+  const char* args = of::bootargs(blob);
+  if (strlen(args) >= sizeof boot_command_line)
+    pr_warn("Kernel command line: %zu bytes, truncated to %zu\n", strlen(args), sizeof boot_command_line - 1);
+  snprintf(boot_command_line, sizeof boot_command_line, "%s", args);
+
+  setup_earlycon(blob);
+  pr_info("Kernel command line: %s\n", boot_command_line);
+  check_cmdline();
+
+  of::PsciConduit conduit = of::psci_conduit(blob);
+  psci_init(conduit);
+  if (conduit == of::PsciConduit::None) {
+    pr_info("psci: no PSCI node in the device tree\n");
+  } else {
+    uint32_t v = psci_version();
+    pr_info("psci: PSCIv%u.%u detected in firmware (conduit %s)\n", v >> 16, v & 0xffff, of::psci_conduit_name(conduit));
+  }
+  pr_info("semihosting: %s\n", semihosting_available() ? "available (test exit codes)" : "not available");
+  print_memory(blob);
+
+  // Early scanning is done: the device tree stays mapped, read-only from now on.
+  fdt = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL_RO);
+  if (!fdt.ok()) panic("could not remap the device tree read-only: %s", fdt.error);
+  initial_boot_params = fdt.va.as_ptr<const void>();
+  pr_info("fdt: remapped read-only at 0x%016lx\n", fdt.va.value());
+
+  unsigned bad = fixmap_dump(mmu_translate);
+  if (bad) panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
+
+  CmdlineParam kt;
+  if (cmdline_find(boot_command_line, "ktest", &kt)) {
+    unsigned failures = ktest_run_all(kt.value, static_cast<unsigned>(kt.value_len));
+    if (failures) {
+      pr_err("ktest: %u failure%s\n", failures, failures == 1 ? "" : "s");
+      machine_exit(1);
+    }
+  }
+  pr_info("Boot complete in %lu us\n", arch_uptime_ns() / 1000);
+  end_of_boot();
+}

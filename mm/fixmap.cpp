@@ -1,0 +1,257 @@
+// Fixmap slot management (Linux: arch/arm64/mm/fixmap.c), compiled for the kernel and the host.
+#include "mm/fixmap.h"
+
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+#include <libfdt.h>
+
+namespace kernel {
+
+using fixmap_layout::first_pmd;
+using fixmap_layout::nr_pte_tables;
+
+const char* fixmap_status_str(FixmapStatus s) {
+  switch (s) {
+    case FixmapStatus::Ok: return "ok";
+    case FixmapStatus::NotInitialised: return "the fixmap is not initialised yet (early_fixmap_init)";
+    case FixmapStatus::BadIndex: return "index is FIX_HOLE or beyond __end_of_fixed_addresses";
+    case FixmapStatus::SlotLive: return "slot is live with another mapping; clear_fixmap() it first (break-before-make)";
+    case FixmapStatus::NotMapped: return "slot is not mapped";
+    case FixmapStatus::TableMissing: return "the page-table walk did not reach the fixmap tables";
+  }
+  return "?";
+}
+
+namespace {
+
+// Follows (or installs) the table entry for `va` at `level` in the table at `table`.
+FixmapStatus next_table(MmuOps& ops, PhysAddr table, uint64_t va, unsigned level, PhysAddr fresh,
+                        PhysAddr* next) {
+  Pte* t = ops.table_ptr(table);
+  if (!t) {
+    pr_err("fixmap: level-%u table at pa 0x%lx is not reachable\n", level, table.value());
+    return FixmapStatus::TableMissing;
+  }
+  Pte* e = &t[table_index(va, level)];
+  if (e->none()) {
+    if (fresh.is_null()) return FixmapStatus::TableMissing;
+    ops.set_pte(e, Pte::make_table(fresh));
+    *next = fresh;
+    return FixmapStatus::Ok;
+  }
+  if (!e->is_table_or_page()) {  // a block where we need a table
+    pr_err("fixmap: level-%u entry %u is 0x%016lx, not a table\n", level, table_index(va, level), e->raw);
+    return FixmapStatus::TableMissing;
+  }
+  *next = e->output_address();
+  return FixmapStatus::Ok;
+}
+
+}  // namespace
+
+FixmapStatus Fixmap::init(PhysAddr pgd, const FixmapTables& tables) {
+  tables_ = tables;
+  return attach(pgd);
+}
+
+FixmapStatus Fixmap::attach(PhysAddr pgd) {
+  PhysAddr pud, pmd;
+  FixmapStatus st = next_table(ops_, pgd, FIXADDR_TOT_START, 0, tables_.pud, &pud);
+  if (st != FixmapStatus::Ok) return st;
+  st = next_table(ops_, pud, FIXADDR_TOT_START, 1, tables_.pmd, &pmd);
+  if (st != FixmapStatus::Ok) return st;
+  Pte* new_pte[nr_pte_tables] = {};
+  for (unsigned k = 0; k < nr_pte_tables; ++k) {
+    PhysAddr pte;
+    st = next_table(ops_, pmd, first_pmd + k * PMD_SIZE, 2, tables_.pte[k], &pte);
+    if (st != FixmapStatus::Ok) return st;
+    new_pte[k] = ops_.table_ptr(pte);
+    if (!new_pte[k]) return FixmapStatus::TableMissing;
+  }
+  pgd_ = pgd;
+  for (unsigned k = 0; k < nr_pte_tables; ++k) pte_[k] = new_pte[k];
+  return FixmapStatus::Ok;
+}
+
+Pte* Fixmap::entry(unsigned idx) const {
+  uint64_t va = __fix_to_virt(idx);
+  unsigned k = static_cast<unsigned>((va - first_pmd) / PMD_SIZE);
+  return &pte_[k][table_index(va, 3)];
+}
+
+Pte Fixmap::read(unsigned idx) const {
+  if (!initialised() || idx == FIX_HOLE || idx >= __end_of_fixed_addresses) return Pte{};
+  return *entry(idx);
+}
+
+FixmapStatus Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
+  if (!initialised()) return FixmapStatus::NotInitialised;
+  if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses) return FixmapStatus::BadIndex;
+  Pte* e = entry(idx);
+  VirtAddr va(__fix_to_virt(idx));
+  if (prot.is_clear()) {
+    bool was_live = e->valid();
+    ops_.set_pte(e, Pte{});
+    // The entry was valid: a walker may have cached it. Invalidate even when it was not valid,
+    // which is cheap and keeps "every clear is followed by a TLB invalidate" unconditional.
+    ops_.flush_tlb_kernel_page(va);
+    return was_live ? FixmapStatus::Ok : FixmapStatus::NotMapped;
+  }
+  Pte want = pfn_pte(phys, prot);
+  if (e->valid()) {
+    if (e->raw == want.raw) return FixmapStatus::Ok;
+    return FixmapStatus::SlotLive;
+  }
+  // The entry was invalid, so no TLB can hold it: no invalidate needed, only the barriers in
+  // set_pte that order the store before later accesses through the new mapping.
+  ops_.set_pte(e, want);
+  return FixmapStatus::Ok;
+}
+
+// ---- The kernel's fixmap and Linux's API on it -------------------------------------------------
+
+namespace {
+Fixmap* g_fixmap = nullptr;
+
+void report(const char* op, unsigned idx, PhysAddr phys, FixmapStatus st, void* caller) {
+  char name[48];
+  if (st == FixmapStatus::NotMapped) {
+    pr_warn("fixmap: %s of %s (index %u): %s (caller %p)\n", op, fixmap_slot_name(idx, name, sizeof name), idx,
+            fixmap_status_str(st), caller);
+    return;
+  }
+  if (st == FixmapStatus::SlotLive && g_fixmap) {
+    Pte cur = g_fixmap->read(idx);
+    pr_err("fixmap: refusing %s of %s (index %u) to pa=0x%lx: slot is live with pa=0x%lx; clear_fixmap() it "
+           "first (break-before-make) (caller %p)\n",
+           op, fixmap_slot_name(idx, name, sizeof name), idx, phys.value(), cur.output_address().value(), caller);
+    return;
+  }
+  pr_err("fixmap: %s of index %u (%s) failed: %s (caller %p)\n", op, idx, fixmap_slot_name(idx, name, sizeof name),
+         fixmap_status_str(st), caller);
+}
+
+FixmapStatus do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+  FixmapStatus st = g_fixmap ? g_fixmap->set(idx, phys, prot) : FixmapStatus::NotInitialised;
+  if (st != FixmapStatus::Ok) report(prot.is_clear() ? "clear_fixmap" : "set_fixmap", idx, phys, st, caller);
+  return st;
+}
+}  // namespace
+
+void fixmap_install(Fixmap* fm) { g_fixmap = fm; }
+Fixmap* fixmap_get() { return g_fixmap; }
+
+FixmapStatus __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
+  return do_set(idx, phys, prot, __builtin_return_address(0));
+}
+
+VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot) {
+  if (do_set(idx, phys.page_base(), prot, __builtin_return_address(0)) != FixmapStatus::Ok) return VirtAddr();
+  return VirtAddr(__fix_to_virt(idx) + phys.page_offset());
+}
+
+VirtAddr fix_to_virt_checked(unsigned idx) {
+  if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses) {
+    pr_err("fixmap: fix_to_virt: index %u is FIX_HOLE or beyond __end_of_fixed_addresses (%u) (caller %p)\n", idx,
+           unsigned{__end_of_fixed_addresses}, __builtin_return_address(0));
+    return VirtAddr();
+  }
+  return VirtAddr(__fix_to_virt(idx));
+}
+
+bool virt_to_fix(VirtAddr va, unsigned* idx) {
+  uint64_t v = va.value();
+  if (v < FIXADDR_TOT_START || v >= FIXADDR_TOP) {
+    pr_err("fixmap: virt_to_fix: 0x%lx is outside the fixmap [0x%lx, 0x%lx) (caller %p)\n", v, FIXADDR_TOT_START,
+           FIXADDR_TOP, __builtin_return_address(0));
+    return false;
+  }
+  *idx = __virt_to_fix(v);
+  return true;
+}
+
+const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len) {
+  if (idx == FIX_HOLE) snprintf(buf, len, "FIX_HOLE");
+  else if (idx >= FIX_FDT_END && idx <= FIX_FDT) snprintf(buf, len, "FIX_FDT+%u", FIX_FDT - idx);
+  else if (idx == FIX_EARLYCON_MEM_BASE) snprintf(buf, len, "FIX_EARLYCON_MEM_BASE");
+  else if (idx == FIX_TEXT_POKE0) snprintf(buf, len, "FIX_TEXT_POKE0");
+  else if (idx >= FIX_BTMAP_END && idx <= FIX_BTMAP_BEGIN) {
+    unsigned n = FIX_BTMAP_BEGIN - idx;
+    snprintf(buf, len, "FIX_BTMAP slot %u page %u", n / NR_FIX_BTMAPS, n % NR_FIX_BTMAPS);
+  } else if (idx == FIX_PTE) snprintf(buf, len, "FIX_PTE");
+  else if (idx == FIX_PMD) snprintf(buf, len, "FIX_PMD");
+  else if (idx == FIX_PUD) snprintf(buf, len, "FIX_PUD");
+  else if (idx == FIX_PGD) snprintf(buf, len, "FIX_PGD");
+  else snprintf(buf, len, "invalid(%u)", idx);
+  return buf;
+}
+
+// ---- FDT window --------------------------------------------------------------------------------
+
+void fixmap_unmap_fdt() {
+  if (!g_fixmap) return;
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx)
+    if (g_fixmap->is_live(idx)) (void)g_fixmap->clear(idx);
+}
+
+namespace {
+uint32_t be32(const void* p) {
+  auto* b = static_cast<const unsigned char*>(p);
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+}
+}  // namespace
+
+FdtMapping fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot) {
+  FdtMapping m;
+  auto fail = [&](const char* fmt, auto... args) {
+    snprintf(m.error, sizeof m.error, fmt, args...);
+    fixmap_unmap_fdt();
+    m.va = VirtAddr();
+    return m;
+  };
+  if (!g_fixmap || !g_fixmap->initialised()) return fail("the fixmap is not initialised");
+  if (dt_phys.is_null())
+    return fail("no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB address)");
+  if (!dt_phys.is_aligned_to(8))
+    return fail("device tree at 0x%lx is not 8-byte aligned (booting.rst requires 8-byte alignment)", dt_phys.value());
+
+  fixmap_unmap_fdt();
+  const uint64_t offset = dt_phys.page_offset();
+  if (g_fixmap->set(FIX_FDT, dt_phys.page_base(), prot) != FixmapStatus::Ok)
+    return fail("could not map the device tree at FIX_FDT");
+  VirtAddr va(__fix_to_virt(FIX_FDT) + offset);
+  // An 8-byte aligned blob may start as late as 8 bytes before a page end, so its 40-byte header
+  // can straddle two pages: map the second one too in that case.
+  if (offset + sizeof(fdt_header) > PAGE_SIZE &&
+      g_fixmap->set(FIX_FDT - 1, dt_phys.page_base().offset(PAGE_SIZE), prot) != FixmapStatus::Ok)
+    return fail("could not map the device tree header");
+  const void* hdr = g_fixmap->ops().access(va, sizeof(fdt_header));
+  if (!hdr) return fail("the FDT window is not reachable through the MMU");
+  uint32_t magic = be32(hdr);
+  if (magic != FDT_MAGIC)
+    return fail("no device tree at 0x%lx: bad magic 0x%08x (expected 0xd00dfeed)", dt_phys.value(), magic);
+  uint32_t size = be32(static_cast<const char*>(hdr) + 4);
+  if (size > MAX_FDT_SIZE)
+    return fail("device tree at 0x%lx is %u bytes; the limit is %lu bytes (2 MiB)", dt_phys.value(), size, MAX_FDT_SIZE);
+  if (size < sizeof(fdt_header))
+    return fail("device tree at 0x%lx claims totalsize %u, smaller than its own header", dt_phys.value(), size);
+  if (dt_phys.value() + size < dt_phys.value())
+    return fail("device tree at 0x%lx wraps around the end of the physical address space", dt_phys.value());
+
+  const uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
+  for (uint64_t i = 1; i < pages; ++i) {
+    if (g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot) !=
+        FixmapStatus::Ok)
+      return fail("could not map page %lu of the device tree", i);
+  }
+  const void* blob = g_fixmap->ops().access(va, size);
+  if (!blob) return fail("the FDT window is not reachable through the MMU");
+  int err = fdt_check_header(blob);
+  if (err) return fail("corrupt device tree at 0x%lx: %s", dt_phys.value(), fdt_strerror(err));
+  m.va = va;
+  m.size = size;
+  return m;
+}
+
+}  // namespace kernel

@@ -1,0 +1,42 @@
+// In-kernel tests of the boot environment.
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "kernel/ktest.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+extern "C" {
+extern char vectors[];
+}
+
+namespace kernel {
+
+KTEST(boot, runs_at_el1_with_vectors_installed) {
+  KEXPECT_EQ((read_sysreg(CurrentEL) >> 2) & 3, 1u);
+  KEXPECT_EQ(read_sysreg(vbar_el1), reinterpret_cast<uint64_t>(vectors));
+  KEXPECT(boot_info.entry_el == 1 || boot_info.entry_el == 2);
+}
+
+KTEST(boot, mmu_and_caches_on_with_wxn) {
+  uint64_t sctlr = read_sysreg(sctlr_el1);
+  KEXPECT(sctlr & 1);           // M
+  KEXPECT(sctlr & (1 << 2));    // C
+  KEXPECT(sctlr & (1 << 12));   // I
+  KEXPECT(sctlr & (1 << 19));   // WXN
+  KEXPECT(read_sysreg(tcr_el1) & (1 << 7));  // EPD0: the identity map is gone
+}
+
+KTEST(boot, timer_counts_up) {
+  KEXPECT(arch_counter_freq() > 0);
+  uint64_t a = arch_counter();
+  for (int i = 0; i < 10000; ++i) asm volatile("" ::: "memory");
+  KEXPECT(arch_counter() > a);
+}
+
+KTEST(boot, printk_formats) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%016lx|%5u|%-4s|%p", 0x9000000UL, 42u, "ab", reinterpret_cast<void*>(0x10));
+  KEXPECT(strcmp(buf, "0000000009000000|   42|ab  |0x0000000000000010") == 0);
+}
+
+}  // namespace kernel

@@ -1,0 +1,143 @@
+// In-kernel tests of the fixmap on the real MMU.
+#include "arch/arm64/mmu_ops.h"
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "kernel/ktest.h"
+#include "kernel/printk.h"
+#include "mm/fixmap.h"
+#include "mm/walk.h"
+
+extern "C" {
+extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], _end[];
+}
+
+namespace kernel {
+namespace {
+
+alignas(PAGE_SIZE) volatile uint64_t test_page[PAGE_SIZE / 8] = {0x1122334455667788ULL};
+
+constexpr unsigned kTestSlot = FIX_BTMAP_BEGIN - 3;  // an early_ioremap page nobody uses here
+
+static_assert(fix_to_virt(FIX_FDT).value() == FIXADDR_TOP - uint64_t{FIX_FDT} * PAGE_SIZE);
+static_assert(fix_to_virt(FIX_PGD).value() == FIXADDR_TOT_START + PAGE_SIZE);
+
+}  // namespace
+
+KTEST(fixmap, every_live_slot_matches_the_mmu) {
+  Fixmap* fm = fixmap_get();
+  KASSERT(fm && fm->initialised());
+  unsigned live = 0;
+  for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
+    Pte pte = fm->read(idx);
+    if (!pte.valid()) continue;
+    ++live;
+    PhysAddr pa;
+    KEXPECT(arch_translate(VirtAddr(__fix_to_virt(idx)), false, &pa));
+    KEXPECT_EQ(pa.value(), pte.output_address().value());
+  }
+  KEXPECT(live >= 2);  // at least the FDT and the early console
+}
+
+KTEST(fixmap, set_read_clear_then_fault) {
+  test_page[0] = 0x1122334455667788ULL;
+  PhysAddr pa = kimg_to_phys(test_page);
+  VirtAddr va = set_fixmap_offset(kTestSlot, pa.offset(8));
+  KASSERT(!va.is_null());
+  KEXPECT_EQ(va.value(), __fix_to_virt(kTestSlot) + 8);
+  uint64_t v = 0;
+  KEXPECT(probe_read64(VirtAddr(va.value() - 8), &v));
+  KEXPECT_EQ(v, 0x1122334455667788ULL);
+  // Write through the alias, observe through the image mapping.
+  KEXPECT(probe_write64(VirtAddr(va.value() - 8), 0xcafef00dULL));
+  KEXPECT_EQ(test_page[0], 0xcafef00dULL);
+  KEXPECT(clear_fixmap(kTestSlot) == FixmapStatus::Ok);
+  // The TLB invalidate really happened: the old translation is gone, the read faults.
+  KEXPECT(!probe_read64(VirtAddr(__fix_to_virt(kTestSlot)), &v));
+  PhysAddr out;
+  KEXPECT(!arch_translate(VirtAddr(__fix_to_virt(kTestSlot)), false, &out));
+}
+
+KTEST(fixmap, remapping_a_live_slot_is_refused) {
+  PhysAddr a = kimg_to_phys(test_page);
+  PhysAddr b = kimg_to_phys(_text);
+  KASSERT(set_fixmap(kTestSlot, a) == FixmapStatus::Ok);
+  KEXPECT(set_fixmap(kTestSlot, a) == FixmapStatus::Ok);          // same mapping: harmless
+  KEXPECT(set_fixmap(kTestSlot, b) == FixmapStatus::SlotLive);    // break-before-make
+  PhysAddr pa;
+  KEXPECT(arch_translate(VirtAddr(__fix_to_virt(kTestSlot)), false, &pa));
+  KEXPECT_EQ(pa.value(), a.value());
+  KEXPECT(clear_fixmap(kTestSlot) == FixmapStatus::Ok);
+  KEXPECT(clear_fixmap(kTestSlot) == FixmapStatus::NotMapped);
+  KEXPECT(__set_fixmap(FIX_HOLE, a, FIXMAP_PAGE_NORMAL) == FixmapStatus::BadIndex);
+  KEXPECT(__set_fixmap(__end_of_fixed_addresses, a, FIXMAP_PAGE_NORMAL) == FixmapStatus::BadIndex);
+}
+
+KTEST(fixmap, earlycon_slot_is_device_memory) {
+  Pte pte = fixmap_get()->read(FIX_EARLYCON_MEM_BASE);
+  KASSERT(pte.valid());
+  KEXPECT(pte.mem_type() == MemType::DeviceNGnRE);
+  KEXPECT(pte.pxn());
+  KEXPECT(pte.uxn());
+  KEXPECT(!pte.read_only());
+}
+
+KTEST(fixmap, fdt_window_is_read_only_after_scanning) {
+  Pte pte = fixmap_get()->read(FIX_FDT);
+  KASSERT(pte.valid());
+  VirtAddr va(__fix_to_virt(FIX_FDT));
+  PhysAddr pa;
+  KEXPECT(arch_translate(va, false, &pa));
+  KEXPECT(!arch_translate(va, true, &pa));  // AT S1E1W: permission fault
+  KEXPECT(!probe_write64(va, 0));
+  uint32_t magic = *va.offset(pte.output_address().page_offset()).as_ptr<volatile uint32_t>();
+  (void)magic;
+  KEXPECT_EQ(__builtin_bswap32(*reinterpret_cast<const volatile uint32_t*>(
+                 VirtAddr(__fix_to_virt(FIX_FDT) + boot_info.dtb_phys.page_offset()).value())),
+             0xd00dfeedu);
+}
+
+KTEST(fixmap, scoped_mapping_clears_itself) {
+  PhysAddr pa = kimg_to_phys(test_page);
+  {
+    ScopedFixmap m(kTestSlot, pa, FIXMAP_PAGE_RO);
+    KASSERT(m.ok());
+    uint64_t v;
+    KEXPECT(probe_read64(m.va(), &v));
+    KEXPECT(!probe_write64(m.va(), 1));  // read-only alias
+  }
+  uint64_t v;
+  KEXPECT(!fixmap_get()->is_live(kTestSlot));
+  KEXPECT(!probe_read64(VirtAddr(__fix_to_virt(kTestSlot)), &v));
+}
+
+KTEST(mmu, kernel_image_is_w_xor_x) {
+  PhysAddr ttbr1(read_sysreg(ttbr1_el1) & kOutputAddrMask);
+  unsigned text = 0, wx = 0;
+  for (uint64_t va = reinterpret_cast<uint64_t>(_text); va < reinterpret_cast<uint64_t>(_end); va += PAGE_SIZE) {
+    WalkResult w = walk_ttbr1(kernel_mmu_ops, ttbr1, VirtAddr(va));
+    KASSERT(w.ok);
+    if (w.writable && w.el1_exec) ++wx;
+    bool in_text = va < reinterpret_cast<uint64_t>(_etext);
+    bool in_rodata = !in_text && va < reinterpret_cast<uint64_t>(_erodata);
+    if (in_text) {
+      ++text;
+      KEXPECT(!w.writable && w.el1_exec);
+    } else {
+      KEXPECT(!w.el1_exec);
+      KEXPECT(w.writable == !in_rodata);
+    }
+    KEXPECT(!w.el0_access);
+  }
+  KEXPECT_EQ(wx, 0u);
+  KEXPECT(text > 0);
+}
+
+KTEST(mmu, writing_kernel_text_faults) {
+  uint64_t v = 0;
+  KEXPECT(probe_read64(virt_of(_text), &v));
+  KEXPECT(!probe_write64(virt_of(_text), v));
+  PhysAddr pa;
+  KEXPECT(!arch_translate(virt_of(_text), true, &pa));
+}
+
+}  // namespace kernel
