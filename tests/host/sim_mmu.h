@@ -1,0 +1,98 @@
+// A simulated physical memory arena and an MmuOps that records every descriptor store and TLB
+// invalidate, for running the kernel's page-table and fixmap code on the host.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asm/memory.h"
+#include "mm/mmu_ops.h"
+#include "mm/walk.h"
+
+namespace kernel::test {
+
+class SimArena {
+ public:
+  SimArena(uint64_t base, uint64_t size)
+      : base_(base), size_(size), mem_(static_cast<uint8_t*>(std::aligned_alloc(4096, size))) {
+    std::memset(mem_.get(), 0, size);
+  }
+  uint64_t base() const { return base_; }
+  uint64_t size() const { return size_; }
+  bool contains(uint64_t pa, uint64_t len) const {
+    return pa >= base_ && len <= size_ && pa - base_ <= size_ - len;
+  }
+  uint8_t* ptr(PhysAddr pa) { return contains(pa.value(), 1) ? mem_.get() + (pa.value() - base_) : nullptr; }
+  // Hands out zeroed pages from the top of the arena (page tables for tests).
+  PhysAddr alloc_page() {
+    top_ -= PAGE_SIZE;
+    std::memset(mem_.get() + top_, 0, PAGE_SIZE);
+    return PhysAddr(base_ + top_);
+  }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  uint64_t base_, size_;
+  std::unique_ptr<uint8_t, Free> mem_;
+  uint64_t top_ = size_;
+};
+
+struct MmuOp {
+  enum Kind { SetPte, TlbiPage } kind;
+  uint64_t a;  // SetPte: physical address of the entry; TlbiPage: virtual address
+  uint64_t b;  // SetPte: new value, old value in c
+  uint64_t c;
+};
+
+class RecordingMmuOps final : public MmuOps {
+ public:
+  explicit RecordingMmuOps(SimArena& arena) : arena_(arena) {}
+
+  Pte* table_ptr(PhysAddr table) override {
+    if (!table.is_aligned_to(PAGE_SIZE) || !arena_.contains(table.value(), PAGE_SIZE)) return nullptr;
+    return reinterpret_cast<Pte*>(arena_.ptr(table));
+  }
+  void set_pte(Pte* entry, Pte value) override {
+    uint64_t pa = arena_.base() + static_cast<uint64_t>(reinterpret_cast<uint8_t*>(entry) - arena_.ptr(PhysAddr(arena_.base())));
+    ops.push_back({MmuOp::SetPte, pa, value.raw, entry->raw});
+    *entry = value;
+  }
+  void flush_tlb_kernel_page(VirtAddr va) override { ops.push_back({MmuOp::TlbiPage, va.value(), 0, 0}); }
+  void* access(VirtAddr va, uint64_t len) override {
+    // Through the simulated MMU: every page of [va, va+len) must translate, contiguously.
+    WalkResult first = walk_ttbr1(*this, ttbr1, va);
+    if (!first.ok || !len) return nullptr;
+    for (uint64_t off = PAGE_SIZE - va.page_offset(); off < len; off += PAGE_SIZE) {
+      WalkResult w = walk_ttbr1(*this, ttbr1, va.offset(off));
+      if (!w.ok || w.pa.value() != first.pa.value() + off) return nullptr;
+    }
+    if (!arena_.contains(first.pa.value(), len)) return nullptr;
+    return arena_.ptr(first.pa);
+  }
+
+  PhysAddr ttbr1;
+  std::vector<MmuOp> ops;
+
+ private:
+  SimArena& arena_;
+};
+
+// Physical address of the level-3 entry for `va` (the tables down to level 2 must exist).
+inline uint64_t leaf_entry_pa(RecordingMmuOps& mmu, PhysAddr ttbr1, uint64_t va) {
+  PhysAddr t = ttbr1;
+  for (unsigned level = 0; level < 3; ++level) {
+    Pte* p = mmu.table_ptr(t);
+    if (!p) return 0;
+    Pte d = p[table_index(va, level)];
+    if (!d.is_table_or_page()) return 0;
+    t = d.output_address();
+  }
+  return t.value() + table_index(va, 3) * 8;
+}
+
+}  // namespace kernel::test

@@ -1,0 +1,106 @@
+// fixmap_remap_fdt(): the device tree window, with good and bad blobs placed in the arena.
+#include <libfdt.h>
+
+#include <cstring>
+
+#include "dtb_files.h"
+#include "fixmap_fixture.h"
+
+namespace kernel::test {
+namespace {
+
+class FdtWindowTest : public FixmapTest {
+ protected:
+  PhysAddr place(const std::vector<char>& blob, uint64_t offset) {
+    PhysAddr pa(kRamBase + (8ull << 20) + offset);
+    std::memcpy(arena.ptr(pa), blob.data(), blob.size());
+    return pa;
+  }
+  std::vector<char> virt_dtb() { return load_dtb("qemu-virt.dtb"); }
+};
+
+TEST_F(FdtWindowTest, MapsARealDtbAtAnUnalignedOffset) {
+  LOAD_DTB_OR_FAIL(blob, "qemu-virt.dtb");
+  PhysAddr pa = place(blob, 0x1238);
+  FdtMapping m = fixmap_remap_fdt(pa, PAGE_KERNEL);
+  ASSERT_TRUE(m.ok()) << m.error;
+  EXPECT_EQ(m.size, fdt_totalsize(blob.data()));
+  EXPECT_EQ(m.va.value(), __fix_to_virt(FIX_FDT) + 0x238);
+  // Every byte of the blob is reachable through the window (the walker checks each page).
+  const void* through_mmu = mmu.access(m.va, m.size);
+  ASSERT_NE(through_mmu, nullptr);
+  EXPECT_EQ(std::memcmp(through_mmu, blob.data(), blob.size()), 0);
+  EXPECT_EQ(fdt_check_header(through_mmu), 0);
+  unsigned live = 0;
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
+  EXPECT_EQ(live, (0x238 + m.size + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+
+TEST_F(FdtWindowTest, RemapReadOnlyBreaksBeforeMaking) {
+  LOAD_DTB_OR_FAIL(blob, "qemu-virt.dtb");
+  PhysAddr pa = place(blob, 0);
+  ASSERT_TRUE(fixmap_remap_fdt(pa, PAGE_KERNEL).ok());
+  EXPECT_TRUE(walk(__fix_to_virt(FIX_FDT)).writable);
+  FdtMapping ro = fixmap_remap_fdt(pa, PAGE_KERNEL_RO);
+  ASSERT_TRUE(ro.ok()) << ro.error;
+  WalkResult w = walk(ro.va.value());
+  ASSERT_TRUE(w.ok);
+  EXPECT_FALSE(w.writable);
+  EXPECT_FALSE(w.el1_exec);
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(FdtWindowTest, LargestBlobFitsWithTheExtraPage) {
+  // A 2 MiB blob starting 8 bytes before a page end needs all 513 pages of the window.
+  std::vector<char> blob(MAX_FDT_SIZE);
+  ASSERT_EQ(fdt_create_empty_tree(blob.data(), static_cast<int>(blob.size())), 0);
+  PhysAddr pa = place(blob, PAGE_SIZE - 8);
+  FdtMapping m = fixmap_remap_fdt(pa, PAGE_KERNEL_RO);
+  ASSERT_TRUE(m.ok()) << m.error;
+  unsigned live = 0;
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
+  EXPECT_EQ(live, FIX_FDT - FIX_FDT_END + 1);
+}
+
+struct BadCase {
+  const char* what;
+  uint64_t offset;
+  void (*corrupt)(std::vector<char>&);
+  const char* message;
+};
+
+TEST_F(FdtWindowTest, RejectsBadBlobsWithAClearMessage) {
+  LOAD_DTB_OR_FAIL(good, "qemu-virt.dtb");
+  const BadCase cases[] = {
+      {"misaligned", 4, [](std::vector<char>&) {}, "is not 8-byte aligned"},
+      {"bad magic", 0, [](std::vector<char>& b) { b[0] = 0x12; }, "bad magic 0x12"},
+      {"too large", 0, [](std::vector<char>& b) { fdt_set_totalsize(b.data(), 3u << 20); }, "the limit is 2097152 bytes (2 MiB)"},
+      {"tiny totalsize", 0, [](std::vector<char>& b) { fdt_set_totalsize(b.data(), 8); }, "smaller than its own header"},
+      {"bad version", 0, [](std::vector<char>& b) { fdt_set_version(b.data(), 1); }, "corrupt device tree at 0x"},
+      {"struct block outside", 0, [](std::vector<char>& b) { fdt_set_off_dt_struct(b.data(), 0x7fffff00); },
+       "corrupt device tree at 0x"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.what);
+    std::vector<char> blob = good;
+    c.corrupt(blob);
+    FdtMapping m = fixmap_remap_fdt(place(blob, c.offset), PAGE_KERNEL);
+    EXPECT_FALSE(m.ok());
+    EXPECT_NE(std::string(m.error).find(c.message), std::string::npos) << m.error;
+    for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) ASSERT_FALSE(fm.is_live(idx)) << "left mapped";
+  }
+  FdtMapping none = fixmap_remap_fdt(PhysAddr(0), PAGE_KERNEL);
+  EXPECT_FALSE(none.ok());
+  EXPECT_NE(std::string(none.error).find("x0 = 0"), std::string::npos);
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(FdtWindowTest, HeaderStraddlingTwoPagesIsRead) {
+  LOAD_DTB_OR_FAIL(blob, "qemu-virt.dtb");
+  FdtMapping m = fixmap_remap_fdt(place(blob, 3 * PAGE_SIZE - 16), PAGE_KERNEL);
+  ASSERT_TRUE(m.ok()) << m.error;
+  EXPECT_EQ(fdt_check_header(mmu.access(m.va, m.size)), 0);
+}
+
+}  // namespace
+}  // namespace kernel::test

@@ -1,0 +1,234 @@
+// The kernel's fixmap code on a simulated arena, checked by the software MMU walker.
+#include <gtest/gtest.h>
+
+#include "fixmap_fixture.h"
+
+namespace kernel::test {
+namespace {
+
+TEST(FixmapLayout, IndicesFollowLinux) {
+  EXPECT_EQ(FIX_HOLE, 0u);
+  EXPECT_EQ(FIX_FDT - FIX_FDT_END + 1, (2u << 20) / 4096 + 1);  // 2 MiB plus one page
+  EXPECT_EQ(FIX_EARLYCON_MEM_BASE, FIX_FDT + 1);
+  EXPECT_EQ(FIX_TEXT_POKE0, FIX_EARLYCON_MEM_BASE + 1);
+  EXPECT_EQ(__end_of_permanent_fixed_addresses, FIX_TEXT_POKE0 + 1);
+  EXPECT_EQ(FIX_BTMAP_END, __end_of_permanent_fixed_addresses);
+  EXPECT_EQ(FIX_BTMAP_BEGIN - FIX_BTMAP_END + 1, 7u * 64u);  // 7 slots of 256 KiB
+  EXPECT_EQ(FIX_PTE, FIX_BTMAP_BEGIN + 1);
+  EXPECT_EQ(FIX_PGD, FIX_PTE + 3);
+  EXPECT_EQ(__end_of_fixed_addresses, FIX_PGD + 1);
+}
+
+TEST(FixmapLayout, AddressesGrowDownFromFixaddrTop) {
+  constexpr VirtAddr fdt = fix_to_virt(FIX_FDT);
+  constexpr VirtAddr fdt_end = fix_to_virt(FIX_FDT_END);
+  static_assert(fdt.value() < fdt_end.value(), "FIX_FDT is the lowest address of the FDT window");
+  EXPECT_EQ(fix_to_virt(FIX_FDT_END).value(), FIXADDR_TOP - PAGE_SIZE);
+  EXPECT_EQ(FIXADDR_START, FIXADDR_TOP - uint64_t{__end_of_permanent_fixed_addresses} * PAGE_SIZE);
+  EXPECT_EQ(FIXADDR_TOT_START, FIXADDR_TOP - uint64_t{__end_of_fixed_addresses} * PAGE_SIZE);
+  EXPECT_EQ(fix_to_virt(FIX_PGD).value(), FIXADDR_TOT_START + PAGE_SIZE);
+  // The documented values (README, docs/fixmap-layout.md).
+  EXPECT_EQ(FIXADDR_TOP, 0xfffffffffe000000ull);
+  EXPECT_EQ(fix_to_virt(FIX_FDT).value(), 0xfffffffffddff000ull);
+  EXPECT_EQ(fix_to_virt(FIX_EARLYCON_MEM_BASE).value(), 0xfffffffffddfe000ull);
+  EXPECT_EQ(fix_to_virt(FIX_TEXT_POKE0).value(), 0xfffffffffddfd000ull);
+  EXPECT_EQ(fix_to_virt(FIX_BTMAP_BEGIN).value(), 0xfffffffffdc3d000ull);
+  EXPECT_EQ(FIXADDR_TOT_START, 0xfffffffffdc38000ull);
+}
+
+TEST(FixmapLayout, VirtToFixRoundTripsAndRejectsOutside) {
+  log_buffer_reset();
+  for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
+    unsigned back = 0;
+    ASSERT_TRUE(virt_to_fix(VirtAddr(__fix_to_virt(idx) + 0x123), &back));
+    EXPECT_EQ(back, idx);
+    EXPECT_EQ(fix_to_virt_checked(idx).value(), __fix_to_virt(idx));
+  }
+  unsigned idx = 0;
+  EXPECT_FALSE(virt_to_fix(VirtAddr(FIXADDR_TOP), &idx));
+  EXPECT_FALSE(virt_to_fix(VirtAddr(FIXADDR_TOT_START - 1), &idx));
+  EXPECT_TRUE(fix_to_virt_checked(FIX_HOLE).is_null());
+  EXPECT_TRUE(fix_to_virt_checked(__end_of_fixed_addresses).is_null());
+  std::string log = kernel_log();
+  EXPECT_NE(log.find("virt_to_fix: 0xfffffffffe000000 is outside the fixmap"), std::string::npos) << log;
+  EXPECT_NE(log.find("fix_to_virt: index 0 is FIX_HOLE"), std::string::npos) << log;
+}
+
+TEST_F(FixmapTest, InitWiresStaticTablesIntoAnEmptyPgd) {
+  Pte* p = mmu.table_ptr(pgd);
+  Pte e0 = p[table_index(FIXADDR_TOT_START, 0)];
+  ASSERT_TRUE(e0.is_table_or_page());
+  EXPECT_EQ(e0.output_address(), tables.pud);
+  Pte e1 = mmu.table_ptr(tables.pud)[table_index(FIXADDR_TOT_START, 1)];
+  EXPECT_EQ(e1.output_address(), tables.pmd);
+  for (unsigned k = 0; k < fixmap_layout::nr_pte_tables; ++k) {
+    Pte e2 = mmu.table_ptr(tables.pmd)[table_index(fixmap_layout::first_pmd + k * PMD_SIZE, 2)];
+    EXPECT_EQ(e2.output_address(), tables.pte[k]) << k;
+  }
+  // Nothing is mapped yet.
+  for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) EXPECT_FALSE(walk(__fix_to_virt(idx)).ok);
+}
+
+TEST_F(FixmapTest, InitReusesExistingUpperLevels) {
+  // A second fixmap attached to the same PGD finds the tables already installed.
+  Fixmap other(mmu);
+  FixmapTables none{};
+  ASSERT_EQ(other.init(pgd, none), FixmapStatus::Ok);
+  ASSERT_EQ(other.set(FIX_TEXT_POKE0, PhysAddr(kRamBase), FIXMAP_PAGE_NORMAL), FixmapStatus::Ok);
+  EXPECT_TRUE(fm.is_live(FIX_TEXT_POKE0));
+}
+
+TEST_F(FixmapTest, InitRejectsABlockWhereATableMustBe) {
+  SimArena a2(0x80000000, 1 << 20);
+  RecordingMmuOps m2(a2);
+  PhysAddr g = a2.alloc_page();
+  // Level-0 entries cannot be blocks; put a (reserved) block pattern there.
+  m2.table_ptr(g)[table_index(FIXADDR_TOT_START, 0)] = Pte{0x40000001};
+  Fixmap f2(m2);
+  FixmapTables t{a2.alloc_page(), a2.alloc_page(), {a2.alloc_page(), a2.alloc_page()}};
+  EXPECT_EQ(f2.init(g, t), FixmapStatus::TableMissing);
+  EXPECT_FALSE(f2.initialised());
+}
+
+TEST_F(FixmapTest, EverySlotMapsAndUnmapsWithATlbInvalidate) {
+  for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
+    PhysAddr pa(kRamBase + uint64_t{idx} * PAGE_SIZE);
+    ASSERT_EQ(set_fixmap(idx, pa), FixmapStatus::Ok) << idx;
+    WalkResult w = walk(__fix_to_virt(idx) + 0x10);
+    ASSERT_TRUE(w.ok) << idx;
+    EXPECT_EQ(w.pa.value(), pa.value() + 0x10);
+    EXPECT_EQ(w.level, 3);
+    EXPECT_TRUE(w.writable);
+    EXPECT_FALSE(w.el1_exec);
+    EXPECT_FALSE(w.el0_access);
+    EXPECT_EQ(w.type, MemType::Normal);
+  }
+  size_t before = mmu.ops.size();
+  for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
+    ASSERT_EQ(clear_fixmap(idx), FixmapStatus::Ok);
+    EXPECT_FALSE(walk(__fix_to_virt(idx)).ok);
+    // The clear is a store of 0 followed at once by the invalidate of exactly this page.
+    ASSERT_GE(mmu.ops.size(), 2u);
+    const MmuOp& st = mmu.ops[mmu.ops.size() - 2];
+    const MmuOp& inv = mmu.ops.back();
+    EXPECT_EQ(st.kind, MmuOp::SetPte);
+    EXPECT_EQ(st.b, 0u);
+    EXPECT_EQ(inv.kind, MmuOp::TlbiPage);
+    EXPECT_EQ(inv.a, __fix_to_virt(idx));
+  }
+  EXPECT_EQ(mmu.ops.size() - before, 2u * (__end_of_fixed_addresses - 1));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(FixmapTest, SettingAnInvalidEntryNeedsNoInvalidate) {
+  mmu.ops.clear();
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), FixmapStatus::Ok);
+  ASSERT_EQ(mmu.ops.size(), 1u);
+  EXPECT_EQ(mmu.ops[0].kind, MmuOp::SetPte);
+}
+
+TEST_F(FixmapTest, ProtectionsAreWhatTheWalkerSees) {
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), FixmapStatus::Ok);
+  WalkResult io = walk(__fix_to_virt(FIX_EARLYCON_MEM_BASE));
+  ASSERT_TRUE(io.ok);
+  EXPECT_EQ(io.type, MemType::DeviceNGnRE);
+  EXPECT_FALSE(io.el1_exec);
+  EXPECT_FALSE(io.el0_exec);
+  EXPECT_TRUE(io.writable);
+  ASSERT_EQ(__set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase), FIXMAP_PAGE_RO), FixmapStatus::Ok);
+  WalkResult ro = walk(__fix_to_virt(FIX_TEXT_POKE0));
+  ASSERT_TRUE(ro.ok);
+  EXPECT_FALSE(ro.writable);
+  EXPECT_FALSE(ro.el1_exec);
+}
+
+TEST_F(FixmapTest, SetFixmapOffsetKeepsTheInPageOffset) {
+  VirtAddr va = set_fixmap_offset_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0xfe201000 + 0x18));
+  EXPECT_EQ(va.value(), __fix_to_virt(FIX_EARLYCON_MEM_BASE) + 0x18);
+  EXPECT_EQ(walk(va.value()).pa.value(), 0xfe201018u);
+}
+
+TEST_F(FixmapTest, RemappingALiveSlotIsRefusedAndReported) {
+  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), FixmapStatus::Ok);
+  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), FixmapStatus::Ok);  // identical: fine
+  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase + PAGE_SIZE)), FixmapStatus::SlotLive);
+  EXPECT_EQ(walk(__fix_to_virt(FIX_TEXT_POKE0)).pa.value(), kRamBase);  // unchanged
+  std::string log = kernel_log();
+  EXPECT_NE(log.find("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index 515) to pa=0x40001000: slot is live "
+                     "with pa=0x40000000; clear_fixmap() it first (break-before-make)"),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(FixmapTest, MisuseIsReportedWithTheCaller) {
+  EXPECT_EQ(set_fixmap(FIX_HOLE, PhysAddr(kRamBase)), FixmapStatus::BadIndex);
+  EXPECT_EQ(set_fixmap(__end_of_fixed_addresses, PhysAddr(kRamBase)), FixmapStatus::BadIndex);
+  EXPECT_EQ(set_fixmap(100000, PhysAddr(kRamBase)), FixmapStatus::BadIndex);
+  EXPECT_EQ(clear_fixmap(FIX_TEXT_POKE0), FixmapStatus::NotMapped);
+  EXPECT_TRUE(set_fixmap_offset(FIX_HOLE, PhysAddr(kRamBase)).is_null());
+  std::string log = kernel_log();
+  EXPECT_NE(log.find("fixmap: set_fixmap of index 0 (FIX_HOLE) failed: index is FIX_HOLE or beyond "
+                     "__end_of_fixed_addresses (caller 0x"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("fixmap: clear_fixmap of FIX_TEXT_POKE0 (index 515): slot is not mapped"), std::string::npos);
+  // Nothing was written for the bad indices.
+  for (const MmuOp& op : mmu.ops) EXPECT_TRUE(op.kind == MmuOp::TlbiPage || op.b == 0 || op.a != 0);
+}
+
+TEST(FixmapUninitialised, ReportsUseBeforeInit) {
+  log_buffer_reset();
+  fixmap_install(nullptr);
+  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40000000)), FixmapStatus::NotInitialised);
+  EXPECT_NE(kernel_log().find("the fixmap is not initialised yet (early_fixmap_init)"), std::string::npos);
+  SimArena a(0x40000000, 1 << 20);
+  RecordingMmuOps m(a);
+  Fixmap f(m);
+  EXPECT_EQ(f.set(FIX_TEXT_POKE0, PhysAddr(0x40000000), FIXMAP_PAGE_NORMAL), FixmapStatus::NotInitialised);
+  EXPECT_TRUE(m.ops.empty());
+}
+
+TEST_F(FixmapTest, ScopedFixmapClearsAndInvalidates) {
+  {
+    ScopedFixmap m(FIX_TEXT_POKE0, PhysAddr(kRamBase + 0x2004), FIXMAP_PAGE_NORMAL);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m.va().value(), __fix_to_virt(FIX_TEXT_POKE0) + 4);
+    EXPECT_TRUE(walk(m.va().value()).ok);
+  }
+  EXPECT_FALSE(walk(__fix_to_virt(FIX_TEXT_POKE0)).ok);
+  ASSERT_FALSE(mmu.ops.empty());
+  EXPECT_EQ(mmu.ops.back().kind, MmuOp::TlbiPage);
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(FixmapTest, DumpListsLiveSlotsAndCatchesDisagreement) {
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap(FIX_BTMAP_BEGIN - 64, PhysAddr(kRamBase)), FixmapStatus::Ok);  // slot 1, page 0
+  static FixmapTest* self;
+  self = this;
+  auto translate = [](VirtAddr va, PhysAddr* pa) {
+    WalkResult w = self->walk(va.value());
+    *pa = w.pa;
+    return w.ok;
+  };
+  log_buffer_reset();
+  EXPECT_EQ(fixmap_dump(translate), 0u);
+  std::string log = kernel_log();
+  EXPECT_NE(log.find("fixmap: FIX_EARLYCON_MEM_BASE  va=0xfffffffffddfe000 pa=0x0000000009000000    1 page  RW NX "
+                     "Device-nGnRE (MMU-checked)"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("fixmap: FIX_BTMAP slot 1       va="), std::string::npos) << log;
+  EXPECT_EQ(log.find("FIX_FDT "), std::string::npos);  // not live, not listed
+  // An MMU that disagrees with the descriptors is caught.
+  auto liar = [](VirtAddr va, PhysAddr* pa) {
+    *pa = PhysAddr(va.value() & 0xfff);
+    return true;
+  };
+  EXPECT_EQ(fixmap_dump(liar), 2u);
+  EXPECT_NE(kernel_log().find("MISMATCH"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kernel::test

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Boot the kernel under qemu-system-aarch64 -M virt and check what it prints.
+
+Every run has a timeout: a kernel that hangs fails the test, it never hangs the suite.
+Checks, on every successful boot:
+  * the earlycon line, the FIX_FDT line and "Machine model:" are there, with the exact formats;
+  * the fixmap table's va/pa agree with the earlycon and fdt lines and with the fixmap layout,
+    and the kernel verified each against the MMU (AT instruction): "(MMU-checked)", no MISMATCH;
+  * with --ktest: the KTAP output has a plan and every suite is "ok".
+"""
+import argparse
+import re
+import subprocess
+import sys
+
+FIXADDR_TOP = 0xFFFFFFFFFE000000
+PAGE = 4096
+# Index of the first (lowest-VA) page of each slot group, from include/asm/fixmap.h.
+SLOT_INDEX = {"FIX_FDT": 513, "FIX_EARLYCON_MEM_BASE": 514, "FIX_TEXT_POKE0": 515}
+
+
+def fail(msg, out):
+    sys.stdout.write(out)
+    sys.stdout.write("\nFAIL: %s\n" % msg)
+    sys.exit(1)
+
+
+def qemu_command(a):
+    machine = "virt" + (",virtualization=on" if a.el2 else "")
+    cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", a.cpu, "-m", a.mem, "-smp", str(a.smp),
+           "-nographic", "-nic", "none", "-no-reboot", "-semihosting-config", "enable=on,target=native"]
+    if a.loader_addr:
+        # A loader that only copies the Image and jumps to it: x0 = 0 (no DTB).
+        cmd += ["-device", "loader,file=%s,addr=%s,force-raw=on" % (a.image, a.loader_addr),
+                "-device", "loader,addr=%s,cpu-num=0" % a.loader_addr]
+    else:
+        cmd += ["-kernel", a.image]
+    append = a.append
+    if a.ktest:
+        append = (append + " ktest").strip()
+    if append and not a.loader_addr:
+        cmd += ["-append", append]
+    return cmd
+
+
+def check_boot_log(out, a):
+    m = re.search(r"earlycon: pl011 at MMIO 0x([0-9a-f]{16}) \(fixmap 0x([0-9a-f]{16})\)", out)
+    if not m:
+        fail("no 'earlycon: pl011 at MMIO 0x<16 hex> (fixmap 0x<va>)' line", out)
+    ec_pa, ec_va = int(m.group(1), 16), int(m.group(2), 16)
+    m = re.search(r"fdt: 0x([0-9a-f]+) \((\d+) bytes\) mapped at 0x([0-9a-f]+) via FIX_FDT", out)
+    if not m:
+        fail("no 'fdt: 0x<pa> (<n> bytes) mapped at 0x<va> via FIX_FDT' line", out)
+    fdt_pa, fdt_va = int(m.group(1), 16), int(m.group(3), 16)
+    if not re.search(r"Machine model: \S", out):
+        fail("no 'Machine model:' line", out)
+    if "MISMATCH" in out:
+        fail("the kernel found a fixmap slot whose descriptor disagrees with the MMU", out)
+    table = {}
+    for line in re.findall(r"fixmap: (FIX_\S+(?: slot \d)?)\s+va=0x([0-9a-f]{16}) pa=0x([0-9a-f]{16}).*", out):
+        table[line[0]] = (int(line[1], 16), int(line[2], 16))
+    for name in ("FIX_FDT", "FIX_EARLYCON_MEM_BASE"):
+        if name not in table:
+            fail("fixmap table has no %s line" % name, out)
+    for name, (va, _pa) in table.items():
+        if name in SLOT_INDEX and va != FIXADDR_TOP - SLOT_INDEX[name] * PAGE:
+            fail("%s va 0x%x is not FIXADDR_TOP - %d pages" % (name, va, SLOT_INDEX[name]), out)
+    if re.search(r"fixmap: FIX_\S+.*va=0x[0-9a-f]{16}(?!.*\(MMU-checked\))", out):
+        fail("a fixmap line was not checked against the MMU", out)
+    va, pa = table["FIX_EARLYCON_MEM_BASE"]
+    if ec_va != va + (ec_pa & (PAGE - 1)) or pa != ec_pa & ~(PAGE - 1):
+        fail("earlycon line (pa 0x%x va 0x%x) disagrees with the fixmap table" % (ec_pa, ec_va), out)
+    va, pa = table["FIX_FDT"]
+    if fdt_va != va + (fdt_pa & (PAGE - 1)) or pa != fdt_pa & ~(PAGE - 1):
+        fail("fdt line (pa 0x%x va 0x%x) disagrees with the fixmap table" % (fdt_pa, fdt_va), out)
+    if a.el2 and "entered at EL2, running at EL1" not in out:
+        fail("expected an EL2 entry and a drop to EL1", out)
+    if not a.el2 and "entered at EL1, running at EL1" not in out:
+        fail("expected an EL1 entry", out)
+
+
+def check_ktap(out):
+    lines = out.splitlines()
+    try:
+        start = lines.index("KTAP version 1")
+    except ValueError:
+        fail("no KTAP output", out)
+    m = re.match(r"1\.\.(\d+)$", lines[start + 1])
+    if not m:
+        fail("KTAP output has no plan", out)
+    planned = int(m.group(1))
+    top = [l for l in lines[start:] if re.match(r"(not )?ok \d+ ", l)]
+    if len(top) != planned:
+        fail("KTAP plan says %d suites, %d reported" % (planned, len(top)), out)
+    bad = [l for l in top if l.startswith("not ok")]
+    if bad:
+        fail("failing suites: %s" % ", ".join(bad), out)
+    if planned == 0:
+        fail("KTAP ran no suite", out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--image", required=True)
+    p.add_argument("--cpu", default="cortex-a53")
+    p.add_argument("--mem", default="1G")
+    p.add_argument("--smp", type=int, default=1)
+    p.add_argument("--el2", action="store_true")
+    p.add_argument("--ktest", action="store_true")
+    p.add_argument("--append", default="")
+    p.add_argument("--loader-addr", help="load with QEMU's generic loader at this address (x0 = 0)")
+    p.add_argument("--expect-status", type=int, default=0)
+    p.add_argument("--expect-line", action="append", default=[])
+    p.add_argument("--expect-source", help="text of the 'earlycon: chosen by' line")
+    p.add_argument("--expect-timeout", type=float,
+                   help="the kernel must still be running after this many seconds (halt=idle)")
+    p.add_argument("--timeout", type=float, default=60)
+    a = p.parse_args()
+
+    cmd = qemu_command(a)
+    print("+ " + " ".join(cmd))
+    limit = a.expect_timeout or a.timeout
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        raw, _ = proc.communicate(timeout=limit)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raw, _ = proc.communicate()
+        timed_out = True
+    out = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    if a.expect_timeout:
+        if not timed_out:
+            fail("expected the kernel to keep running, but QEMU exited with %d" % proc.returncode, out)
+    else:
+        if timed_out:
+            fail("QEMU did not finish within %.0f s: the kernel hung" % a.timeout, out)
+        if proc.returncode != a.expect_status:
+            fail("QEMU exit status %d, expected %d" % (proc.returncode, a.expect_status), out)
+    for line in a.expect_line:
+        if line not in out:
+            fail("missing expected text: %r" % line, out)
+    if a.expect_status == 0:
+        check_boot_log(out, a)
+        if "Unexpected exception" in out or "Kernel panic" in out:
+            fail("the kernel reported an exception or a panic", out)
+    if a.expect_source and ("earlycon: chosen by %s" % a.expect_source) not in out:
+        fail("earlycon was not chosen by %r" % a.expect_source, out)
+    if a.ktest:
+        check_ktap(out)
+    sys.stdout.write(out)
+    print("\nPASS")
+
+
+if __name__ == "__main__":
+    main()
