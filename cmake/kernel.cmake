@@ -23,6 +23,7 @@ add_executable(kernel.elf
   ${CMAKE_SOURCE_DIR}/drivers/tty/pl011.cpp
   ${CMAKE_SOURCE_DIR}/init/main.cpp
   ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
+  ${CMAKE_SOURCE_DIR}/kernel/crashtest.cpp
   ${CMAKE_SOURCE_DIR}/kernel/runtime.cpp
   ${CMAKE_SOURCE_DIR}/lib/string.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp

@@ -25,6 +25,7 @@ void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t entry_el);
 namespace kernel {
 
 void early_fixmap_init();
+void crashtest(const char* cmdline);
 
 char boot_command_line[2048];
 const void* initial_boot_params;  // the DTB, through FIX_FDT
@@ -65,7 +66,8 @@ struct ParamSpec {
   bool takes_value;
 };
 constexpr ParamSpec kKnownParams[] = {
-    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"console", true}, {"loglevel", true},
+    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true}, {"console", true},
+    {"loglevel", true},
 };
 
 void check_cmdline() {
@@ -173,6 +175,8 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
 
   unsigned bad = fixmap_dump(mmu_translate);
   if (bad) panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
+
+  crashtest(boot_command_line);
 
   CmdlineParam kt;
   if (cmdline_find(boot_command_line, "ktest", &kt)) {
