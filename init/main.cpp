@@ -91,6 +91,10 @@ void print_memory(const void* fdt) {
   if (!total) pr_err("Memory: the device tree has no memory node\n");
   uint64_t sum = 0;
   for (int i = 0; i < n; ++i) {
+    if (r[i].size == 0) {
+      pr_warn("Memory: ignoring an empty memory region at 0x%016lx (the firmware did not fill it in?)\n", r[i].base);
+      continue;
+    }
     pr_info("Memory: [mem 0x%016lx-0x%016lx] %lu MiB\n", r[i].base, r[i].base + r[i].size - 1, r[i].size >> 20);
     sum += r[i].size;
   }
@@ -98,7 +102,7 @@ void print_memory(const void* fdt) {
   if (n) pr_info("Memory: %lu MiB in %d region%s\n", sum >> 20, total, total == 1 ? "" : "s");
   n = of::reserved_regions(fdt, r, 16, &total);
   for (int i = 0; i < n; ++i)
-    pr_info("Reserved: [mem 0x%016lx-0x%016lx]\n", r[i].base, r[i].base + r[i].size - 1);
+    if (r[i].size) pr_info("Reserved: [mem 0x%016lx-0x%016lx]\n", r[i].base, r[i].base + r[i].size - 1);
 }
 
 bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false, pa); }
