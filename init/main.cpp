@@ -66,8 +66,7 @@ struct ParamSpec {
   bool takes_value;
 };
 constexpr ParamSpec kKnownParams[] = {
-    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true}, {"console", true},
-    {"loglevel", true},
+    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true},
 };
 
 void check_cmdline() {
