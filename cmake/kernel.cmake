@@ -13,7 +13,7 @@ set(KERNEL_FLAGS
   -mcmodel=small -O2 -g
 )
 
-add_executable(kernel.elf
+set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/arch/arm64/head.S
   ${CMAKE_SOURCE_DIR}/arch/arm64/entry.S
   ${CMAKE_SOURCE_DIR}/arch/arm64/traps.cpp
@@ -24,29 +24,51 @@ add_executable(kernel.elf
   ${CMAKE_SOURCE_DIR}/init/main.cpp
   ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
   ${CMAKE_SOURCE_DIR}/kernel/crashtest.cpp
+  ${CMAKE_SOURCE_DIR}/kernel/kallsyms.cpp
   ${CMAKE_SOURCE_DIR}/kernel/runtime.cpp
   ${CMAKE_SOURCE_DIR}/lib/string.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_boot.cpp
   ${SHARED_SOURCES}
 )
-target_include_directories(kernel.elf PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR})
+add_library(kernel_objs OBJECT ${KERNEL_SOURCES})
+target_include_directories(kernel_objs PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR})
 # libfdt.h and fdt.h from Debian's arm64 package; its libfdt_env.h is shadowed by include/.
-target_include_directories(kernel.elf SYSTEM PRIVATE ${LIBFDT_ARM64_ROOT}/usr/include)
-target_compile_options(kernel.elf PRIVATE
+target_include_directories(kernel_objs SYSTEM PRIVATE ${LIBFDT_ARM64_ROOT}/usr/include)
+target_compile_options(kernel_objs PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_FLAGS} ${WARNINGS}>
   $<$<COMPILE_LANGUAGE:ASM>:-D__ASSEMBLER__ -g>
 )
 # lib/string.cpp implements memcpy & co.: keep GCC from turning their loops into calls to themselves.
 set_source_files_properties(${CMAKE_SOURCE_DIR}/lib/string.cpp PROPERTIES
   COMPILE_OPTIONS "-fno-builtin;-fno-tree-loop-distribute-patterns")
+
 set(KERNEL_LDS ${CMAKE_SOURCE_DIR}/linker/kernel.ld)
-target_link_options(kernel.elf PRIVATE
-  -nostdlib -static -no-pie -T ${KERNEL_LDS} -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
-  -Wl,-Map=${CMAKE_BINARY_DIR}/kernel.map)
+set(KERNEL_LINK_OPTIONS -nostdlib -static -no-pie -T ${KERNEL_LDS} -Wl,--build-id=none -Wl,-z,noexecstack
+    -Wl,--no-warn-rwx-segments)
+
+# Two links (as Linux's kallsyms): the first with an empty symbol table, whose text symbols feed
+# the table of the second. The table sits in .rodata, after .text, so no function moves.
+add_executable(kernel.stage1.elf $<TARGET_OBJECTS:kernel_objs> ${CMAKE_SOURCE_DIR}/kernel/kallsyms_empty.S)
+target_link_options(kernel.stage1.elf PRIVATE ${KERNEL_LINK_OPTIONS})
+target_link_libraries(kernel.stage1.elf PRIVATE ${LIBFDT_ARM64} gcc)
+set_target_properties(kernel.stage1.elf PROPERTIES LINK_DEPENDS ${KERNEL_LDS})
+
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+set(GEN_KALLSYMS ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/gen-kallsyms.py --nm ${CMAKE_NM})
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/kallsyms.S
+  COMMAND ${GEN_KALLSYMS} --elf $<TARGET_FILE:kernel.stage1.elf> --out ${CMAKE_BINARY_DIR}/kallsyms.S
+  DEPENDS kernel.stage1.elf ${CMAKE_SOURCE_DIR}/tools/gen-kallsyms.py
+  COMMENT "kallsyms: symbol table from the first link")
+
+add_executable(kernel.elf $<TARGET_OBJECTS:kernel_objs> ${CMAKE_BINARY_DIR}/kallsyms.S)
+target_link_options(kernel.elf PRIVATE ${KERNEL_LINK_OPTIONS} -Wl,-Map=${CMAKE_BINARY_DIR}/kernel.map)
 target_link_libraries(kernel.elf PRIVATE ${LIBFDT_ARM64} gcc)
 set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${KERNEL_LDS})
 
+add_custom_command(TARGET kernel.elf POST_BUILD
+  COMMAND ${GEN_KALLSYMS} --verify $<TARGET_FILE:kernel.stage1.elf> $<TARGET_FILE:kernel.elf>
+  COMMENT "kallsyms: checking that no function moved")
 add_custom_command(TARGET kernel.elf POST_BUILD
   COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:kernel.elf> ${CMAKE_BINARY_DIR}/kernel8.img
   COMMENT "kernel8.img (arm64 Image)")

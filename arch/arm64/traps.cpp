@@ -4,6 +4,7 @@
 
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "kernel/kallsyms.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 
@@ -99,13 +100,15 @@ int g_depth = 0;
 }  // namespace
 
 void dump_backtrace(uint64_t fp, uint64_t pc) {
+  char sym[96];
   pr_emerg("Call trace:\n");
-  pr_emerg("  [<%016lx>]\n", pc);
+  pr_emerg("  [<%016lx>] %s\n", pc, kallsyms_format(pc, sym, sizeof sym));
   for (int i = 0; i < 32 && fp && on_stack(fp); ++i) {
     auto* frame = reinterpret_cast<const uint64_t*>(fp);
     uint64_t lr = frame[1];
     if (!lr) break;
-    pr_emerg("  [<%016lx>]\n", lr - 4);  // the call instruction, not the return address
+    // Report the call instruction, not the return address after it.
+    pr_emerg("  [<%016lx>] %s\n", lr - 4, kallsyms_format(lr - 4, sym, sizeof sym));
     if (frame[0] <= fp) break;  // frames must move up the stack
     fp = frame[0];
   }
@@ -134,7 +137,10 @@ extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
              data ? ((esr >> 6) & 1 ? ", caused by a write (WnR=1)" : ", caused by a read (WnR=0)") : "",
              (esr >> 10) & 1 ? ", FAR not valid" : "");
   }
+  char sym[96];
   pr_emerg("  FAR_EL1 0x%016lx  ELR_EL1 0x%016lx  SPSR_EL1 0x%08lx\n", regs->far, regs->elr, regs->spsr);
+  pr_emerg("  pc : %s\n", kallsyms_format(regs->elr, sym, sizeof sym));
+  pr_emerg("  lr : %s\n", kallsyms_format(regs->x[30], sym, sizeof sym));
   for (int i = 0; i < 30; i += 2)
     pr_emerg("  x%-2d %016lx  x%-2d %016lx\n", i, regs->x[i], i + 1, regs->x[i + 1]);
   pr_emerg("  x30 %016lx  sp  %016lx\n", regs->x[30], regs->sp);

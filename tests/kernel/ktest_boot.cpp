@@ -1,12 +1,14 @@
 // In-kernel tests of the boot environment.
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "kernel/kallsyms.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
 extern "C" {
 extern char vectors[];
+void start_kernel(uint64_t, uint64_t, uint32_t);
 }
 
 namespace kernel {
@@ -37,6 +39,21 @@ KTEST(boot, printk_formats) {
   char buf[64];
   snprintf(buf, sizeof buf, "%016lx|%5u|%-4s|%p", 0x9000000UL, 42u, "ab", reinterpret_cast<void*>(0x10));
   KEXPECT(strcmp(buf, "0000000009000000|   42|ab  |0x0000000000000010") == 0);
+}
+
+}  // namespace kernel
+
+namespace kernel {
+
+KTEST(boot, kallsyms_names_kernel_functions) {
+  const char* name = nullptr;
+  uint64_t off = 0, size = 0;
+  uint64_t addr = reinterpret_cast<uint64_t>(&start_kernel);
+  KASSERT(kallsyms_lookup(addr + 8, &name, &off, &size));
+  KEXPECT(strcmp(name, "start_kernel") == 0);
+  KEXPECT_EQ(off, 8u);
+  KEXPECT(size > 8);
+  KEXPECT(!kallsyms_lookup(reinterpret_cast<uint64_t>(&boot_info), &name, &off, &size));  // data
 }
 
 }  // namespace kernel
