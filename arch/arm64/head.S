@@ -50,6 +50,10 @@ _head:
 	.section ".idmap.text", "ax"
 primary_entry:
 	mov	x19, x0
+	adrp	x1, early_vectors		/* physical: nothing may fault unseen, even now */
+	add	x1, x1, :lo12:early_vectors
+	msr	vbar_el1, x1
+	isb
 	mrs	x1, mpidr_el1
 	and	x1, x1, #0xffffff		/* Aff2..Aff0: CPU 0 is the boot CPU */
 	cbnz	x1, secondary_park
@@ -60,6 +64,26 @@ primary_entry:
 	adrp	x21, _text
 	bl	create_page_tables
 	b	enable_mmu
+
+/*
+ * Exceptions taken before the MMU is on (and so before the console exists) land here: the CPU
+ * parks in early_exception_park with ESR_EL1, ELR_EL1 and FAR_EL1 in x0, x1, x2, where
+ * `tools/run-qemu --gdb` shows them. 16 entries of 0x80 bytes, 2 KiB aligned.
+ */
+	.pushsection ".text", "ax"
+	.balign	2048
+early_vectors:
+	.rept	16
+	.balign	128
+	b	early_exception_park
+	.endr
+early_exception_park:
+	mrs	x0, esr_el1
+	mrs	x1, elr_el1
+	mrs	x2, far_el1
+1:	wfe
+	b	1b
+	.popsection
 
 /* Secondary CPUs that were started with the boot CPU (spin-table firmware keeps them in its own
  * loop; this is for loaders that release all CPUs at once): park them, interrupts masked. */
