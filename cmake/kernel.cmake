@@ -20,6 +20,8 @@ set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/arch/arm64/setup.cpp
   ${CMAKE_SOURCE_DIR}/arch/arm64/mmu_ops.cpp
   ${CMAKE_SOURCE_DIR}/arch/arm64/early_fixmap.cpp
+  ${CMAKE_SOURCE_DIR}/arch/arm64/paging_init.cpp
+  ${CMAKE_SOURCE_DIR}/drivers/firmware/fw_probe.cpp
   ${CMAKE_SOURCE_DIR}/drivers/tty/pl011.cpp
   ${CMAKE_SOURCE_DIR}/init/main.cpp
   ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
@@ -29,6 +31,7 @@ set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/lib/string.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_boot.cpp
+  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_mm.cpp
   ${SHARED_SOURCES}
 )
 add_library(kernel_objs OBJECT ${KERNEL_SOURCES})

@@ -12,7 +12,12 @@
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "mm/early_ioremap.h"
 #include "mm/fixmap.h"
+#include "mm/ioremap.h"
+#include "mm/memblock.h"
+#include "mm/page_alloc.h"
+#include "mm/pgtable_builder.h"
 
 #include <libfdt.h>
 extern "C" {
@@ -26,6 +31,11 @@ namespace kernel {
 
 void early_fixmap_init();
 void crashtest(const char* cmdline);
+void firmware_probe(const void* fdt);
+void paging_init();
+void mem_init();
+void print_memory_layout();
+extern PhysAddr swapper_pg_dir;
 
 char boot_command_line[2048];
 const void* initial_boot_params;  // the DTB, through FIX_FDT
@@ -36,6 +46,7 @@ namespace {
 constexpr uint32_t kPl011ClockHz = 48000000;  // QEMU and the Pi firmware both use 48 MHz
 
 void earlycon_write(const char* s, size_t n) { earlycon_uart.write(s, n); }
+PhysAddr g_console_phys;  // the UART's physical address, for the move to ioremap
 
 void setup_earlycon(const void* fdt) {
   EarlyconChoice c = earlycon_select(fdt, boot_command_line);
@@ -50,6 +61,7 @@ void setup_earlycon(const void* fdt) {
     return;
   }
   earlycon_uart.attach(va);
+  g_console_phys = c.base;
   // The firmware (QEMU, the Pi's start4.elf with enable_uart=1) leaves the UART usable: only
   // reprogram it when a speed was asked for explicitly on the command line.
   CmdlineParam p;
@@ -81,27 +93,6 @@ void check_cmdline() {
   if (cmdline_find(boot_command_line, "halt", &p) && !value_is(p, "idle") && !value_is(p, "off"))
     pr_warn("halt=%.*s: unknown value (expected halt=idle or halt=off); powering off at the end of boot\n",
             static_cast<int>(p.value_len), p.value ? p.value : "");
-}
-
-void print_memory(const void* fdt) {
-  of::Region r[16];
-  int total = 0;
-  int n = of::memory_regions(fdt, r, 16, &total);
-  if (!total) pr_err("Memory: the device tree has no memory node\n");
-  uint64_t sum = 0;
-  for (int i = 0; i < n; ++i) {
-    if (r[i].size == 0) {
-      pr_warn("Memory: ignoring an empty memory region at 0x%016lx (the firmware did not fill it in?)\n", r[i].base);
-      continue;
-    }
-    pr_info("Memory: [mem 0x%016lx-0x%016lx] %lu MiB\n", r[i].base, r[i].base + r[i].size - 1, r[i].size >> 20);
-    sum += r[i].size;
-  }
-  if (total > n) pr_warn("Memory: %d more regions not shown\n", total - n);
-  if (n) pr_info("Memory: %lu MiB in %d region%s\n", sum >> 20, total, total == 1 ? "" : "s");
-  n = of::reserved_regions(fdt, r, 16, &total);
-  for (int i = 0; i < n; ++i)
-    if (r[i].size) pr_info("Reserved: [mem 0x%016lx-0x%016lx]\n", r[i].base, r[i].base + r[i].size - 1);
 }
 
 bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false, pa); }
@@ -168,7 +159,6 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
     pr_info("psci: PSCIv%u.%u detected in firmware (conduit %s)\n", v >> 16, v & 0xffff, of::psci_conduit_name(conduit));
   }
   pr_info("semihosting: %s\n", semihosting_available() ? "available (test exit codes)" : "not available");
-  print_memory(blob);
 
   // Early scanning is done: the device tree stays mapped, read-only from now on.
   fdt = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL_RO);
@@ -178,6 +168,31 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
 
   unsigned bad = fixmap_dump(mmu_translate);
   if (bad) panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
+
+  // Physical memory: memblock from the device tree, then firmware tables through early_ioremap.
+  uint64_t kernel_size = reinterpret_cast<uint64_t>(_end) - reinterpret_cast<uint64_t>(_text);
+  if (!memblock_init_from_fdt(blob, PhysAddr(phys_base), kernel_size, PhysAddr(dtb_phys), fdt.size))
+    panic("no usable memory in the device tree");
+  memblock_dump();
+  firmware_probe(blob);
+
+  paging_init();
+  print_memory_layout();
+  mem_init();
+  early_ioremap_reset();
+  pr_info("early_ioremap: reset: from now on use ioremap(); permanent fixmap slots stay usable\n");
+
+  if (console_active()) {
+    VirtAddr io = ioremap(g_console_phys.page_base(), PAGE_SIZE);
+    if (io.is_null()) panic("could not ioremap the console UART at 0x%lx", g_console_phys.value());
+    VirtAddr old = earlycon_uart.regs();
+    earlycon_uart.attach(io.offset(g_console_phys.page_offset()));
+    (void)clear_fixmap(FIX_EARLYCON_MEM_BASE);
+    pr_info("console: pl011 at MMIO 0x%016lx moved from the earlycon fixmap slot 0x%016lx to ioremap 0x%016lx; "
+            "FIX_EARLYCON_MEM_BASE cleared\n", g_console_phys.value(), old.value(), earlycon_uart.regs().value());
+  }
+  if (fixmap_dump(mmu_translate)) panic("fixmap: a slot disagrees with the MMU after paging_init");
+  check_wx_pages(kernel_mmu_ops, swapper_pg_dir);
 
   crashtest(boot_command_line);
 
@@ -189,6 +204,7 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
       machine_exit(1);
     }
   }
+  early_ioremap_check_leaks();
   pr_info("Boot complete in %lu us\n", arch_uptime_ns() / 1000);
   end_of_boot();
 }

@@ -272,6 +272,23 @@ enable_mmu:
 	isb
 	ldr	x8, =__primary_switched		/* the high, linked address */
 	br	x8
+
+/*
+ * void idmap_cpu_replace_ttbr1(u64 new_ttbr1, u64 empty_table), called at its PHYSICAL address
+ * through the identity map: TTBR1 goes to an empty table, the TLB is invalidated, then the new
+ * tables are installed. No TTBR1 translation is live while the old and new tables could both be
+ * cached (break-before-make for the whole kernel half). Touches no memory.
+ */
+	.globl	idmap_cpu_replace_ttbr1
+idmap_cpu_replace_ttbr1:
+	msr	ttbr1_el1, x1
+	isb
+	tlbi	vmalle1is
+	dsb	ish
+	isb
+	msr	ttbr1_el1, x0
+	isb
+	ret
 	.ltorg
 	.globl	__idmap_text_end_marker
 __idmap_text_end_marker:

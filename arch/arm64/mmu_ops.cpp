@@ -3,6 +3,7 @@
 
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "mm/memblock.h"
 
 namespace kernel {
 
@@ -10,6 +11,7 @@ Pte* KernelMmuOps::table_ptr(PhysAddr table) {
   // Before the linear map exists, the only tables the kernel can reach are those inside its own
   // image (init_pg_dir and the fixmap's bm_* tables), through the image mapping.
   if (phys_in_kernel_image(table, PAGE_SIZE)) return kimg_phys_to_virt(table).as_ptr<Pte>();
+  if (linear_ && memblock_is_memory(table.value())) return __va(table).as_ptr<Pte>();
   return nullptr;
 }
 

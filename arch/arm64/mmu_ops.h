@@ -1,4 +1,5 @@
 #pragma once
+#include "asm/memory.h"
 #include "mm/mmu_ops.h"
 
 namespace kernel {
@@ -8,6 +9,16 @@ class KernelMmuOps final : public MmuOps {
   void set_pte(Pte* entry, Pte value) override;
   void flush_tlb_kernel_page(VirtAddr va) override;
   void* access(VirtAddr va, uint64_t len) override;
+  // After paging_init: any RAM page (memblock memory) is reachable through the linear map.
+  void enable_linear_map() { linear_ = true; }
+  bool linear_map() const { return linear_; }
+
+ private:
+  bool linear_ = false;
 };
+
+// The linear map: VA = PAGE_OFFSET + PA for all of RAM.
+inline VirtAddr __va(PhysAddr pa) { return VirtAddr(PAGE_OFFSET + pa.value()); }
+inline PhysAddr __pa(VirtAddr va) { return PhysAddr(va.value() - PAGE_OFFSET); }
 extern KernelMmuOps kernel_mmu_ops;
 }  // namespace kernel

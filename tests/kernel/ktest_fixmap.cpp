@@ -2,6 +2,7 @@
 #include "arch/arm64/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "drivers/pl011.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "mm/fixmap.h"
@@ -72,13 +73,20 @@ KTEST(fixmap, remapping_a_live_slot_is_refused) {
   KEXPECT(__set_fixmap(__end_of_fixed_addresses, a, FIXMAP_PAGE_NORMAL) == FixmapStatus::BadIndex);
 }
 
-KTEST(fixmap, earlycon_slot_is_device_memory) {
-  Pte pte = fixmap_get()->read(FIX_EARLYCON_MEM_BASE);
-  KASSERT(pte.valid());
-  KEXPECT(pte.mem_type() == MemType::DeviceNGnRE);
-  KEXPECT(pte.pxn());
-  KEXPECT(pte.uxn());
-  KEXPECT(!pte.read_only());
+KTEST(fixmap, console_moved_off_the_earlycon_slot_to_device_memory) {
+  // The console left FIX_EARLYCON_MEM_BASE for an ioremap mapping; the slot is clear and unmapped.
+  KEXPECT(!fixmap_get()->is_live(FIX_EARLYCON_MEM_BASE));
+  PhysAddr pa;
+  KEXPECT(!arch_translate(VirtAddr(__fix_to_virt(FIX_EARLYCON_MEM_BASE)), false, &pa));
+  VirtAddr regs = earlycon_uart.regs();
+  KEXPECT(regs.value() >= VMALLOC_START && regs.value() < VMALLOC_END);
+  PhysAddr ttbr1(read_sysreg(ttbr1_el1) & kOutputAddrMask);
+  WalkResult w = walk_ttbr1(kernel_mmu_ops, ttbr1, regs);
+  KASSERT(w.ok);
+  KEXPECT(w.type == MemType::DeviceNGnRE);
+  KEXPECT(!w.el1_exec);
+  KEXPECT(!w.el0_access);
+  KEXPECT(w.writable);
 }
 
 KTEST(fixmap, fdt_window_is_read_only_after_scanning) {

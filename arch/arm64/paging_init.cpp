@@ -1,0 +1,142 @@
+// paging_init: the final swapper page tables, built in memblock memory through the fixmap's
+// FIX_PGD..FIX_PTE slots, then switched to with break-before-make; and mem_init, which hands
+// memblock's free memory to the buddy allocator.
+#include "arch/arm64/mmu_ops.h"
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "mm/early_ioremap.h"
+#include "mm/fixmap.h"
+#include "mm/ioremap.h"
+#include "mm/memblock.h"
+#include "mm/page_alloc.h"
+#include "mm/pgtable_builder.h"
+
+extern "C" {
+extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], __bss_start[], __bss_stop[], _end[];
+extern char init_pg_dir[], init_pg_end[], idmap_pg_dir[];
+extern char idmap_cpu_replace_ttbr1[];
+}
+
+namespace kernel {
+
+PhysAddr swapper_pgd_phys();
+PhysAddr swapper_pg_dir;  // the final kernel page tables
+
+namespace {
+
+alignas(PAGE_SIZE) Pte reserved_pg_dir[kPtrsPerTable];  // always empty
+
+uint64_t memblock_alloc_table() { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); }
+
+uint64_t buddy_alloc_table() {
+  Page* p = buddy.alloc_pages(0);
+  return p ? page_to_phys(p).value() : 0;
+}
+
+IoremapArea g_ioremap(kernel_mmu_ops, buddy_alloc_table);
+
+uint64_t va_of(const char* sym) { return reinterpret_cast<uint64_t>(sym); }
+
+void map_or_panic(PageTableEnv& env, PhysAddr pgd, uint64_t va, PhysAddr pa, uint64_t size, PgProt prot,
+                  bool blocks, MapStats* st, const char* what) {
+  MapError e = map_range(env, kernel_mmu_ops, pgd, va, pa, size, prot, blocks, st);
+  if (e != MapError::None) panic("paging_init: mapping %s: %s", what, map_error_str(e));
+}
+
+void replace_ttbr1(PhysAddr new_pgd) {
+  // Run the switch from the identity map, so nothing executes from TTBR1 while it is empty.
+  uint64_t tcr = read_sysreg(tcr_el1);
+  write_sysreg(tcr & ~(uint64_t{1} << 7), tcr_el1);  // EPD0 off: TTBR0 (idmap) walks again
+  isb();
+  auto fn = reinterpret_cast<void (*)(uint64_t, uint64_t)>(kimg_to_phys(idmap_cpu_replace_ttbr1).value());
+  fn(new_pgd.value(), kimg_to_phys(reserved_pg_dir).value());
+  write_sysreg(tcr, tcr_el1);
+  isb();
+  asm volatile("tlbi vmalle1is\n dsb ish\n isb" ::: "memory");
+}
+
+}  // namespace
+
+void paging_init() {
+  FixmapTableEnv env(kernel_mmu_ops, memblock_alloc_table);
+  PhysAddr pgd(memblock_alloc_table());
+  if (pgd.is_null() || !env.zero_table(pgd)) panic("paging_init: no memory for the swapper PGD");
+  MapStats lin, img;
+
+  // The linear map of all RAM (not the no-map regions), with the largest blocks possible.
+  for (unsigned i = 0; i < memblock.memory.count(); ++i) {
+    const MemRegion& r = memblock.memory[i];
+    if (r.flags & MEMBLOCK_NOMAP) continue;
+    map_or_panic(env, pgd, __va(PhysAddr(r.base)).value(), PhysAddr(r.base), r.size, PAGE_KERNEL, true, &lin,
+                 "the linear map");
+  }
+  // The kernel image with W^X permissions, page by page as head.S did.
+  map_or_panic(env, pgd, va_of(_text), kimg_to_phys(_text), va_of(_etext) - va_of(_text), PAGE_KERNEL_ROX, false,
+               &img, "kernel text");
+  map_or_panic(env, pgd, va_of(_etext), kimg_to_phys(_etext), va_of(_erodata) - va_of(_etext), PAGE_KERNEL_RO,
+               false, &img, "kernel rodata");
+  map_or_panic(env, pgd, va_of(_erodata), kimg_to_phys(_erodata), va_of(_end) - va_of(_erodata), PAGE_KERNEL,
+               false, &img, "kernel data");
+
+  // Carry the fixmap over: the new PGD gets the same entry, pointing at bm_pud.
+  PhysAddr old_pgd = swapper_pgd_phys();
+  unsigned fix_idx = table_index(FIXADDR_TOT_START, 0);
+  Pte fix_entry = kernel_mmu_ops.table_ptr(old_pgd)[fix_idx];
+  Pte* np = env.map_table(pgd, 0);
+  if (!np) panic("paging_init: FIX_PGD unusable");
+  kernel_mmu_ops.set_pte(&np[fix_idx], fix_entry);
+  env.unmap_table(0);
+
+  replace_ttbr1(pgd);
+  swapper_pg_dir = pgd;
+  kernel_mmu_ops.enable_linear_map();
+  if (fixmap_get()->attach(pgd) != FixmapStatus::Ok) panic("paging_init: the fixmap did not survive the switch");
+  pr_info("paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
+          "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
+          pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables + 1);
+
+  // head.S's tables are garbage now: give them back (the idmap stays for later TTBR1 switches).
+  uint64_t boot_tables = va_of(init_pg_end) - va_of(init_pg_dir);
+  memblock_free(kimg_to_phys(init_pg_dir).value(), boot_tables);
+  pr_info("paging_init: freed %lu KiB of boot page tables (init_pg_dir)\n", boot_tables >> 10);
+}
+
+void print_memory_layout() {
+  auto line = [](const char* name, uint64_t s, uint64_t e) {
+    uint64_t sz = e - s;
+    if (sz >= (uint64_t{1} << 30)) pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu GiB)\n", name, s, e, sz >> 30);
+    else if (sz >= (uint64_t{1} << 20)) pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu MiB)\n", name, s, e, sz >> 20);
+    else pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu KiB)\n", name, s, e, sz >> 10);
+  };
+  pr_info("Virtual kernel memory layout:\n");
+  line("fixmap", FIXADDR_TOT_START, FIXADDR_TOP);
+  line("vmalloc", VMALLOC_START, VMALLOC_END);
+  line(".text", va_of(_text), va_of(_etext));
+  line(".rodata", va_of(_srodata), va_of(_erodata));
+  line(".data", va_of(_sdata), va_of(__bss_start));
+  line(".bss", va_of(__bss_start), va_of(__bss_stop));
+  line("linear", __va(PhysAddr(memblock_start_of_DRAM())).value(), __va(PhysAddr(memblock_end_of_DRAM())).value());
+}
+
+void mem_init() {
+  uint64_t start_pfn = memblock_start_of_DRAM() >> PAGE_SHIFT;
+  uint64_t end_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
+  uint64_t nr = end_pfn - start_pfn;
+  uint64_t memmap_bytes = align_up(nr * sizeof(Page), PAGE_SIZE);
+  uint64_t memmap_pa = memblock_phys_alloc(memmap_bytes, PAGE_SIZE);
+  if (!memmap_pa) panic("mem_init: no memory for %lu bytes of struct page", memmap_bytes);
+  buddy.init(__va(PhysAddr(memmap_pa)).as_ptr<Page>(), start_pfn, nr);
+  uint64_t cursor = 0, s, e;
+  while (memblock_next_free_range(&cursor, &s, &e))
+    buddy.free_range(align_up(s, PAGE_SIZE) >> PAGE_SHIFT, e >> PAGE_SHIFT);
+  pr_info("mem_init: struct page array at pa 0x%lx: %lu pages x %zu bytes = %lu KiB\n", memmap_pa, nr, sizeof(Page),
+          memmap_bytes >> 10);
+  buddy_print_stats();
+  g_ioremap.init(swapper_pg_dir, VMALLOC_START, VMALLOC_END);
+  ioremap_init(&g_ioremap);
+}
+
+}  // namespace kernel

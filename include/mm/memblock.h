@@ -1,0 +1,80 @@
+// memblock: the boot-time physical memory map (RAM and what is reserved in it) and the allocator
+// that page tables use before the buddy allocator exists. Regions are kept sorted, merged and
+// non-overlapping; bad input (zero size, wrap-around, beyond 48 bits, unaligned RAM) is trimmed
+// or rejected with a message, never trusted blindly.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/types.h"
+
+namespace kernel {
+
+struct MemRegion {
+  uint64_t base;
+  uint64_t size;
+  uint32_t flags;  // MEMBLOCK_NOMAP for memory that must not enter the linear map
+  uint64_t end() const { return base + size; }
+};
+
+inline constexpr uint32_t MEMBLOCK_NOMAP = 1;
+inline constexpr uint64_t kMaxPhysAddr = uint64_t{1} << 48;
+
+class MemblockType {
+ public:
+  static constexpr unsigned kMax = 128;
+  unsigned count() const { return cnt_; }
+  const MemRegion& operator[](unsigned i) const { return r_[i]; }
+  uint64_t total() const;
+  // Adds [base, base+size) with flags, merging with neighbours of the same flags.
+  bool add(uint64_t base, uint64_t size, uint32_t flags = 0);
+  // Removes [base, base+size), splitting regions as needed.
+  bool remove(uint64_t base, uint64_t size);
+  bool overlaps(uint64_t base, uint64_t size) const;
+  void set_flags(uint64_t base, uint64_t size, uint32_t flags);
+  void clear() { cnt_ = 0; }
+
+ private:
+  bool insert(unsigned at, MemRegion r);
+  void erase(unsigned at);
+  void merge();
+  MemRegion r_[kMax];
+  unsigned cnt_ = 0;
+};
+
+struct Memblock {
+  MemblockType memory;
+  MemblockType reserved;
+  uint64_t alloc_limit = kMaxPhysAddr;  // top-down allocations stay below this
+  bool bottom_up = false;
+};
+extern Memblock memblock;
+
+// Validated entry points (report what they drop, with `what` naming the source, e.g. "DT memory").
+bool memblock_add(uint64_t base, uint64_t size, const char* what);
+bool memblock_reserve(uint64_t base, uint64_t size, const char* what);
+bool memblock_remove(uint64_t base, uint64_t size);
+bool memblock_mark_nomap(uint64_t base, uint64_t size);
+void memblock_free(uint64_t base, uint64_t size);
+// Allocates `size` bytes aligned to `align` from free RAM (not reserved, not NOMAP), top-down
+// below alloc_limit, and reserves it. Returns 0 when nothing fits.
+uint64_t memblock_phys_alloc(uint64_t size, uint64_t align);
+bool memblock_is_memory(uint64_t pa);
+bool memblock_is_reserved(uint64_t pa);
+uint64_t memblock_start_of_DRAM();
+uint64_t memblock_end_of_DRAM();
+uint64_t memblock_free_bytes();
+
+// Iterates the free ranges (memory minus reserved minus NOMAP), lowest first.
+// `cursor` starts at 0. Returns false when done.
+bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end);
+
+// Linux-like dump: "memblock: memory[0x0] [0x...-0x...], 0x... bytes flags: 0x0".
+void memblock_dump();
+void memblock_reset();  // host tests
+
+// Fills memblock from the device tree (mm/memblock_fdt.cpp). False when no usable memory.
+bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kernel_size, PhysAddr dtb_phys,
+                            uint64_t dtb_size);
+
+}  // namespace kernel

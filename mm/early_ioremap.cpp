@@ -1,0 +1,185 @@
+// early_ioremap over the fixmap's BTMAP slots (Linux: mm/early_ioremap.c, written anew here).
+#include "mm/early_ioremap.h"
+
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+namespace kernel {
+namespace {
+
+struct Slot {
+  VirtAddr va;       // what early_ioremap returned (slot base + offset); null when free
+  PhysAddr phys;
+  uint64_t size = 0;
+  void* caller = nullptr;
+  VirtAddr last_freed;  // to tell "unmapped twice" from "never mapped"
+};
+
+Slot g_slots[FIX_BTMAPS_SLOTS];
+bool g_reset = false;
+EarlyIoremapError g_last = EarlyIoremapError::None;
+
+constexpr uint64_t slot_base(unsigned s) { return __fix_to_virt(FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS); }
+
+void* fail(EarlyIoremapError e) {
+  g_last = e;
+  return nullptr;
+}
+
+void* do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
+  g_last = EarlyIoremapError::None;
+  if (g_reset) {
+    pr_warn("early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
+            "(caller %p)\n", phys.value(), size, caller);
+    return fail(EarlyIoremapError::AfterReset);
+  }
+  if (size == 0) {
+    pr_err("early_ioremap: early_ioremap(0x%lx, 0): size 0 (caller %p)\n", phys.value(), caller);
+    return fail(EarlyIoremapError::ZeroSize);
+  }
+  uint64_t last = phys.value() + size - 1;
+  if (last < phys.value()) {
+    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): the range wraps around the end of the physical address "
+           "space (caller %p)\n", phys.value(), size, caller);
+    return fail(EarlyIoremapError::WrapAround);
+  }
+  uint64_t offset = phys.page_offset();
+  uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
+  if (pages > NR_FIX_BTMAPS) {
+    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): needs %lu pages (in-page offset 0x%lx included), a slot "
+           "holds %u (256 KiB) (caller %p)\n", phys.value(), size, pages, offset, NR_FIX_BTMAPS, caller);
+    return fail(EarlyIoremapError::TooLarge);
+  }
+  unsigned s = 0;
+  while (s < FIX_BTMAPS_SLOTS && !g_slots[s].va.is_null()) ++s;
+  if (s == FIX_BTMAPS_SLOTS) {
+    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): no free slot, all %u are in use (caller %p); holders:\n",
+           phys.value(), size, FIX_BTMAPS_SLOTS, caller);
+    for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i)
+      pr_err("early_ioremap:   slot %u: 0x%lx size 0x%lx by %p\n", i, g_slots[i].phys.value(), g_slots[i].size,
+             g_slots[i].caller);
+    return fail(EarlyIoremapError::NoFreeSlot);
+  }
+  // Pages go to decreasing fixmap indices, i.e. increasing virtual addresses.
+  unsigned idx = FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS;
+  for (uint64_t i = 0; i < pages; ++i) {
+    if (__set_fixmap(idx - static_cast<unsigned>(i), phys.page_base().offset(i * PAGE_SIZE), prot) !=
+        FixmapStatus::Ok) {
+      for (uint64_t j = 0; j < i; ++j) (void)clear_fixmap(idx - static_cast<unsigned>(j));
+      pr_err("early_ioremap: could not map 0x%lx through the fixmap (caller %p)\n", phys.value(), caller);
+      return fail(EarlyIoremapError::FixmapFailed);
+    }
+  }
+  Slot& slot = g_slots[s];
+  slot.va = VirtAddr(slot_base(s) + offset);
+  slot.phys = phys;
+  slot.size = size;
+  slot.caller = caller;
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(slot.va.value()));
+}
+
+void do_unmap(void* addr, uint64_t size, void* caller) {
+  g_last = EarlyIoremapError::None;
+  VirtAddr va = virt_of(addr);
+  unsigned s = 0;
+  while (s < FIX_BTMAPS_SLOTS && g_slots[s].va != va) ++s;
+  if (va.is_null() || s == FIX_BTMAPS_SLOTS) {
+    bool twice = false;
+    for (const Slot& sl : g_slots) twice |= !va.is_null() && sl.last_freed == va;
+    if (twice) {
+      pr_err("early_ioremap: early_iounmap(%p, 0x%lx): already unmapped (unmapped twice?) (caller %p)\n", addr, size,
+             caller);
+      g_last = EarlyIoremapError::AlreadyUnmapped;
+    } else {
+      pr_err("early_ioremap: early_iounmap(%p, 0x%lx): not an address early_ioremap returned (caller %p)\n", addr,
+             size, caller);
+      g_last = EarlyIoremapError::NotMapped;
+    }
+    return;
+  }
+  Slot& slot = g_slots[s];
+  if (slot.size != size) {
+    pr_warn("early_ioremap: early_iounmap(%p, 0x%lx): size differs from the mapped 0x%lx; unmapping 0x%lx "
+            "(caller %p)\n", addr, size, slot.size, slot.size, caller);
+    g_last = EarlyIoremapError::SizeMismatch;
+  }
+  uint64_t pages = (slot.phys.page_offset() + slot.size + PAGE_SIZE - 1) / PAGE_SIZE;
+  unsigned idx = FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS;
+  for (uint64_t i = 0; i < pages; ++i) (void)clear_fixmap(idx - static_cast<unsigned>(i));
+  slot.last_freed = slot.va;
+  slot.va = VirtAddr();
+  slot.size = 0;
+  slot.caller = nullptr;
+}
+
+}  // namespace
+
+void* early_ioremap(PhysAddr phys, uint64_t size) {
+  return do_map(phys, size, FIXMAP_PAGE_IO, __builtin_return_address(0));
+}
+void* early_memremap(PhysAddr phys, uint64_t size) {
+  return do_map(phys, size, FIXMAP_PAGE_NORMAL, __builtin_return_address(0));
+}
+void* early_memremap_ro(PhysAddr phys, uint64_t size) {
+  return do_map(phys, size, FIXMAP_PAGE_RO, __builtin_return_address(0));
+}
+void* early_memremap_prot(PhysAddr phys, uint64_t size, PgProt prot) {
+  return do_map(phys, size, prot, __builtin_return_address(0));
+}
+void early_iounmap(void* addr, uint64_t size) { do_unmap(addr, size, __builtin_return_address(0)); }
+void early_memunmap(void* addr, uint64_t size) { do_unmap(addr, size, __builtin_return_address(0)); }
+
+bool copy_from_early_mem(void* dest, PhysAddr src, uint64_t size) {
+  auto* d = static_cast<char*>(dest);
+  constexpr uint64_t kChunk = uint64_t{NR_FIX_BTMAPS} * PAGE_SIZE;
+  while (size) {
+    // Keep each chunk inside one slot, counting the in-page offset.
+    uint64_t n = kChunk - src.page_offset();
+    if (n > size) n = size;
+    void* p = do_map(src, n, FIXMAP_PAGE_RO, __builtin_return_address(0));
+    if (!p) return false;
+    Fixmap* fm = fixmap_get();
+    const void* through = fm->ops().access(virt_of(p), n);
+    if (!through) {
+      do_unmap(p, n, __builtin_return_address(0));
+      return false;
+    }
+    memcpy(d, through, n);
+    do_unmap(p, n, __builtin_return_address(0));
+    d += n;
+    src = src.offset(n);
+    size -= n;
+  }
+  return true;
+}
+
+void early_ioremap_reset() { g_reset = true; }
+bool early_ioremap_is_reset() { return g_reset; }
+
+unsigned early_ioremap_check_leaks() {
+  unsigned n = 0;
+  for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) {
+    const Slot& sl = g_slots[s];
+    if (sl.va.is_null()) continue;
+    pr_warn("early_ioremap: leak: slot %u still maps 0x%lx (size 0x%lx) at 0x%lx, mapped by %p\n", s,
+            sl.phys.value(), sl.size, sl.va.value(), sl.caller);
+    ++n;
+  }
+  if (n) pr_warn("early_ioremap: early ioremap leak of %u area%s detected\n", n, n == 1 ? "" : "s");
+  return n;
+}
+
+EarlyIoremapError early_ioremap_last_error() { return g_last; }
+
+EarlyIoremapSlotInfo early_ioremap_slot(unsigned s) {
+  const Slot& sl = g_slots[s];
+  return {!sl.va.is_null(), sl.va, sl.phys, sl.size, sl.caller};
+}
+
+void early_ioremap_forget_all() {
+  for (Slot& s : g_slots) s = Slot{};
+  g_reset = false;
+  g_last = EarlyIoremapError::None;
+}
+
+}  // namespace kernel

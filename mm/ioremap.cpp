@@ -1,0 +1,74 @@
+#include "mm/ioremap.h"
+
+#include "kernel/printk.h"
+
+namespace kernel {
+
+VirtAddr IoremapArea::map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
+  if (!size || phys.value() + size < phys.value()) {
+    pr_err("ioremap: ioremap(0x%lx, 0x%lx): bad size (caller %p)\n", phys.value(), size, caller);
+    return VirtAddr();
+  }
+  uint64_t offset = phys.page_offset();
+  uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
+  Area* slot = nullptr;
+  for (Area& a : areas_)
+    if (!a.pages) {
+      slot = &a;
+      break;
+    }
+  // One unmapped guard page after each area catches overruns.
+  if (!slot || next_ + (pages + 1) * PAGE_SIZE > end_) {
+    pr_err("ioremap: ioremap(0x%lx, 0x%lx): out of ioremap space (caller %p)\n", phys.value(), size, caller);
+    return VirtAddr();
+  }
+  uint64_t va = next_;
+  MapError err = map_range(env_, ops_, pgd_, va, phys.page_base(), pages * PAGE_SIZE, prot, false);
+  if (err != MapError::None) {
+    pr_err("ioremap: ioremap(0x%lx, 0x%lx) failed: %s (caller %p)\n", phys.value(), size, map_error_str(err), caller);
+    (void)unmap_range(env_, ops_, pgd_, va, pages * PAGE_SIZE);
+    return VirtAddr();
+  }
+  next_ += (pages + 1) * PAGE_SIZE;
+  *slot = Area{va, pages, phys.page_base()};
+  return VirtAddr(va + offset);
+}
+
+bool IoremapArea::unmap(VirtAddr addr, void* caller) {
+  for (Area& a : areas_) {
+    if (a.pages && addr.value() >= a.va && addr.value() < a.va + a.pages * PAGE_SIZE) {
+      (void)unmap_range(env_, ops_, pgd_, a.va, a.pages * PAGE_SIZE);
+      a = Area{};
+      return true;
+    }
+  }
+  pr_err("ioremap: iounmap(0x%lx): not an ioremap address (caller %p)\n", addr.value(), caller);
+  return false;
+}
+
+unsigned IoremapArea::live() const {
+  unsigned n = 0;
+  for (const Area& a : areas_) n += a.pages != 0;
+  return n;
+}
+
+namespace {
+IoremapArea* g_area = nullptr;
+}
+
+void ioremap_init(IoremapArea* area) { g_area = area; }
+
+VirtAddr ioremap(PhysAddr phys, uint64_t size) {
+  if (!g_area) {
+    pr_err("ioremap: ioremap(0x%lx) before the buddy allocator is up: use early_ioremap() (caller %p)\n",
+           phys.value(), __builtin_return_address(0));
+    return VirtAddr();
+  }
+  return g_area->map(phys, size, PROT_DEVICE_nGnRE, __builtin_return_address(0));
+}
+
+void iounmap(VirtAddr addr) {
+  if (g_area) g_area->unmap(addr, __builtin_return_address(0));
+}
+
+}  // namespace kernel

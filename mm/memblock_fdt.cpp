@@ -1,0 +1,57 @@
+// Filling memblock from the device tree: every memory node's reg cells, minus the kernel image,
+// the DTB, /memreserve/ entries and /reserved-memory children (no-map ones leave the linear map).
+#include <libfdt.h>
+
+#include "drivers/of.h"
+#include "kernel/printk.h"
+#include "mm/memblock.h"
+
+namespace kernel {
+
+bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kernel_size, PhysAddr dtb_phys,
+                            uint64_t dtb_size) {
+  of::Region r[MemblockType::kMax];
+  int total = 0;
+  int n = of::memory_regions(fdt, r, MemblockType::kMax, &total);
+  if (total > n) pr_warn("memblock: %d memory regions in the device tree, only %d used\n", total, n);
+  for (int i = 0; i < n; ++i) memblock_add(r[i].base, r[i].size, "DT memory");
+  if (!memblock.memory.count()) {
+    pr_err("memblock: the device tree describes no usable memory (no memory node, or every region empty)\n");
+    return false;
+  }
+  memblock_reserve(kernel_phys.value(), kernel_size, "kernel image");
+  memblock_reserve(dtb_phys.value(), dtb_size, "device tree");
+
+  int count = fdt_num_mem_rsv(fdt);
+  for (int i = 0; i < count; ++i) {
+    uint64_t a, s;
+    if (fdt_get_mem_rsv(fdt, i, &a, &s) != 0) break;
+    pr_info("Reserved memory: /memreserve/ [0x%016lx-0x%016lx]\n", a, a + s - 1);
+    memblock_reserve(a, s, "/memreserve/");
+  }
+  int rm = fdt_path_offset(fdt, "/reserved-memory");
+  if (rm >= 0) {
+    for (int node = fdt_first_subnode(fdt, rm); node >= 0; node = fdt_next_subnode(fdt, node)) {
+      if (!of::node_is_enabled(fdt, node)) continue;
+      bool nomap = fdt_getprop(fdt, node, "no-map", nullptr) != nullptr;
+      const char* name = fdt_get_name(fdt, node, nullptr);
+      for (int i = 0;; ++i) {
+        of::Region reg;
+        char err[128];
+        if (!of::read_reg(fdt, node, i, &reg, err, sizeof err)) {
+          if (i == 0 && fdt_getprop(fdt, node, "reg", nullptr))
+            pr_warn("Reserved memory: %s: %s\n", name, err);
+          break;
+        }
+        if (!reg.size) continue;
+        pr_info("Reserved memory: %s [0x%016lx-0x%016lx]%s\n", name, reg.base, reg.base + reg.size - 1,
+                nomap ? " no-map" : "");
+        if (nomap) memblock_mark_nomap(reg.base, reg.size);
+        memblock_reserve(reg.base, reg.size, name);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace kernel

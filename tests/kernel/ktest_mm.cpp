@@ -1,0 +1,108 @@
+// In-kernel tests of memblock, paging_init, the buddy allocator, early_ioremap and ioremap.
+#include "arch/arm64/mmu_ops.h"
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "drivers/pl011.h"
+#include "kernel/ktest.h"
+#include "kernel/string.h"
+#include "mm/early_ioremap.h"
+#include "mm/fixmap.h"
+#include "mm/ioremap.h"
+#include "mm/memblock.h"
+#include "mm/page_alloc.h"
+#include "mm/pgtable_builder.h"
+#include "mm/walk.h"
+
+namespace kernel {
+
+extern PhysAddr swapper_pg_dir;
+
+KTEST(mm, every_ram_range_is_in_the_linear_map) {
+  unsigned ranges = 0;
+  for (unsigned i = 0; i < memblock.memory.count(); ++i) {
+    const MemRegion& r = memblock.memory[i];
+    if (r.flags & MEMBLOCK_NOMAP) continue;
+    ++ranges;
+    // First, last and every 64 MiB in between: the MMU agrees with __va().
+    for (uint64_t off = 0; off < r.size; off += (64u << 20)) {
+      PhysAddr pa;
+      KEXPECT(arch_translate(__va(PhysAddr(r.base + off)), true, &pa));
+      KEXPECT_EQ(pa.value(), r.base + off);
+    }
+    PhysAddr pa;
+    KEXPECT(arch_translate(__va(PhysAddr(r.end() - 8)), false, &pa));
+    KEXPECT_EQ(pa.value(), r.end() - 8);
+  }
+  KEXPECT(ranges >= 1);
+  KEXPECT_EQ(read_sysreg(ttbr1_el1) & kOutputAddrMask, swapper_pg_dir.value());
+}
+
+KTEST(mm, no_wx_pages_and_page_table_slots_are_free) {
+  KEXPECT_EQ(check_wx_pages(kernel_mmu_ops, swapper_pg_dir), 0u);
+  const unsigned slots[] = {FIX_PGD, FIX_PUD, FIX_PMD, FIX_PTE};
+  for (unsigned idx : slots) KEXPECT(!fixmap_get()->is_live(idx));
+}
+
+KTEST(mm, buddy_alloc_write_free_coalesces_back) {
+  uint64_t before[NR_ORDERS];
+  for (unsigned o = 0; o < NR_ORDERS; ++o) before[o] = buddy.nr_free(o);
+  Page* pages[12];
+  unsigned orders[12] = {0, 3, 10, 0, 1, 5, 0, 2, 7, 0, 4, 9};
+  for (unsigned i = 0; i < 12; ++i) {
+    pages[i] = alloc_pages(orders[i]);
+    KASSERT(pages[i] != nullptr);
+    void* p = page_address(pages[i]).as_ptr<void>();
+    memset(p, 0x5a, PAGE_SIZE << orders[i]);  // the whole block is usable through the linear map
+    KEXPECT(virt_to_page(page_address(pages[i])) == pages[i]);
+  }
+  for (unsigned i = 0; i < 12; ++i) KEXPECT(buddy.free_pages(pages[i], orders[i]) == FreeError::None);
+  for (unsigned o = 0; o < NR_ORDERS; ++o) KEXPECT_EQ(buddy.nr_free(o), before[o]);
+  KEXPECT(buddy.check());
+}
+
+KTEST(mm, buddy_rejects_bad_frees) {
+  Page* p = alloc_pages(2);
+  KASSERT(p);
+  KEXPECT(buddy.free_pages(p, 1) == FreeError::WrongOrder);
+  KEXPECT(buddy.free_pages(p, 2) == FreeError::None);
+  KEXPECT(buddy.free_pages(p, 2) == FreeError::DoubleFree);
+  // The kernel image is reserved memory: never the allocator's to free.
+  Page* kimg = buddy.pfn_to_page(boot_info.phys_base.value() >> PAGE_SHIFT);
+  KASSERT(kimg);
+  KEXPECT(buddy.free_pages(kimg, 0) == FreeError::Reserved);
+  KEXPECT(buddy.check());
+}
+
+KTEST(mm, early_ioremap_refuses_after_reset) {
+  KEXPECT(early_ioremap_is_reset());
+  KEXPECT(early_ioremap(PhysAddr(0x09000000), 0x1000) == nullptr);
+  KEXPECT(early_ioremap_last_error() == EarlyIoremapError::AfterReset);
+  for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) KEXPECT(!early_ioremap_slot(s).used);
+}
+
+KTEST(mm, permanent_slot_works_after_the_buddy_allocator) {
+  Page* page = alloc_pages(0);
+  KASSERT(page);
+  uint64_t* lin = page_address(page).as_ptr<uint64_t>();
+  lin[1] = 0x600dcafeULL;
+  ScopedFixmap m(FIX_TEXT_POKE0, page_to_phys(page), FIXMAP_PAGE_NORMAL);
+  KASSERT(m.ok());
+  uint64_t v = 0;
+  KEXPECT(probe_read64(m.va().offset(8), &v));
+  KEXPECT_EQ(v, 0x600dcafeULL);
+  free_pages(page, 0);
+}
+
+KTEST(mm, ioremap_maps_device_memory_and_iounmap_removes_it) {
+  VirtAddr io = ioremap(PhysAddr(0x09000000 + 0x18), 4);  // the PL011 flag register
+  KASSERT(!io.is_null());
+  KEXPECT_EQ(io.page_offset(), 0x18u);
+  PhysAddr pa;
+  KEXPECT(arch_translate(io, false, &pa));
+  KEXPECT_EQ(pa.value(), 0x09000018u);
+  uint64_t v;
+  iounmap(io);
+  KEXPECT(!probe_read64(VirtAddr(io.value() & ~7ull), &v));  // unmapped, and the TLB knows it
+}
+
+}  // namespace kernel
