@@ -32,7 +32,7 @@ bool FixmapTableEnv::zero_table(PhysAddr table) {
 bool LinearTableEnv::zero_table(PhysAddr table) {
   Pte* p = ops_.table_ptr(table);
   if (!p) return false;
-  memset(p, 0, PAGE_SIZE);
+  memset(static_cast<void*>(p), 0, PAGE_SIZE);
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include "mm/ioremap.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
+#include "mm/paging.h"
 #include "mm/pgtable_builder.h"
 
 extern "C" {
@@ -40,12 +41,6 @@ IoremapArea g_ioremap(kernel_mmu_ops, buddy_alloc_table);
 
 uint64_t va_of(const char* sym) { return reinterpret_cast<uint64_t>(sym); }
 
-void map_or_panic(PageTableEnv& env, PhysAddr pgd, uint64_t va, PhysAddr pa, uint64_t size, PgProt prot,
-                  bool blocks, MapStats* st, const char* what) {
-  MapError e = map_range(env, kernel_mmu_ops, pgd, va, pa, size, prot, blocks, st);
-  if (e != MapError::None) panic("paging_init: mapping %s: %s", what, map_error_str(e));
-}
-
 void replace_ttbr1(PhysAddr new_pgd) {
   // Run the switch from the identity map, so nothing executes from TTBR1 while it is empty.
   uint64_t tcr = read_sysreg(tcr_el1);
@@ -62,33 +57,17 @@ void replace_ttbr1(PhysAddr new_pgd) {
 
 void paging_init() {
   FixmapTableEnv env(kernel_mmu_ops, memblock_alloc_table);
-  PhysAddr pgd(memblock_alloc_table());
-  if (pgd.is_null() || !env.zero_table(pgd)) panic("paging_init: no memory for the swapper PGD");
-  MapStats lin, img;
-
-  // The linear map of all RAM (not the no-map regions), with the largest blocks possible.
-  for (unsigned i = 0; i < memblock.memory.count(); ++i) {
-    const MemRegion& r = memblock.memory[i];
-    if (r.flags & MEMBLOCK_NOMAP) continue;
-    map_or_panic(env, pgd, __va(PhysAddr(r.base)).value(), PhysAddr(r.base), r.size, PAGE_KERNEL, true, &lin,
-                 "the linear map");
-  }
-  // The kernel image with W^X permissions, page by page as head.S did.
-  map_or_panic(env, pgd, va_of(_text), kimg_to_phys(_text), va_of(_etext) - va_of(_text), PAGE_KERNEL_ROX, false,
-               &img, "kernel text");
-  map_or_panic(env, pgd, va_of(_etext), kimg_to_phys(_etext), va_of(_erodata) - va_of(_etext), PAGE_KERNEL_RO,
-               false, &img, "kernel rodata");
-  map_or_panic(env, pgd, va_of(_erodata), kimg_to_phys(_erodata), va_of(_end) - va_of(_erodata), PAGE_KERNEL,
-               false, &img, "kernel data");
-
-  // Carry the fixmap over: the new PGD gets the same entry, pointing at bm_pud.
-  PhysAddr old_pgd = swapper_pgd_phys();
-  unsigned fix_idx = table_index(FIXADDR_TOT_START, 0);
-  Pte fix_entry = kernel_mmu_ops.table_ptr(old_pgd)[fix_idx];
-  Pte* np = env.map_table(pgd, 0);
-  if (!np) panic("paging_init: FIX_PGD unusable");
-  kernel_mmu_ops.set_pte(&np[fix_idx], fix_entry);
-  env.unmap_table(0);
+  const KernelSegment segs[] = {
+      {"text", va_of(_text), kimg_to_phys(_text), va_of(_etext) - va_of(_text), PAGE_KERNEL_ROX},
+      {"rodata", va_of(_etext), kimg_to_phys(_etext), va_of(_erodata) - va_of(_etext), PAGE_KERNEL_RO},
+      {"data", va_of(_erodata), kimg_to_phys(_erodata), va_of(_end) - va_of(_erodata), PAGE_KERNEL},
+  };
+  SwapperStats st;
+  const char* err = nullptr;
+  PhysAddr pgd = build_swapper(env, kernel_mmu_ops, swapper_pgd_phys(), segs, 3, &st, &err);
+  if (pgd.is_null()) panic("paging_init: %s", err);
+  MapStats& lin = st.linear;
+  MapStats& img = st.image;
 
   replace_ttbr1(pgd);
   swapper_pg_dir = pgd;
@@ -96,7 +75,7 @@ void paging_init() {
   if (fixmap_get()->attach(pgd) != FixmapStatus::Ok) panic("paging_init: the fixmap did not survive the switch");
   pr_info("paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
           "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
-          pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables + 1);
+          pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);
 
   // head.S's tables are garbage now: give them back (the idmap stays for later TTBR1 switches).
   uint64_t boot_tables = va_of(init_pg_end) - va_of(init_pg_dir);

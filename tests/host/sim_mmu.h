@@ -55,6 +55,7 @@ class RecordingMmuOps final : public MmuOps {
 
   Pte* table_ptr(PhysAddr table) override {
     if (!table.is_aligned_to(PAGE_SIZE) || !arena_.contains(table.value(), PAGE_SIZE)) return nullptr;
+    if (!in_access_) direct_table_access.push_back(table.value());
     return reinterpret_cast<Pte*>(arena_.ptr(table));
   }
   void set_pte(Pte* entry, Pte value) override {
@@ -65,6 +66,11 @@ class RecordingMmuOps final : public MmuOps {
   void flush_tlb_kernel_page(VirtAddr va) override { ops.push_back({MmuOp::TlbiPage, va.value(), 0, 0}); }
   void* access(VirtAddr va, uint64_t len) override {
     // Through the simulated MMU: every page of [va, va+len) must translate, contiguously.
+    struct Guard {
+      bool& f;
+      explicit Guard(bool& flag) : f(flag) { f = true; }
+      ~Guard() { f = false; }
+    } guard(in_access_);
     WalkResult first = walk_ttbr1(*this, ttbr1, va);
     if (!first.ok || !len) return nullptr;
     for (uint64_t off = PAGE_SIZE - va.page_offset(); off < len; off += PAGE_SIZE) {
@@ -77,9 +83,12 @@ class RecordingMmuOps final : public MmuOps {
 
   PhysAddr ttbr1;
   std::vector<MmuOp> ops;
+  // Table pages the code reached directly (not through a mapping the simulated MMU translates).
+  std::vector<uint64_t> direct_table_access;
 
  private:
   SimArena& arena_;
+  bool in_access_ = false;
 };
 
 // Physical address of the level-3 entry for `va` (the tables down to level 2 must exist).

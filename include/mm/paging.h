@@ -1,0 +1,31 @@
+// The generic part of paging_init: a new swapper page table with the linear map of all RAM, the
+// kernel image segments and the fixmap carried over, every table edited through the fixmap.
+#pragma once
+
+#include "asm/memory.h"
+#include "mm/pgtable_builder.h"
+
+namespace kernel {
+
+struct KernelSegment {
+  const char* name;
+  uint64_t va;
+  PhysAddr pa;
+  uint64_t size;
+  PgProt prot;
+};
+
+struct SwapperStats {
+  MapStats linear;
+  MapStats image;
+};
+
+// Builds the tables in memory from env.alloc_table(). `old_pgd` is read (through table_ptr) for
+// the fixmap's top-level entry, which the new PGD shares. Returns the new PGD, or 0 (err set).
+PhysAddr build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
+                       SwapperStats* stats, const char** err);
+
+// The linear map: VA = PAGE_OFFSET + PA.
+constexpr uint64_t linear_va(uint64_t pa) { return PAGE_OFFSET + pa; }
+
+}  // namespace kernel

@@ -1,0 +1,142 @@
+// early_ioremap on the simulated arena: Linux's slot semantics and every misuse.
+#include <cstring>
+
+#include "fixmap_fixture.h"
+#include "mm/early_ioremap.h"
+
+namespace kernel::test {
+namespace {
+
+class EarlyIoremapTest : public FixmapTest {
+ protected:
+  void SetUp() override {
+    FixmapTest::SetUp();
+    early_ioremap_forget_all();
+  }
+  void TearDown() override {
+    early_ioremap_forget_all();
+    FixmapTest::TearDown();
+  }
+  static uint64_t va(void* p) { return reinterpret_cast<uint64_t>(p); }
+  static uint64_t slot_base(unsigned s) { return __fix_to_virt(FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS); }
+};
+
+TEST_F(EarlyIoremapTest, FirstFreeSlotOffsetKeptIncreasingVa) {
+  PhysAddr pa(kRamBase + 0x10000 + 0x123);
+  void* p = early_memremap(pa, 3 * PAGE_SIZE);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(va(p), slot_base(0) + 0x123);
+  for (uint64_t i = 0; i < 4; ++i) {  // offset 0x123 + 3 pages spans 4 pages
+    WalkResult w = walk(slot_base(0) + i * PAGE_SIZE);
+    ASSERT_TRUE(w.ok) << i;
+    EXPECT_EQ(w.pa.value(), kRamBase + 0x10000 + i * PAGE_SIZE);
+    EXPECT_EQ(w.type, MemType::Normal);
+  }
+  EXPECT_FALSE(walk(slot_base(0) + 4 * PAGE_SIZE).ok);
+  void* q = early_ioremap(PhysAddr(0x09000000), 0x1000);
+  EXPECT_EQ(va(q), slot_base(1));
+  EXPECT_EQ(walk(va(q)).type, MemType::DeviceNGnRE);
+  void* r = early_memremap_ro(PhysAddr(kRamBase), 8);
+  EXPECT_FALSE(walk(va(r)).writable);
+  early_memunmap(p, 3 * PAGE_SIZE);
+  // Slot 0 is free again and is the first free one.
+  void* s = early_memremap(PhysAddr(kRamBase), 8);
+  EXPECT_EQ(va(s), slot_base(0));
+  early_iounmap(q, 0x1000);
+  early_memunmap(r, 8);
+  early_memunmap(s, 8);
+  for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) EXPECT_FALSE(early_ioremap_slot(i).used);
+  for (unsigned idx = FIX_BTMAP_END; idx <= FIX_BTMAP_BEGIN; ++idx) ASSERT_FALSE(fm.is_live(idx));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(EarlyIoremapTest, SizeLimitCountsTheOffset) {
+  void* full = early_memremap(PhysAddr(kRamBase), 256 << 10);
+  ASSERT_NE(full, nullptr);
+  early_memunmap(full, 256 << 10);
+  EXPECT_EQ(early_memremap(PhysAddr(kRamBase + 1), 256 << 10), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::TooLarge);
+  EXPECT_NE(kernel_log().find("needs 65 pages (in-page offset 0x1 included), a slot holds 64 (256 KiB)"),
+            std::string::npos)
+      << kernel_log();
+}
+
+TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
+  EXPECT_EQ(early_ioremap(PhysAddr(kRamBase), 0), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::ZeroSize);
+  EXPECT_EQ(early_ioremap(PhysAddr(0xfffffffffffff000ull), 0x2000), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::WrapAround);
+
+  void* maps[FIX_BTMAPS_SLOTS];
+  for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) ASSERT_NE(maps[i] = early_memremap(PhysAddr(kRamBase), 64), nullptr);
+  EXPECT_EQ(early_memremap(PhysAddr(kRamBase), 64), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::NoFreeSlot);
+  for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) early_memunmap(maps[i], 64);
+
+  int dummy;
+  early_iounmap(&dummy, 8);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::NotMapped);
+  early_iounmap(maps[0], 64);  // unmapped above already
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::AlreadyUnmapped);
+
+  void* p = early_memremap(PhysAddr(kRamBase), 2 * PAGE_SIZE);
+  early_memunmap(p, PAGE_SIZE);  // different size: reported, the whole mapping goes
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::SizeMismatch);
+  EXPECT_FALSE(early_ioremap_slot(0).used);
+  EXPECT_FALSE(walk(slot_base(0) + PAGE_SIZE).ok);
+
+  early_ioremap_reset();
+  EXPECT_EQ(early_ioremap(PhysAddr(0x09000000), 8), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::AfterReset);
+
+  std::string log = kernel_log();
+  for (const char* msg : {"early_ioremap(0x40000000, 0): size 0 (caller 0x",
+                          "wraps around the end of the physical address space",
+                          "no free slot, all 7 are in use (caller 0x", "slot 6: 0x40000000 size 0x40 by 0x",
+                          "not an address early_ioremap returned (caller 0x", "already unmapped (unmapped twice?)",
+                          "size differs from the mapped 0x2000; unmapping 0x2000",
+                          "used after the buddy allocator is up; use ioremap()"})
+    EXPECT_NE(log.find(msg), std::string::npos) << msg << "\n" << log;
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(EarlyIoremapTest, LeaksAreReportedWithTheirCaller) {
+  void* p = early_ioremap(PhysAddr(0x09000000), 0x1000);
+  ASSERT_NE(p, nullptr);
+  void* caller = early_ioremap_slot(0).caller;
+  EXPECT_NE(caller, nullptr);
+  EXPECT_EQ(early_ioremap_check_leaks(), 1u);
+  char expect[160];
+  snprintf(expect, sizeof expect, "leak: slot 0 still maps 0x9000000 (size 0x1000) at 0x%lx, mapped by %p",
+           slot_base(0), caller);
+  EXPECT_NE(kernel_log().find(expect), std::string::npos) << kernel_log();
+  EXPECT_NE(kernel_log().find("early ioremap leak of 1 area detected"), std::string::npos);
+  early_iounmap(p, 0x1000);
+  EXPECT_EQ(early_ioremap_check_leaks(), 0u);
+}
+
+TEST_F(EarlyIoremapTest, CopyFromEarlyMemCrossesSlotChunks) {
+  std::vector<uint8_t> pattern(600 << 10);
+  for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>(i * 7 + (i >> 12));
+  PhysAddr src(kRamBase + (4 << 20) + 0x321);
+  std::memcpy(arena.ptr(src), pattern.data(), pattern.size());
+  std::vector<uint8_t> out(pattern.size());
+  ASSERT_TRUE(copy_from_early_mem(out.data(), src, out.size()));
+  EXPECT_EQ(out, pattern);
+  for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) EXPECT_FALSE(early_ioremap_slot(i).used);
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+TEST_F(EarlyIoremapTest, ScopedMappingUnmapsItself) {
+  {
+    ScopedEarlyMemremap m(PhysAddr(kRamBase + 0x40), 16);
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(early_ioremap_slot(0).used);
+    EXPECT_FALSE(walk(va(m.get())).writable);
+  }
+  EXPECT_FALSE(early_ioremap_slot(0).used);
+  EXPECT_EQ(early_ioremap_check_leaks(), 0u);
+}
+
+}  // namespace
+}  // namespace kernel::test

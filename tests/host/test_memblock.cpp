@@ -1,0 +1,198 @@
+// memblock on adversarial region lists, against a brute-force model; and filled from real DTBs.
+#include <gtest/gtest.h>
+#include <libfdt.h>
+
+#include <random>
+#include <set>
+#include <string>
+
+#include "dtb_files.h"
+#include "fixmap_fixture.h"
+#include "mm/memblock.h"
+
+namespace kernel::test {
+namespace {
+
+class MemblockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    memblock_reset();
+    log_buffer_reset();
+  }
+  void TearDown() override { memblock_reset(); }
+  std::vector<std::pair<uint64_t, uint64_t>> regions(const MemblockType& t) {
+    std::vector<std::pair<uint64_t, uint64_t>> v;
+    for (unsigned i = 0; i < t.count(); ++i) v.push_back({t[i].base, t[i].size});
+    return v;
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> free_ranges() {
+    std::vector<std::pair<uint64_t, uint64_t>> v;
+    uint64_t c = 0, s, e;
+    while (memblock_next_free_range(&c, &s, &e)) v.push_back({s, e});
+    return v;
+  }
+};
+
+TEST_F(MemblockTest, OverlappingAndAdjacentRegionsMerge) {
+  EXPECT_TRUE(memblock_add(0x40000000, 0x10000000, "a"));
+  EXPECT_TRUE(memblock_add(0x48000000, 0x10000000, "b"));  // overlaps a
+  EXPECT_TRUE(memblock_add(0x58000000, 0x1000, "c"));      // adjacent to b
+  EXPECT_TRUE(memblock_add(0x80000000, 0x1000, "d"));
+  EXPECT_EQ(regions(memblock.memory),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{0x40000000, 0x18001000}, {0x80000000, 0x1000}}));
+  EXPECT_NE(kernel_log().find("b [0x0000000048000000-0x0000000057ffffff] overlaps memory already added; merged"),
+            std::string::npos);
+}
+
+TEST_F(MemblockTest, BadRegionsAreTrimmedOrRejectedWithAMessage) {
+  EXPECT_FALSE(memblock_add(0x40000000, 0, "empty"));
+  EXPECT_FALSE(memblock_add(0xfffffffffffff000ull, 0x2000, "wrap"));
+  EXPECT_FALSE(memblock_add(0x1000000000000ull, 0x1000, "high"));
+  EXPECT_TRUE(memblock_add(0xfffffff00000ull, 0x200000, "straddles 48 bits"));
+  EXPECT_TRUE(memblock_add(0x40000123, 0x2000, "unaligned"));
+  EXPECT_FALSE(memblock_add(0x50000010, 0x100, "tiny"));
+  EXPECT_EQ(regions(memblock.memory), (std::vector<std::pair<uint64_t, uint64_t>>{
+                                          {0x40001000, 0x1000}, {0xfffffff00000ull, 0x100000}}));
+  std::string log = kernel_log();
+  for (const char* m : {"ignoring empty of size 0", "ignoring wrap [0xfffffffffffff000 + 0x2000]: wraps around",
+                        "ignoring high at 0x0001000000000000: beyond the 48-bit physical address space",
+                        "straddles 48 bits [0x0000fffffff00000-0x00010000000fffff] truncated at the 48-bit limit",
+                        "unaligned [0x0000000040000123-0x0000000040002122] is not page aligned; using "
+                        "[0x0000000040001000-0x0000000040001fff]",
+                        "tiny at 0x0000000050000010 is smaller than a page after alignment; ignored"})
+    EXPECT_NE(log.find(m), std::string::npos) << m << "\n" << log;
+}
+
+TEST_F(MemblockTest, TooManyRegionsIsReported) {
+  for (unsigned i = 0; i < MemblockType::kMax; ++i) ASSERT_TRUE(memblock_add(0x40000000 + i * 0x2000ull, 0x1000, "r"));
+  EXPECT_FALSE(memblock_add(0x80000000, 0x1000, "one too many"));
+  EXPECT_NE(kernel_log().find("too many memory regions (max 128); one too many"), std::string::npos);
+}
+
+TEST_F(MemblockTest, AllocIsTopDownAlignedAndAvoidsReservedAndNomap) {
+  memblock_add(0x40000000, 0x01000000, "ram");  // 16 MiB
+  memblock_reserve(0x40f00000, 0x100000, "top reserved");
+  memblock_mark_nomap(0x40e00000, 0x100000);
+  uint64_t a = memblock_phys_alloc(0x1000, 0x1000);
+  EXPECT_EQ(a, 0x40dff000u);
+  uint64_t b = memblock_phys_alloc(0x200000, 0x200000);
+  EXPECT_EQ(b, 0x40a00000u);  // 2 MiB aligned, below a
+  EXPECT_TRUE(memblock_is_reserved(a));
+  memblock.alloc_limit = 0x40100000;
+  EXPECT_EQ(memblock_phys_alloc(0x1000, 0x1000), 0x400ff000u);
+  EXPECT_EQ(memblock_phys_alloc(0x2000000, 0x1000), 0u);  // larger than any free range
+  EXPECT_EQ(memblock_phys_alloc(0x1000, 3), 0u);          // bad alignment
+}
+
+// Random adds, reserves, removes and frees against a page-granular model.
+TEST_F(MemblockTest, RandomOperationsMatchAPageModel) {
+  std::mt19937_64 rng(12345);
+  std::set<uint64_t> mem, res;  // page numbers
+  const uint64_t base = 0x40000;
+  for (int step = 0; step < 3000; ++step) {
+    uint64_t p = base + rng() % 512, n = 1 + rng() % 24;
+    int op = static_cast<int>(rng() % 4);
+    if (op == 0) {
+      memblock_add(p << 12, n << 12, "r");
+      for (uint64_t i = 0; i < n; ++i) mem.insert(p + i);
+    } else if (op == 1) {
+      memblock_reserve(p << 12, n << 12, "r");
+      for (uint64_t i = 0; i < n; ++i) res.insert(p + i);
+    } else if (op == 2) {
+      memblock_remove(p << 12, n << 12);
+      for (uint64_t i = 0; i < n; ++i) mem.erase(p + i);
+    } else {
+      memblock_free(p << 12, n << 12);
+      for (uint64_t i = 0; i < n; ++i) res.erase(p + i);
+    }
+    if (step % 50) continue;
+    ASSERT_LE(memblock.memory.count(), MemblockType::kMax);
+    // Sorted, non-overlapping, merged.
+    for (unsigned i = 1; i < memblock.memory.count(); ++i)
+      ASSERT_LT(memblock.memory[i - 1].end(), memblock.memory[i].base + 1);
+    std::set<uint64_t> got_free, want_free;
+    for (auto [s, e] : free_ranges())
+      for (uint64_t q = s >> 12; q < e >> 12; ++q) got_free.insert(q);
+    for (uint64_t q : mem)
+      if (!res.count(q)) want_free.insert(q);
+    ASSERT_EQ(got_free, want_free) << "step " << step;
+    ASSERT_EQ(memblock.memory.total(), mem.size() << 12);
+  }
+}
+
+TEST_F(MemblockTest, FromQemuVirtDtb) {
+  LOAD_DTB_OR_FAIL(dtb, "qemu-virt.dtb");
+  ASSERT_TRUE(memblock_init_from_fdt(dtb.data(), PhysAddr(0x40200000), 0x50000, PhysAddr(0x48000000), 0x100000));
+  EXPECT_EQ(regions(memblock.memory), (std::vector<std::pair<uint64_t, uint64_t>>{{0x40000000, 0x40000000}}));
+  EXPECT_EQ(regions(memblock.reserved),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{0x40200000, 0x50000}, {0x48000000, 0x100000}}));
+}
+
+// Several memory nodes, several reg entries, /memreserve/, /reserved-memory with and without no-map.
+std::vector<char> multi_memory_tree() {
+  std::vector<char> b(4096);
+  void* f = b.data();
+  fdt_create(f, static_cast<int>(b.size()));
+  fdt_add_reservemap_entry(f, 0x40001000, 0x1000);
+  fdt_finish_reservemap(f);
+  fdt_begin_node(f, "");
+  fdt_property_u32(f, "#address-cells", 2);
+  fdt_property_u32(f, "#size-cells", 2);
+  fdt_begin_node(f, "memory@40000000");
+  fdt_property_string(f, "device_type", "memory");
+  fdt64_t reg[] = {cpu_to_fdt64(0x40000000), cpu_to_fdt64(0x8000000), cpu_to_fdt64(0x100000000ull),
+                   cpu_to_fdt64(0x40000000)};
+  fdt_property(f, "reg", reg, sizeof reg);
+  fdt_end_node(f);
+  fdt_begin_node(f, "memory@c0000000");
+  fdt_property_string(f, "device_type", "memory");
+  fdt64_t reg2[] = {cpu_to_fdt64(0xc0000000), cpu_to_fdt64(0x10000000), cpu_to_fdt64(0x200000000ull), 0};
+  fdt_property(f, "reg", reg2, sizeof reg2);  // the second entry is empty
+  fdt_end_node(f);
+  fdt_begin_node(f, "reserved-memory");
+  fdt_property_u32(f, "#address-cells", 2);
+  fdt_property_u32(f, "#size-cells", 2);
+  fdt_property(f, "ranges", nullptr, 0);
+  fdt_begin_node(f, "secure@40100000");
+  fdt64_t r1[] = {cpu_to_fdt64(0x40100000), cpu_to_fdt64(0x100000)};
+  fdt_property(f, "reg", r1, sizeof r1);
+  fdt_property(f, "no-map", nullptr, 0);
+  fdt_end_node(f);
+  fdt_begin_node(f, "cma@c8000000");
+  fdt64_t r2[] = {cpu_to_fdt64(0xc8000000), cpu_to_fdt64(0x400000)};
+  fdt_property(f, "reg", r2, sizeof r2);
+  fdt_end_node(f);
+  fdt_end_node(f);
+  fdt_end_node(f);
+  fdt_finish(f);
+  return b;
+}
+
+TEST_F(MemblockTest, FromATreeWithSeveralRangesAndReservations) {
+  auto dtb = multi_memory_tree();
+  ASSERT_TRUE(memblock_init_from_fdt(dtb.data(), PhysAddr(0x40200000), 0x40000, PhysAddr(0x47000000), 0x1000));
+  ASSERT_EQ(memblock.memory.count(), 5u);  // split around the no-map region
+  EXPECT_EQ(memblock.memory[0].base, 0x40000000u);
+  EXPECT_EQ(memblock.memory[1].base, 0x40100000u);
+  EXPECT_EQ(memblock.memory[1].flags, MEMBLOCK_NOMAP);
+  EXPECT_EQ(memblock.memory[3].base, 0xc0000000u);
+  EXPECT_EQ(memblock.memory[4].base, 0x100000000u);
+  EXPECT_EQ(memblock.memory.total(), 0x8000000ull + 0x40000000 + 0x10000000);
+  EXPECT_TRUE(memblock_is_reserved(0x40001000));  // /memreserve/
+  EXPECT_TRUE(memblock_is_reserved(0xc8000000));  // cma
+  EXPECT_TRUE(memblock_is_reserved(0x40200000));  // kernel
+  EXPECT_NE(kernel_log().find("ignoring DT memory of size 0 at 0x0000000200000000"), std::string::npos);
+  // No free range includes the no-map region.
+  uint64_t c = 0, s, e;
+  while (memblock_next_free_range(&c, &s, &e)) EXPECT_FALSE(s < 0x40200000 && e > 0x40100000);
+}
+
+TEST_F(MemblockTest, NoMemoryIsAnError) {
+  std::vector<char> b(1024);
+  ASSERT_EQ(fdt_create_empty_tree(b.data(), 1024), 0);
+  EXPECT_FALSE(memblock_init_from_fdt(b.data(), PhysAddr(0x40200000), 0x1000, PhysAddr(0x48000000), 0x100));
+  EXPECT_NE(kernel_log().find("the device tree describes no usable memory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kernel::test

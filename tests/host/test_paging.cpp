@@ -1,0 +1,121 @@
+// paging_init's generic part on the simulated arena: the new swapper tables are built in memblock
+// memory, every table edited only through FIX_PGD..FIX_PTE, and the result is checked by the
+// software MMU walker page by page.
+#include <set>
+
+#include "fixmap_fixture.h"
+#include "mm/memblock.h"
+#include "mm/paging.h"
+
+namespace kernel::test {
+namespace {
+
+class PagingTest : public FixmapTest {
+ protected:
+  static constexpr uint64_t kImage = 0x40200000;
+  void SetUp() override {
+    FixmapTest::SetUp();
+    memblock_reset();
+    memblock_add(kRamBase, kRamSize, "arena");
+    memblock_reserve(kRamBase + kRamSize - (1 << 20), 1 << 20, "fixture tables");
+    memblock_reserve(kImage, 0x100000, "kernel image");
+    segs[0] = {"text", KIMAGE_VADDR, PhysAddr(kImage), 0x40000, PAGE_KERNEL_ROX};
+    segs[1] = {"rodata", KIMAGE_VADDR + 0x40000, PhysAddr(kImage + 0x40000), 0x20000, PAGE_KERNEL_RO};
+    segs[2] = {"data", KIMAGE_VADDR + 0x60000, PhysAddr(kImage + 0x60000), 0xa0000, PAGE_KERNEL};
+  }
+  void TearDown() override {
+    memblock_reset();
+    FixmapTest::TearDown();
+  }
+  PhysAddr build(SwapperStats* st) {
+    FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
+    const char* err = nullptr;
+    PhysAddr p = build_swapper(env, mmu, pgd, segs, 3, st, &err);
+    EXPECT_FALSE(p.is_null()) << err;
+    return p;
+  }
+  KernelSegment segs[3];
+};
+
+TEST_F(PagingTest, EveryRamPageIsInTheLinearMapWithBlocks) {
+  mmu.direct_table_access.clear();
+  SwapperStats st;
+  PhysAddr np = build(&st);
+  ASSERT_FALSE(np.is_null());
+  EXPECT_EQ(st.linear.pmd_blocks, kRamSize / PMD_SIZE);  // 64 MiB at a 2 MiB-aligned base
+  EXPECT_EQ(st.linear.ptes, 0u);
+  EXPECT_EQ(st.image.ptes, 0x100000u / PAGE_SIZE);
+  for (uint64_t pa = kRamBase; pa < kRamBase + kRamSize; pa += PAGE_SIZE) {
+    WalkResult w = walk_ttbr1(mmu, np, VirtAddr(linear_va(pa) + 0x8));
+    ASSERT_TRUE(w.ok) << std::hex << pa;
+    ASSERT_EQ(w.pa.value(), pa + 8);
+    ASSERT_TRUE(w.writable);
+    ASSERT_FALSE(w.el1_exec);
+    ASSERT_EQ(w.type, MemType::Normal);
+    ASSERT_EQ(w.level, 2);
+  }
+  EXPECT_FALSE(walk_ttbr1(mmu, np, VirtAddr(linear_va(kRamBase + kRamSize))).ok);
+}
+
+TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutable) {
+  PhysAddr np = build(nullptr);
+  for (const KernelSegment& s : segs) {
+    for (uint64_t off = 0; off < s.size; off += PAGE_SIZE) {
+      WalkResult w = walk_ttbr1(mmu, np, VirtAddr(s.va + off));
+      ASSERT_TRUE(w.ok) << s.name;
+      ASSERT_EQ(w.pa.value(), s.pa.value() + off);
+      ASSERT_EQ(w.level, 3);
+      ASSERT_EQ(w.writable, prot_writable(s.prot)) << s.name;
+      ASSERT_EQ(w.el1_exec, prot_kernel_exec(s.prot)) << s.name;
+    }
+  }
+  log_buffer_reset();
+  EXPECT_EQ(check_wx_pages(mmu, np), 0u);
+  EXPECT_NE(kernel_log().find("mm: Checked W+X mappings: passed, no W+X pages found"), std::string::npos);
+  // A writable+executable page is found and reported.
+  LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
+  ASSERT_EQ(map_range(lin, mmu, np, 0xffff800100000000ull, PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
+            MapError::None);
+  EXPECT_EQ(check_wx_pages(mmu, np), 2u);
+  EXPECT_NE(kernel_log().find("mm: W+X mapping at 0xffff800100000000-0xffff800100001fff (8 KiB)"), std::string::npos)
+      << kernel_log();
+}
+
+TEST_F(PagingTest, TablesAreOnlyReachedThroughTheFixmapSlots) {
+  std::set<uint64_t> before;
+  for (unsigned i = 0; i < memblock.reserved.count(); ++i) before.insert(memblock.reserved[i].base);
+  mmu.direct_table_access.clear();
+  PhysAddr np = build(nullptr);
+  // Every table page reached directly belongs to the old tables (the fixture's, reserved at the
+  // top of the arena); the new ones (from memblock) were only touched through FIX_P*D mappings.
+  for (uint64_t t : mmu.direct_table_access)
+    EXPECT_GE(t, kRamBase + kRamSize - (1 << 20)) << std::hex << "direct access to new table 0x" << t;
+  EXPECT_FALSE(mmu.direct_table_access.empty());  // the old PGD, for the fixmap entry
+  for (unsigned idx : {unsigned{FIX_PGD}, unsigned{FIX_PUD}, unsigned{FIX_PMD}, unsigned{FIX_PTE}})
+    EXPECT_FALSE(fm.is_live(idx));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+  EXPECT_TRUE(memblock_is_reserved(np.value()));
+}
+
+TEST_F(PagingTest, TheFixmapIsCarriedOver) {
+  PhysAddr np = build(nullptr);
+  ASSERT_EQ(fm.attach(np), FixmapStatus::Ok);
+  mmu.ttbr1 = np;
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0xfe201000)), FixmapStatus::Ok);
+  WalkResult w = walk_ttbr1(mmu, np, VirtAddr(__fix_to_virt(FIX_EARLYCON_MEM_BASE)));
+  ASSERT_TRUE(w.ok);
+  EXPECT_EQ(w.pa.value(), 0xfe201000u);
+  // The same bm tables serve both roots.
+  EXPECT_TRUE(walk(__fix_to_virt(FIX_EARLYCON_MEM_BASE)).ok);
+}
+
+TEST_F(PagingTest, OutOfMemoryIsReportedNotCrashed) {
+  memblock_reserve(kRamBase, kRamSize, "everything");
+  FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
+  const char* err = nullptr;
+  EXPECT_TRUE(build_swapper(env, mmu, pgd, segs, 3, nullptr, &err).is_null());
+  EXPECT_STREQ(err, "no memory for the swapper PGD");
+}
+
+}  // namespace
+}  // namespace kernel::test
