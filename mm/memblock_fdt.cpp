@@ -14,7 +14,11 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
   int total = 0;
   int n = of::memory_regions(fdt, r, MemblockType::kMax, &total);
   if (total > n) pr_warn("memblock: %d memory regions in the device tree, only %d used\n", total, n);
-  for (int i = 0; i < n; ++i) memblock_add(r[i].base, r[i].size, "DT memory");
+  for (int i = 0; i < n; ++i) {
+    if (r[i].size) pr_info("Memory: DT memory range %d: [mem 0x%016lx-0x%016lx] %lu MiB\n", i, r[i].base,
+                           r[i].base + r[i].size - 1, r[i].size >> 20);
+    memblock_add(r[i].base, r[i].size, "DT memory");
+  }
   if (!memblock.memory.count()) {
     pr_err("memblock: the device tree describes no usable memory (no memory node, or every region empty)\n");
     return false;

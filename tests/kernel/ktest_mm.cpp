@@ -37,6 +37,27 @@ KTEST(mm, every_ram_range_is_in_the_linear_map) {
   KEXPECT_EQ(read_sysreg(ttbr1_el1) & kOutputAddrMask, swapper_pg_dir.value());
 }
 
+KTEST(mm, buddy_manages_pages_in_every_ram_range) {
+  for (unsigned i = 0; i < memblock.memory.count(); ++i) {
+    const MemRegion& r = memblock.memory[i];
+    uint64_t managed = 0;
+    for (uint64_t pfn = r.base >> PAGE_SHIFT; pfn < r.end() >> PAGE_SHIFT; ++pfn) {
+      Page* p = buddy.pfn_to_page(pfn);
+      KASSERT(p);
+      managed += !(p->flags & Page::Reserved);
+    }
+    if (r.flags & MEMBLOCK_NOMAP) KEXPECT_EQ(managed, 0u);  // no-map memory is never handed out
+    else KEXPECT(managed > (r.size >> PAGE_SHIFT) / 2);
+  }
+  // Holes between ranges are never handed out.
+  for (unsigned i = 1; i < memblock.memory.count(); ++i)
+    for (uint64_t pfn = memblock.memory[i - 1].end() >> PAGE_SHIFT; pfn < memblock.memory[i].base >> PAGE_SHIFT;
+         pfn += 64) {
+      Page* p = buddy.pfn_to_page(pfn);
+      KEXPECT(p && (p->flags & Page::Reserved));
+    }
+}
+
 KTEST(mm, no_wx_pages_and_page_table_slots_are_free) {
   KEXPECT_EQ(check_wx_pages(kernel_mmu_ops, swapper_pg_dir), 0u);
   const unsigned slots[] = {FIX_PGD, FIX_PUD, FIX_PMD, FIX_PTE};

@@ -25,16 +25,19 @@ def fail(msg, out):
     sys.exit(1)
 
 
-def qemu_command(a):
-    machine = "virt" + (",virtualization=on" if a.el2 else "")
+def qemu_command(a, dumpdtb=None):
+    machine = "virt" + (",virtualization=on" if a.el2 else "") + (",dumpdtb=" + dumpdtb if dumpdtb else "")
     cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", a.cpu, "-m", a.mem, "-smp", str(a.smp),
            "-nographic", "-nic", "none", "-no-reboot", "-semihosting-config", "enable=on,target=native"]
+    cmd += a.qemu_arg
     if a.loader_addr:
         # A loader that only copies the Image and jumps to it: x0 = 0 (no DTB).
         cmd += ["-device", "loader,file=%s,addr=%s,force-raw=on" % (a.image, a.loader_addr),
                 "-device", "loader,addr=%s,cpu-num=0" % a.loader_addr]
     else:
         cmd += ["-kernel", a.image]
+    if a.dtb:
+        cmd += ["-dtb", a.dtb]
     append = a.append
     if a.ktest:
         append = (append + " ktest").strip()
@@ -73,6 +76,24 @@ def check_boot_log(out, a):
     va, pa = table["FIX_FDT"]
     if fdt_va != va + (fdt_pa & (PAGE - 1)) or pa != fdt_pa & ~(PAGE - 1):
         fail("fdt line (pa 0x%x va 0x%x) disagrees with the fixmap table" % (fdt_pa, fdt_va), out)
+    for needle in ("memblock:  memory[0x0]", "Virtual kernel memory layout:", "paging_init: swapper_pg_dir at pa 0x",
+                   "mm: Checked W+X mappings: passed, no W+X pages found", "FIX_EARLYCON_MEM_BASE cleared",
+                   "early_ioremap: reset"):
+        if needle not in out:
+            fail("missing boot line: %r" % needle, out)
+    m = re.search(r"buddy: (\d+) pages free \((\d+) MiB\) of (\d+) managed", out)
+    if not m:
+        fail("no 'buddy: <n> pages free (<size>)' line", out)
+    ranges = re.findall(r"memblock:  memory\[0x[0-9a-f]+\]\s+\[0x([0-9a-f]+)-0x([0-9a-f]+)\].*", out)
+    mapped = re.findall(r"memblock:  memory\[0x[0-9a-f]+\]\s+\[0x([0-9a-f]+)-0x([0-9a-f]+)\], 0x[0-9a-f]+ bytes$",
+                        out, re.M)
+    total = sum(int(e, 16) + 1 - int(s, 16) for s, e in mapped) // 4096
+    managed = int(m.group(3))
+    # Everything but the kernel, the DTB, struct pages and page tables goes to the buddy allocator.
+    if not (total * 0.97 - 512 < managed <= total):
+        fail("buddy manages %d pages of %d in RAM" % (managed, total), out)
+    if a.expect_memory_ranges is not None and len(ranges) != a.expect_memory_ranges:
+        fail("memblock lists %d memory ranges, expected %d" % (len(ranges), a.expect_memory_ranges), out)
     if a.el2 and "entered at EL2, running at EL1" not in out:
         fail("expected an EL2 entry and a drop to EL1", out)
     if not a.el2 and "entered at EL1, running at EL1" not in out:
@@ -115,7 +136,21 @@ def main():
     p.add_argument("--expect-timeout", type=float,
                    help="the kernel must still be running after this many seconds (halt=idle)")
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--fdtput", action="append", default=[],
+                   help="edit QEMU's own DTB before booting: arguments of one fdtput call, e.g. "
+                        "'-t x /memory@40000000 reg 0 0x40000000 0 0x10000000'")
+    p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument (repeatable)")
+    p.add_argument("--expect-memory-ranges", type=int, help="memblock must list this many memory ranges")
     a = p.parse_args()
+    a.dtb = None
+    if a.fdtput:
+        import shlex
+        import tempfile
+        tmp = tempfile.NamedTemporaryFile(suffix=".dtb", delete=False)
+        subprocess.run(qemu_command(a, dumpdtb=tmp.name), check=True, capture_output=True)
+        a.dtb = tmp.name
+        for edit in a.fdtput:
+            subprocess.run(["fdtput", a.dtb] + shlex.split(edit), check=True)
 
     cmd = qemu_command(a)
     print("+ " + " ".join(cmd))
