@@ -10,7 +10,7 @@ set(KERNEL_FLAGS
   -ffreestanding -nostdlib -fno-exceptions -fno-rtti -mgeneral-regs-only
   -fno-pie -fno-pic -fno-stack-protector -fno-threadsafe-statics -fno-use-cxa-atexit
   -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables
-  -mcmodel=small -O2 -g
+  -mcmodel=small -mno-outline-atomics -O2 -g
 )
 
 set(KERNEL_SOURCES
@@ -27,11 +27,14 @@ set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
   ${CMAKE_SOURCE_DIR}/kernel/crashtest.cpp
   ${CMAKE_SOURCE_DIR}/kernel/kallsyms.cpp
+  ${CMAKE_SOURCE_DIR}/kernel/jump_label.cpp
+  ${CMAKE_SOURCE_DIR}/arch/arm64/cpufeature.cpp
   ${CMAKE_SOURCE_DIR}/kernel/runtime.cpp
   ${CMAKE_SOURCE_DIR}/lib/string.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_boot.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_mm.cpp
+  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_patching.cpp
   ${SHARED_SOURCES}
 )
 add_library(kernel_objs OBJECT ${KERNEL_SOURCES})

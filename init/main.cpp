@@ -10,6 +10,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/ktest.h"
 #include "kernel/panic.h"
+#include "kernel/patching.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
 #include "mm/early_ioremap.h"
@@ -35,6 +36,7 @@ void firmware_probe(const void* fdt);
 void paging_init();
 void mem_init();
 void print_memory_layout();
+void setup_cpu_features();
 extern PhysAddr swapper_pg_dir;
 
 char boot_command_line[2048];
@@ -191,6 +193,10 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
     pr_info("console: pl011 at MMIO 0x%016lx moved from the earlycon fixmap slot 0x%016lx to ioremap 0x%016lx; "
             "FIX_EARLYCON_MEM_BASE cleared\n", g_console_phys.value(), old.value(), earlycon_uart.regs().value());
   }
+  // Text patching through FIX_TEXT_POKE0: a permanent slot, used after early boot.
+  patching_init(TextRegion{reinterpret_cast<uint64_t>(_text), reinterpret_cast<uint64_t>(_etext),
+                           [](uint64_t va) { return kimg_to_phys(reinterpret_cast<void*>(va)); }});
+  setup_cpu_features();
   if (fixmap_dump(mmu_translate)) panic("fixmap: a slot disagrees with the MMU after paging_init");
   check_wx_pages(kernel_mmu_ops, swapper_pg_dir);
 

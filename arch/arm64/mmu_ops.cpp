@@ -31,6 +31,26 @@ void KernelMmuOps::flush_tlb_kernel_page(VirtAddr va) {
 
 void* KernelMmuOps::access(VirtAddr va, uint64_t) { return va.as_ptr<void>(); }
 
+void KernelMmuOps::write_insn(void* alias, uint32_t insn) { *static_cast<volatile uint32_t*>(alias) = insn; }
+
+void KernelMmuOps::sync_icache(VirtAddr va, uint64_t len) {
+  const uint64_t ctr = read_sysreg(ctr_el0);
+  const uint64_t start = va.value(), end = va.value() + len;
+  if (ctr & (uint64_t{1} << 28)) {  // IDC: no D-cache clean needed for I/D coherence
+    dsb(ishst);
+  } else {
+    const uint64_t dline = uint64_t{4} << ((ctr >> 16) & 0xf);  // DminLine, in words
+    for (uint64_t p = start & ~(dline - 1); p < end; p += dline) asm volatile("dc cvau, %0" ::"r"(p) : "memory");
+    dsb(ish);
+  }
+  if (!(ctr & (uint64_t{1} << 29))) {  // no DIC: invalidate the I-cache lines to PoU
+    const uint64_t iline = uint64_t{4} << (ctr & 0xf);  // IminLine
+    for (uint64_t p = start & ~(iline - 1); p < end; p += iline) asm volatile("ic ivau, %0" ::"r"(p) : "memory");
+    dsb(ish);
+  }
+  isb();
+}
+
 KernelMmuOps kernel_mmu_ops;
 
 }  // namespace kernel

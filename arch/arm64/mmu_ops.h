@@ -9,6 +9,8 @@ class KernelMmuOps final : public MmuOps {
   void set_pte(Pte* entry, Pte value) override;
   void flush_tlb_kernel_page(VirtAddr va) override;
   void* access(VirtAddr va, uint64_t len) override;
+  void write_insn(void* alias, uint32_t insn) override;
+  void sync_icache(VirtAddr va, uint64_t len) override;
   // After paging_init: any RAM page (memblock memory) is reachable through the linear map.
   void enable_linear_map() { linear_ = true; }
   bool linear_map() const { return linear_; }

@@ -23,6 +23,12 @@ class MmuOps {
   // A CPU pointer for kernel virtual addresses [va, va + len). In the kernel this is the address
   // itself; on the host, the simulated MMU translates it (and fails if it is not mapped).
   virtual void* access(VirtAddr va, uint64_t len) = 0;
+  // Stores one instruction through a writable alias (text patching).
+  virtual void write_insn(void* alias, uint32_t insn) = 0;
+  // Makes [va, va+len) of kernel text coherent for instruction fetch after a write: D-cache
+  // clean to PoU (dc cvau) unless CTR_EL0.IDC, dsb ish; I-cache invalidate (ic ivau) unless
+  // CTR_EL0.DIC, dsb ish; isb.
+  virtual void sync_icache(VirtAddr va, uint64_t len) = 0;
 
  protected:
   ~MmuOps() = default;

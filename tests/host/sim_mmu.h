@@ -43,9 +43,9 @@ class SimArena {
 };
 
 struct MmuOp {
-  enum Kind { SetPte, TlbiPage } kind;
-  uint64_t a;  // SetPte: physical address of the entry; TlbiPage: virtual address
-  uint64_t b;  // SetPte: new value, old value in c
+  enum Kind { SetPte, TlbiPage, WriteInsn, SyncIcache } kind;
+  uint64_t a;  // SetPte/WriteInsn: physical address written; TlbiPage/SyncIcache: virtual address
+  uint64_t b;  // SetPte: new value, old value in c; WriteInsn: the instruction; SyncIcache: length
   uint64_t c;
 };
 
@@ -64,6 +64,12 @@ class RecordingMmuOps final : public MmuOps {
     *entry = value;
   }
   void flush_tlb_kernel_page(VirtAddr va) override { ops.push_back({MmuOp::TlbiPage, va.value(), 0, 0}); }
+  void write_insn(void* alias, uint32_t insn) override {
+    uint64_t pa = arena_.base() + static_cast<uint64_t>(static_cast<uint8_t*>(alias) - arena_.ptr(PhysAddr(arena_.base())));
+    ops.push_back({MmuOp::WriteInsn, pa, insn, 0});
+    std::memcpy(alias, &insn, 4);
+  }
+  void sync_icache(VirtAddr va, uint64_t len) override { ops.push_back({MmuOp::SyncIcache, va.value(), len, 0}); }
   void* access(VirtAddr va, uint64_t len) override {
     // Through the simulated MMU: every page of [va, va+len) must translate, contiguously.
     struct Guard {

@@ -1,0 +1,26 @@
+// CPU features from the ID registers, applied by patching the kernel text at boot.
+#include "asm/atomic.h"
+#include "asm/sysreg.h"
+#include "kernel/jump_label.h"
+#include "kernel/printk.h"
+
+namespace kernel {
+
+DEFINE_STATIC_KEY_FALSE(arm64_lse_atomics);
+
+void setup_cpu_features() {
+  uint64_t isar0 = read_sysreg(id_aa64isar0_el1);
+  uint64_t midr = read_sysreg(midr_el1);
+  unsigned atomic = (isar0 >> 20) & 0xf;  // ID_AA64ISAR0_EL1.Atomic: 2 = LSE (FEAT_LSE)
+  pr_info("CPU features: MIDR 0x%08lx, ID_AA64ISAR0_EL1 0x%016lx: LSE atomics %s\n", midr, isar0,
+          atomic >= 2 ? "present" : "absent");
+  if (atomic >= 2) {
+    unsigned n = static_key_enable(&arm64_lse_atomics);
+    pr_info("CPU features: using LSE atomics (SWPA): %u site%s patched\n", n, n == 1 ? "" : "s");
+  } else {
+    pr_info("CPU features: keeping LL/SC atomics (LDAXR/STXR): %u site%s left as they are\n",
+            static_key_sites(&arm64_lse_atomics), static_key_sites(&arm64_lse_atomics) == 1 ? "" : "s");
+  }
+}
+
+}  // namespace kernel

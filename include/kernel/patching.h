@@ -1,0 +1,36 @@
+// Runtime text patching through FIX_TEXT_POKE0 (Linux: arch/arm64/kernel/patching.c). Kernel text
+// is never writable: each write goes through a short-lived writable, non-executable alias of the
+// target page at FIX_TEXT_POKE0, which is cleared (TLB invalidate) before the cache maintenance
+// that makes the new instruction visible to instruction fetch.
+#pragma once
+
+#include <stdint.h>
+
+#include "kernel/types.h"
+
+namespace kernel {
+
+inline constexpr uint32_t AARCH64_INSN_NOP = 0xd503201f;
+
+enum class PatchError { None, Unaligned, NotText, MapFailed, Unreachable };
+const char* patch_error_str(PatchError e);
+
+// Where kernel text is and how to find the physical page behind a text address.
+struct TextRegion {
+  uint64_t start;
+  uint64_t end;
+  PhysAddr (*to_phys)(uint64_t va);
+};
+void patching_init(const TextRegion& text);
+
+PatchError aarch64_insn_patch_text_nosync(void* addr, uint32_t insn);
+// Several instructions, all under one lock hold (Linux uses stop_machine with several CPUs
+// online; this kernel runs one).
+PatchError aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count);
+uint32_t aarch64_insn_read(const void* addr);  // through the normal (read-only) mapping
+
+// Encoders.
+bool aarch64_insn_gen_branch_imm(uint64_t pc, uint64_t target, uint32_t* insn);  // B target (+-128 MiB)
+uint64_t patching_count();  // instructions patched since boot
+
+}  // namespace kernel

@@ -1,0 +1,90 @@
+#include "kernel/patching.h"
+
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "mm/fixmap.h"
+
+namespace kernel {
+namespace {
+SpinLock g_patch_lock;
+TextRegion g_text{};
+uint64_t g_patched = 0;
+}  // namespace
+
+const char* patch_error_str(PatchError e) {
+  switch (e) {
+    case PatchError::None: return "ok";
+    case PatchError::Unaligned: return "address is not 4-byte aligned";
+    case PatchError::NotText: return "address is not in the kernel text";
+    case PatchError::MapFailed: return "FIX_TEXT_POKE0 could not be mapped";
+    case PatchError::Unreachable: return "the text-poke alias is not reachable";
+  }
+  return "?";
+}
+
+void patching_init(const TextRegion& text) { g_text = text; }
+uint64_t patching_count() { return g_patched; }
+
+namespace {
+
+PatchError check(uint64_t a, void* caller) {
+  if (a & 3) {
+    pr_err("patching: 0x%lx: %s (caller %p)\n", a, patch_error_str(PatchError::Unaligned), caller);
+    return PatchError::Unaligned;
+  }
+  if (a < g_text.start || a + 4 > g_text.end || !g_text.to_phys) {
+    pr_err("patching: 0x%lx: %s [0x%lx-0x%lx) (caller %p)\n", a, patch_error_str(PatchError::NotText), g_text.start,
+           g_text.end, caller);
+    return PatchError::NotText;
+  }
+  return PatchError::None;
+}
+
+// Called with the lock held and interrupts masked.
+PatchError patch_one(uint64_t a, uint32_t insn) {
+  Fixmap* fm = fixmap_get();
+  PhysAddr pa = g_text.to_phys(a);
+  VirtAddr alias = __set_fixmap_offset(FIX_TEXT_POKE0, pa, FIXMAP_PAGE_NORMAL);  // RW, never executable
+  if (alias.is_null()) return PatchError::MapFailed;
+  void* p = fm->ops().access(alias, 4);
+  if (p) fm->ops().write_insn(p, insn);
+  (void)clear_fixmap(FIX_TEXT_POKE0);  // the alias is gone (and its TLB entry) before anything runs
+  if (!p) return PatchError::Unreachable;
+  fm->ops().sync_icache(VirtAddr(a), 4);
+  ++g_patched;
+  return PatchError::None;
+}
+
+}  // namespace
+
+PatchError aarch64_insn_patch_text_nosync(void* addr, uint32_t insn) {
+  uint64_t a = reinterpret_cast<uint64_t>(addr);
+  PatchError e = check(a, __builtin_return_address(0));
+  if (e != PatchError::None) return e;
+  IrqSaveGuard guard(g_patch_lock);
+  return patch_one(a, insn);
+}
+
+PatchError aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count) {
+  for (unsigned i = 0; i < count; ++i) {
+    PatchError e = check(reinterpret_cast<uint64_t>(addrs[i]), __builtin_return_address(0));
+    if (e != PatchError::None) return e;
+  }
+  IrqSaveGuard guard(g_patch_lock);
+  for (unsigned i = 0; i < count; ++i) {
+    PatchError e = patch_one(reinterpret_cast<uint64_t>(addrs[i]), insns[i]);
+    if (e != PatchError::None) return e;
+  }
+  return PatchError::None;
+}
+
+uint32_t aarch64_insn_read(const void* addr) { return *static_cast<const volatile uint32_t*>(addr); }
+
+bool aarch64_insn_gen_branch_imm(uint64_t pc, uint64_t target, uint32_t* insn) {
+  int64_t off = static_cast<int64_t>(target - pc);
+  if ((off & 3) || off < -(int64_t{1} << 27) || off >= (int64_t{1} << 27)) return false;
+  *insn = 0x14000000u | (static_cast<uint32_t>(off >> 2) & 0x03ffffffu);  // B imm26 (C6.2.26)
+  return true;
+}
+
+}  // namespace kernel
