@@ -21,6 +21,14 @@ alignas(16) uint32_t data_ret_insn = 0xd65f03c0;  // "ret", in a data page (neve
 }
 [[gnu::noinline]] void crash_undef() { asm volatile(".inst 0x00000000"); }  // permanently undefined
 [[gnu::noinline]] void crash_brk() { asm volatile("brk #0x800"); }
+unsigned volatile g_recurse_limit = ~0u;  // volatile: the compiler cannot prove the recursion endless
+[[gnu::noinline]] unsigned recurse(unsigned depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  if (depth >= g_recurse_limit) return 0;
+  return recurse(depth + 1) + frame[0];  // not a tail call: every level keeps its frame
+}
+[[gnu::noinline]] void crash_stack_overflow() { (void)recurse(0); }
 
 struct Crash {
   const char* name;
@@ -33,6 +41,7 @@ constexpr Crash kCrashes[] = {
     {"null", crash_null, "read from address 0x8"},
     {"undef", crash_undef, "execute an undefined instruction"},
     {"brk", crash_brk, "execute BRK #0x800"},
+    {"stack-overflow", crash_stack_overflow, "recurse until the kernel stack overflows"},
 };
 
 }  // namespace
@@ -48,7 +57,7 @@ void crashtest(const char* cmdline) {
       return;
     }
   }
-  pr_warn("crashtest=%.*s: unknown; choose one of write-text exec-data null undef brk\n",
+  pr_warn("crashtest=%.*s: unknown; choose one of write-text exec-data null undef brk stack-overflow\n",
           static_cast<int>(p.value_len), p.value ? p.value : "");
 }
 

@@ -12,9 +12,26 @@
 	.macro	ventry kind
 	.align	7
 	sub	sp, sp, #S_FRAME_SIZE
+	.if \kind >= 4 && \kind <= 7
+	/* Stack overflow check without a free register (the Linux trick): bit 15 of SP is 0 inside
+	 * the 64 KiB-aligned stacks and 1 in the guard page below init_stack (linker/kernel.ld). */
+	add	sp, sp, x0			/* sp' = sp + x0 */
+	sub	x0, sp, x0			/* x0 = sp */
+	tbnz	x0, #15, 9f
+	sub	x0, sp, x0			/* x0 = original x0 */
+	sub	sp, sp, x0			/* sp = sp */
+	.endif
 	stp	x0, x1, [sp, #0]
 	mov	x0, #\kind
 	b	el1_entry_common
+	.if \kind >= 4 && \kind <= 7
+9:	msr	tpidr_el1, x0			/* the overflowing SP */
+	adrp	x0, overflow_stack_top
+	add	x0, x0, :lo12:overflow_stack_top
+	mov	sp, x0
+	mrs	x0, tpidr_el1
+	b	handle_bad_stack
+	.endif
 	.endm
 
 	.text

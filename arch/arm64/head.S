@@ -180,8 +180,11 @@ create_page_tables:
 	ldr	x12, =_etext_offset
 	ldr	x13, =_erodata_offset
 	ldr	x14, =_kernel_size
+	ldr	x16, =_stack_guard_offset
 	mov	x10, #0
-2:	add	x11, x21, x10
+2:	cmp	x10, x16			/* the stack guard page stays unmapped */
+	b.eq	6f
+	add	x11, x21, x10
 	ldr	x7, =PTE_PAGE_BASE
 	orr	x7, x7, x11
 	cmp	x10, x12
@@ -196,7 +199,7 @@ create_page_tables:
 	orr	x7, x7, #(PTE_PXN << 32)
 5:	lsr	x15, x10, #12
 	str	x7, [x3, x15, lsl #3]
-	add	x10, x10, #0x1000
+6:	add	x10, x10, #0x1000
 	cmp	x10, x14
 	b.lo	2b
 

@@ -17,7 +17,7 @@
 
 extern "C" {
 extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], __bss_start[], __bss_stop[], _end[];
-extern char init_pg_dir[], init_pg_end[], idmap_pg_dir[];
+extern char init_pg_dir[], init_pg_end[], idmap_pg_dir[], __stack_guard[];
 extern char idmap_cpu_replace_ttbr1[];
 }
 
@@ -60,11 +60,14 @@ void paging_init() {
   const KernelSegment segs[] = {
       {"text", va_of(_text), kimg_to_phys(_text), va_of(_etext) - va_of(_text), PAGE_KERNEL_ROX},
       {"rodata", va_of(_etext), kimg_to_phys(_etext), va_of(_erodata) - va_of(_etext), PAGE_KERNEL_RO},
-      {"data", va_of(_erodata), kimg_to_phys(_erodata), va_of(_end) - va_of(_erodata), PAGE_KERNEL},
+      {"data", va_of(_erodata), kimg_to_phys(_erodata), va_of(__stack_guard) - va_of(_erodata), PAGE_KERNEL},
+      // The page at __stack_guard stays unmapped: a stack overflow faults there.
+      {"stack", va_of(__stack_guard) + PAGE_SIZE, kimg_to_phys(__stack_guard + PAGE_SIZE),
+       va_of(_end) - va_of(__stack_guard) - PAGE_SIZE, PAGE_KERNEL},
   };
   SwapperStats st;
   const char* err = nullptr;
-  PhysAddr pgd = build_swapper(env, kernel_mmu_ops, swapper_pgd_phys(), segs, 3, &st, &err);
+  PhysAddr pgd = build_swapper(env, kernel_mmu_ops, swapper_pgd_phys(), segs, 4, &st, &err);
   if (pgd.is_null()) panic("paging_init: %s", err);
   MapStats& lin = st.linear;
   MapStats& img = st.image;

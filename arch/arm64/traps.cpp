@@ -15,8 +15,9 @@ struct ExEntry {
 };
 extern const ExEntry __start___ex_table[], __stop___ex_table[];
 extern char probe_exec_asm[], probe_exec_fixup[];
-extern char init_stack[], init_stack_top[];
+extern char init_stack[], init_stack_top[], __stack_guard[];
 void do_exception(kernel::PtRegs* regs, uint64_t kind);
+[[noreturn]] void handle_bad_stack(uint64_t sp);
 }
 
 namespace kernel {
@@ -146,4 +147,20 @@ extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
   pr_emerg("  x30 %016lx  sp  %016lx\n", regs->x[30], regs->sp);
   dump_backtrace(regs->x[29], regs->elr);
   panic("unexpected %s at 0x%016lx", esr_class_name(ec), regs->elr);
+}
+
+// Reached on the overflow stack when an exception was taken with SP outside the kernel stack.
+extern "C" void handle_bad_stack(uint64_t sp) {
+  uint64_t esr = read_sysreg(esr_el1), far = read_sysreg(far_el1), elr = read_sysreg(elr_el1);
+  uint64_t fp;
+  asm volatile("mov %0, x29" : "=r"(fp));
+  char sym[96];
+  uint64_t guard = reinterpret_cast<uint64_t>(__stack_guard);
+  pr_emerg("Kernel stack overflow: SP 0x%016lx is below the stack [0x%016lx-0x%016lx)%s\n", sp + 304,
+           reinterpret_cast<uint64_t>(init_stack), reinterpret_cast<uint64_t>(init_stack_top),
+           far >= guard && far < guard + 4096 ? ", the access hit the guard page" : "");
+  pr_emerg("  %s, ESR_EL1 0x%08lx, FAR_EL1 0x%016lx\n", esr_class_name(static_cast<uint32_t>(esr >> 26)), esr, far);
+  pr_emerg("  ELR_EL1 0x%016lx %s\n", elr, kallsyms_format(elr, sym, sizeof sym));
+  dump_backtrace(fp, elr);
+  panic("kernel stack overflow");
 }

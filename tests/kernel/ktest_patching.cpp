@@ -12,7 +12,7 @@
 extern "C" {
 int ktest_patch_me();  // mov w0, #7; ret
 bool probe_exec_asm(uint64_t va);
-extern char _text[];
+extern char _text[], __stack_guard[], init_stack[];
 }
 asm(R"(
   .text
@@ -110,6 +110,22 @@ KTEST(faults, reading_a_cleared_fixmap_slot_faults) {
   KEXPECT(probe_read64(va, &v));
   KEXPECT(clear_fixmap(FIX_TEXT_POKE0) == FixmapStatus::Ok);
   KEXPECT(!probe_read64(va, &v));
+}
+
+}  // namespace kernel
+
+namespace kernel {
+
+KTEST(faults, stack_guard_page_is_unmapped) {
+  PhysAddr pa;
+  KEXPECT(!arch_translate(virt_of(__stack_guard), false, &pa));
+  KEXPECT(arch_translate(virt_of(init_stack), true, &pa));
+  uint64_t v;
+  KEXPECT(!probe_read64(virt_of(__stack_guard + 64), &v));
+  uint64_t sp;
+  asm volatile("mov %0, sp" : "=r"(sp));
+  KEXPECT(sp >= reinterpret_cast<uint64_t>(init_stack) && sp < reinterpret_cast<uint64_t>(init_stack) + 32768);
+  KEXPECT(!(sp & (1u << 15)));  // what the exception entry's overflow check relies on
 }
 
 }  // namespace kernel
