@@ -23,6 +23,7 @@ set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/arch/arm64/paging_init.cpp
   ${CMAKE_SOURCE_DIR}/drivers/firmware/fw_probe.cpp
   ${CMAKE_SOURCE_DIR}/drivers/tty/pl011.cpp
+  ${CMAKE_SOURCE_DIR}/drivers/tty/bcm2835_uart.cpp
   ${CMAKE_SOURCE_DIR}/init/main.cpp
   ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
   ${CMAKE_SOURCE_DIR}/kernel/crashtest.cpp

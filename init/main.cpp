@@ -32,6 +32,7 @@ namespace kernel {
 
 void early_fixmap_init();
 void crashtest(const char* cmdline);
+bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud);
 void firmware_probe(const void* fdt);
 void paging_init();
 void mem_init();
@@ -64,11 +65,13 @@ void setup_earlycon(const void* fdt) {
   }
   earlycon_uart.attach(va);
   g_console_phys = c.base;
-  // The firmware (QEMU, the Pi's start4.elf with enable_uart=1) leaves the UART usable: only
-  // reprogram it when a speed was asked for explicitly on the command line.
+  // On a Raspberry Pi (found from the DT's gpio node) the PL011 is not on the header pins until
+  // the kernel routes it there; elsewhere (QEMU virt) the firmware's UART setup is left alone,
+  // unless a speed was asked for on the command line.
   CmdlineParam p;
   bool explicit_cmdline = cmdline_find(boot_command_line, "earlycon", &p) && p.value;
-  if (explicit_cmdline && c.baud) earlycon_uart.configure(kPl011ClockHz, c.baud);
+  if (!bcm2835_uart_setup(fdt, kPl011ClockHz, c.baud ? c.baud : 115200) && explicit_cmdline && c.baud)
+    earlycon_uart.configure(kPl011ClockHz, c.baud);
   console_register("pl011", earlycon_write);
   pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(),
           c.options);

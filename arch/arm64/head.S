@@ -92,19 +92,33 @@ secondary_park:
 1:	wfe
 	b	1b
 
-/* Drop from EL2 to EL1 with a clean EL1 environment, or stay at EL1. Sets w20 = entry EL. */
+/*
+ * Drop to EL1 with a clean EL1 environment. Sets w20 = the entry EL. From EL3 (a loader that
+ * jumps straight to the Image at reset) first become non-secure EL2, then continue as from EL2.
+ */
 el2_setup:
 	mrs	x0, CurrentEL
 	lsr	x0, x0, #2
-	cmp	x0, #2
+	mov	w20, w0
+	cmp	x0, #3
+	b.ne	0f
+	msr	cptr_el3, xzr			/* no FP/SIMD traps to EL3 */
+	mov	x0, #0x5b1			/* SCR_EL3: NS, RES1, SMD, HCE, RW (EL2 is AArch64) */
+	msr	scr_el3, x0
+	mov	x0, #0x3c9			/* EL2h, D A I F masked */
+	msr	spsr_el3, x0
+	adr	x0, 2f
+	msr	elr_el3, x0
+	isb
+	eret
+2:	mov	x0, #2				/* now at EL2 */
+0:	cmp	x0, #2
 	b.eq	1f
-	mov	w20, #1
 	ldr	x0, =SCTLR_EL1_RES1		/* MMU and caches off, little-endian */
 	msr	sctlr_el1, x0
 	isb
 	ret
-1:	mov	w20, #2
-	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
+1:	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
 	msr	hcr_el2, x0
 	mrs	x0, cnthctl_el2
 	orr	x0, x0, #3			/* EL1PCTEN | EL1PCEN: EL1 may use the physical timer */

@@ -1,0 +1,69 @@
+// Raspberry Pi (BCM2835/2836/2837/2711): route the PL011 (UART0) to GPIO14/15 and program it.
+// The firmware gives GPIO14/15 to the mini UART by default; a bare-metal kernel that wants the
+// PL011 on pins 8/10 of the header must select ALT0 itself. Which SoC it is comes from the
+// device tree (the gpio node's compatible), never from a build switch.
+#include <libfdt.h>
+
+#include "drivers/of.h"
+#include "drivers/pl011.h"
+#include "kernel/printk.h"
+#include "mm/early_ioremap.h"
+
+namespace kernel {
+namespace {
+
+constexpr uint32_t GPFSEL1 = 0x04;
+constexpr uint32_t GPPUD = 0x94, GPPUDCLK0 = 0x98;            // BCM2835/2837
+constexpr uint32_t GPIO_PUP_PDN_CNTRL_REG0 = 0xe4;            // BCM2711
+constexpr uint32_t kAlt0 = 4;
+
+void delay_cycles(unsigned n) {
+  for (unsigned i = 0; i < n; ++i) asm volatile("nop");
+}
+
+}  // namespace
+
+// Returns true when this is a BCM283x/2711 board and the pins and UART were set up.
+bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud) {
+  bool is2711 = true;
+  int gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2711-gpio");
+  if (gpio < 0) {
+    is2711 = false;
+    gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2835-gpio");
+  }
+  if (gpio < 0) return false;  // not a Raspberry Pi: the firmware's UART setup stays
+  of::Region r;
+  char err[128];
+  if (!of::node_cpu_address(fdt, gpio, 0, &r, err, sizeof err)) {
+    pr_warn("earlycon: gpio: %s\n", err);
+    return false;
+  }
+  auto* g = static_cast<volatile uint32_t*>(early_ioremap(PhysAddr(r.base), 0x100));
+  if (!g) return false;
+  uint32_t sel = g[GPFSEL1 / 4];
+  sel &= ~((7u << 12) | (7u << 15));
+  sel |= (kAlt0 << 12) | (kAlt0 << 15);  // GPIO14 = TXD0, GPIO15 = RXD0
+  g[GPFSEL1 / 4] = sel;
+  if (is2711) {
+    // 2 bits per pin: 0 none, 1 pull-up, 2 pull-down. TX floats, RX is pulled up.
+    uint32_t pulls = g[GPIO_PUP_PDN_CNTRL_REG0 / 4];
+    pulls &= ~((3u << 28) | (3u << 30));
+    pulls |= 1u << 30;
+    g[GPIO_PUP_PDN_CNTRL_REG0 / 4] = pulls;
+  } else {
+    // The BCM2835 sequence: control value, 150 cycles, clock the pins, 150 cycles, release.
+    g[GPPUD / 4] = 2;  // pull-up
+    delay_cycles(150);
+    g[GPPUDCLK0 / 4] = 1u << 15;
+    delay_cycles(150);
+    g[GPPUD / 4] = 0;
+    g[GPPUDCLK0 / 4] = 0;
+  }
+  early_iounmap(const_cast<uint32_t*>(g), 0x100);
+  earlycon_uart.configure(uart_clock_hz, baud);
+  pr_info("earlycon: %s GPIO at 0x%lx: GPIO14/15 set to ALT0 (PL011 TXD0/RXD0), PL011 programmed for %u 8N1 "
+          "from a %u Hz clock\n", is2711 ? "BCM2711" : "BCM2835", r.base, baud, uart_clock_hz);
+  return true;
+}
+
+}  // namespace kernel
