@@ -35,15 +35,9 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
     memblock_reserve(a, s, "/memreserve/");
   }
   // Spin-table release addresses: secondary CPUs poll them, so their page must never be reused.
-  int cpus = fdt_path_offset(fdt, "/cpus");
-  for (int cpu = cpus >= 0 ? fdt_first_subnode(fdt, cpus) : -1; cpu >= 0; cpu = fdt_next_subnode(fdt, cpu)) {
-    const char* method = static_cast<const char*>(fdt_getprop(fdt, cpu, "enable-method", nullptr));
-    int len = 0;
-    auto* rel = static_cast<const fdt32_t*>(fdt_getprop(fdt, cpu, "cpu-release-addr", &len));
-    if (!method || strcmp(method, "spin-table") != 0 || !rel || (len != 8 && len != 4)) continue;
-    uint64_t addr = len == 8 ? (uint64_t{fdt32_to_cpu(rel[0])} << 32) | fdt32_to_cpu(rel[1]) : fdt32_to_cpu(rel[0]);
-    memblock_reserve(addr, 8, "spin-table release address");
-  }
+  of::SpinTableCpu st[16];
+  int nst = of::spin_table_cpus(fdt, st, 16);
+  for (int i = 0; i < nst; ++i) memblock_reserve(st[i].release_addr, 8, "spin-table release address");
   int rm = fdt_path_offset(fdt, "/reserved-memory");
   if (rm >= 0) {
     for (int node = fdt_first_subnode(fdt, rm); node >= 0; node = fdt_next_subnode(fdt, node)) {

@@ -59,19 +59,13 @@ void probe_fw_cfg(const void* fdt) {
 }
 
 void probe_spin_tables(const void* fdt) {
-  int cpus = fdt_path_offset(fdt, "/cpus");
-  if (cpus < 0) return;
-  for (int cpu = fdt_first_subnode(fdt, cpus); cpu >= 0; cpu = fdt_next_subnode(fdt, cpu)) {
-    const char* method = static_cast<const char*>(fdt_getprop(fdt, cpu, "enable-method", nullptr));
-    if (!method || strcmp(method, "spin-table") != 0) continue;
-    int len = 0;
-    auto* rel = static_cast<const fdt32_t*>(fdt_getprop(fdt, cpu, "cpu-release-addr", &len));
-    if (!rel || (len != 8 && len != 4)) continue;
-    uint64_t addr = len == 8 ? (uint64_t{fdt32_to_cpu(rel[0])} << 32) | fdt32_to_cpu(rel[1]) : fdt32_to_cpu(rel[0]);
+  of::SpinTableCpu st[16];
+  int n = of::spin_table_cpus(fdt, st, 16);
+  for (int i = 0; i < n; ++i) {
     uint64_t value = 0;
-    if (!copy_from_early_mem(&value, PhysAddr(addr), sizeof value)) continue;
-    pr_info("smp: %s: spin-table release address 0x%lx holds 0x%lx (the CPU stays parked in firmware)\n",
-            fdt_get_name(fdt, cpu, nullptr), addr, value);
+    if (!copy_from_early_mem(&value, PhysAddr(st[i].release_addr), sizeof value)) continue;
+    pr_info("smp: %s: spin-table release address 0x%lx holds 0x%lx (the CPU stays parked in firmware)\n", st[i].name,
+            st[i].release_addr, value);
   }
 }
 

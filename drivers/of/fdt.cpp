@@ -229,6 +229,20 @@ int reserved_regions(const void* fdt, Region* out, int max, int* total) {
   return n;
 }
 
+int spin_table_cpus(const void* fdt, SpinTableCpu* out, int max) {
+  int cpus = fdt_path_offset(fdt, "/cpus");
+  int n = 0;
+  for (int cpu = cpus >= 0 ? fdt_first_subnode(fdt, cpus) : -1; cpu >= 0 && n < max; cpu = fdt_next_subnode(fdt, cpu)) {
+    const char* method = static_cast<const char*>(fdt_getprop(fdt, cpu, "enable-method", nullptr));
+    int len = 0;
+    auto* rel = static_cast<const fdt32_t*>(fdt_getprop(fdt, cpu, "cpu-release-addr", &len));
+    if (!method || strcmp(method, "spin-table") != 0 || !rel || (len != 8 && len != 4)) continue;
+    uint64_t addr = len == 8 ? (uint64_t{fdt32_to_cpu(rel[0])} << 32) | fdt32_to_cpu(rel[1]) : fdt32_to_cpu(rel[0]);
+    out[n++] = SpinTableCpu{fdt_get_name(fdt, cpu, nullptr), addr};
+  }
+  return n;
+}
+
 PsciConduit psci_conduit(const void* fdt) {
   static const char* const kCompat[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
   for (const char* c : kCompat) {

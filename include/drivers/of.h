@@ -48,6 +48,13 @@ int memory_regions(const void* fdt, Region* out, int max, int* total);
 // /memreserve/ entries and /reserved-memory children with a "reg".
 int reserved_regions(const void* fdt, Region* out, int max, int* total);
 
+// CPUs with enable-method "spin-table": node name and cpu-release-addr. Returns how many (<= max).
+struct SpinTableCpu {
+  const char* name;
+  uint64_t release_addr;
+};
+int spin_table_cpus(const void* fdt, SpinTableCpu* out, int max);
+
 enum class PsciConduit { None, Hvc, Smc };
 PsciConduit psci_conduit(const void* fdt);
 const char* psci_conduit_name(PsciConduit c);
