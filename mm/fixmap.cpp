@@ -249,6 +249,10 @@ FdtMapping fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot) {
   if (!blob) return fail("the FDT window is not reachable through the MMU");
   int err = fdt_check_header(blob);
   if (err) return fail("corrupt device tree at 0x%lx: %s", dt_phys.value(), fdt_strerror(err));
+  // The whole structure block, not just the header: a truncated blob (or one that runs past the
+  // end of RAM, where reads return garbage) is caught here rather than half-way through parsing.
+  err = fdt_check_full(blob, size);
+  if (err) return fail("corrupt device tree at 0x%lx (%u bytes): %s", dt_phys.value(), size, fdt_strerror(err));
   m.va = va;
   m.size = size;
   return m;

@@ -11,6 +11,19 @@ namespace kernel {
 
 bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kernel_size, PhysAddr dtb_phys,
                             uint64_t dtb_size) {
+  // The DT spec defaults (2 and 1) apply when the root lacks the cell sizes; say so, since a tree
+  // written for other defaults then reads as nonsense.
+  if (!fdt_getprop(fdt, 0, "#address-cells", nullptr))
+    pr_warn("fdt: / has no #address-cells; using the devicetree specification's default of 2\n");
+  if (!fdt_getprop(fdt, 0, "#size-cells", nullptr))
+    pr_warn("fdt: / has no #size-cells; using the devicetree specification's default of 1\n");
+  for (int node = fdt_first_subnode(fdt, 0); node >= 0; node = fdt_next_subnode(fdt, node)) {
+    const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
+    if (!type || strcmp(type, "memory") != 0) continue;
+    of::Region first;
+    char err[160];
+    if (!of::read_reg(fdt, node, 0, &first, err, sizeof err)) pr_err("memblock: memory node ignored: %s\n", err);
+  }
   of::Region r[MemblockType::kMax];
   int total = 0;
   int n = of::memory_regions(fdt, r, MemblockType::kMax, &total);

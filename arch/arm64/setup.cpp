@@ -135,7 +135,7 @@ void semihosting_dump_log() {
 
 void machine_exit(int status) {
   if (semihosting_available()) {
-    if (status != 0 && !console_active()) semihosting_dump_log();
+    if (!console_active()) semihosting_dump_log();
     semihosting_exit(status);
   }
   if (status == 0) {

@@ -68,6 +68,9 @@ void from_fdt(const void* fdt, EarlyconChoice* c) {
   for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
     if (is_pl011(fdt, node) && of::node_is_enabled(fdt, node)) {
       from_node(fdt, node, "first PL011", c);
+      // The speed the tree asked for on its console is still the user's intent.
+      snprintf(c->options, sizeof c->options, "%s", sp.options);
+      c->baud = parse_baud(sp.options);
       return;
     }
   }
@@ -129,6 +132,16 @@ EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
   if (n <= ai || !parse_u64(fields[ai], flen[ai], &addr)) return bad("expected pl011,<address> or pl011,mmio32,<address>");
   if (addr == 0 || (addr & 3)) return bad("the address must be non-zero and 4-byte aligned");
   if (addr >> 48) return bad("the address is beyond the 48-bit physical address space");
+  if (fdt) {
+    char path[96];
+    int dev = of::find_device_at(fdt, addr, path, sizeof path);
+    if (dev < 0) return bad("no device in the device tree is at this address");
+    if (!is_pl011(fdt, dev)) {
+      const char* compat = static_cast<const char*>(fdt_getprop(fdt, dev, "compatible", nullptr));
+      snprintf(c.warning, sizeof c.warning, "earlycon=%.*s: %s is a %s, not a PL011; trusting the command line",
+               static_cast<int>(len), v, path, compat ? compat : "device without compatible");
+    }
+  }
   c.found = true;
   c.base = PhysAddr(addr);
   snprintf(c.source, sizeof c.source, "earlycon=%.*s", static_cast<int>(len), v);

@@ -48,6 +48,10 @@ int memory_regions(const void* fdt, Region* out, int max, int* total);
 // /memreserve/ entries and /reserved-memory children with a "reg".
 int reserved_regions(const void* fdt, Region* out, int max, int* total);
 
+// The enabled node whose reg (translated to a CPU address) contains `addr`; -1 if none. Its path
+// goes to `path` when found.
+int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen);
+
 // CPUs with enable-method "spin-table": node name and cpu-release-addr. Returns how many (<= max).
 struct SpinTableCpu {
   const char* name;

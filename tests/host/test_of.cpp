@@ -61,6 +61,7 @@ TEST_P(OfRaspberryPi, FindsThePl011BehindTheMiniUartStdoutPath) {
             std::string::npos)
       << c.warning;
   EXPECT_EQ(of::psci_conduit(fdt), of::PsciConduit::None);  // spin tables on the Pi
+  EXPECT_EQ(c.baud, 115200u);  // the speed stdout-path asked for ("serial1:115200n8")
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -95,6 +96,16 @@ TEST(OfEarlyconCmdline, ExplicitAddressForms) {
   EXPECT_EQ(c.base.value(), 0x9000000u);
 }
 
+TEST(OfEarlyconCmdline, AnAddressOfAnotherDeviceIsTrustedWithAWarning) {
+  LOAD_DTB_OR_FAIL(dtb, "qemu-virt.dtb");
+  EarlyconChoice c = earlycon_select(dtb.data(), "earlycon=pl011,0x9010000");  // the PL031 RTC
+  ASSERT_TRUE(c.found);
+  EXPECT_EQ(c.base.value(), 0x9010000u);
+  EXPECT_NE(std::string(c.warning).find("/pl031@9010000 is a arm,pl031, not a PL011; trusting the command line"),
+            std::string::npos)
+      << c.warning;
+}
+
 TEST(OfEarlyconCmdline, BadValuesAreExplainedAndTheDeviceTreeIsUsed) {
   LOAD_DTB_OR_FAIL(dtb, "qemu-virt.dtb");
   struct {
@@ -107,6 +118,7 @@ TEST(OfEarlyconCmdline, BadValuesAreExplainedAndTheDeviceTreeIsUsed) {
       {"earlycon=pl011,0x9000002", "must be non-zero and 4-byte aligned"},
       {"earlycon=pl011,0", "must be non-zero"},
       {"earlycon=pl011,0x1000000000000", "beyond the 48-bit physical address space"},
+      {"earlycon=pl011,0x12340000", "no device in the device tree is at this address"},
   };
   for (auto& k : cases) {
     EarlyconChoice c = earlycon_select(dtb.data(), k.cmdline);
