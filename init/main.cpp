@@ -178,6 +178,17 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   uint64_t kernel_size = reinterpret_cast<uint64_t>(_end) - reinterpret_cast<uint64_t>(_text);
   if (!memblock_init_from_fdt(blob, PhysAddr(phys_base), kernel_size, PhysAddr(dtb_phys), fdt.size))
     panic("no usable memory in the device tree");
+  {
+    // booting.rst: the DTB must be in RAM. Past its last structure block only padding is read,
+    // so a totalsize that runs out of RAM is survivable, but worth saying.
+    uint64_t end = dtb_phys + fdt.size;
+    bool inside = false;
+    for (unsigned i = 0; i < memblock.memory.count(); ++i)
+      inside |= memblock.memory[i].base <= dtb_phys && end <= memblock.memory[i].end();
+    if (!inside)
+      pr_warn("fdt: the device tree [0x%016lx-0x%016lx] is not entirely in RAM (totalsize %u too large, or the "
+              "loader put it outside memory); only its used part is read\n", dtb_phys, end - 1, fdt.size);
+  }
   memblock_dump();
   firmware_probe(blob);
 

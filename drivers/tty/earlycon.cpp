@@ -51,30 +51,34 @@ void from_fdt(const void* fdt, EarlyconChoice* c) {
   if (sp.present && sp.node >= 0 && is_pl011(fdt, sp.node)) {
     snprintf(c->options, sizeof c->options, "%s", sp.options);
     c->baud = parse_baud(sp.options);
-    from_node(fdt, sp.node, "stdout-path", c);
-    return;
-  }
-  // stdout-path is missing, dangling, or names another UART (the Pi's mini UART): say so and use
-  // the first enabled PL011 instead.
-  if (!sp.present)
+    if (from_node(fdt, sp.node, "stdout-path", c)) return;
+    // Its address does not translate: say why, and look for another PL011.
+    snprintf(c->warning, sizeof c->warning, "%s", c->error);
+    c->error[0] = '\0';
+  } else if (!sp.present) {
+    // stdout-path is missing, dangling, or names another UART (the Pi's mini UART): say so and use
+    // the first enabled PL011 instead.
     snprintf(c->warning, sizeof c->warning, "/chosen has no stdout-path");
-  else if (sp.node < 0)
+  } else if (sp.node < 0) {
     snprintf(c->warning, sizeof c->warning, "stdout-path \"%s\" does not resolve to a node", sp.path);
-  else {
+  } else {
     const char* compat = static_cast<const char*>(fdt_getprop(fdt, sp.node, "compatible", nullptr));
     snprintf(c->warning, sizeof c->warning, "stdout-path \"%s\" is a %s, not a PL011", sp.path,
              compat ? compat : "node without compatible");
   }
   for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
-    if (is_pl011(fdt, node) && of::node_is_enabled(fdt, node)) {
-      from_node(fdt, node, "first PL011", c);
-      // The speed the tree asked for on its console is still the user's intent.
-      snprintf(c->options, sizeof c->options, "%s", sp.options);
-      c->baud = parse_baud(sp.options);
-      return;
-    }
+    if (node == sp.node || !is_pl011(fdt, node) || !of::node_is_enabled(fdt, node)) continue;
+    EarlyconChoice t;
+    if (!from_node(fdt, node, "first PL011", &t)) continue;
+    c->found = true;
+    c->base = t.base;
+    snprintf(c->source, sizeof c->source, "%s", t.source);
+    // The speed the tree asked for on its console is still the user's intent.
+    snprintf(c->options, sizeof c->options, "%s", sp.options);
+    c->baud = parse_baud(sp.options);
+    return;
   }
-  snprintf(c->error, sizeof c->error, "%s, and the device tree has no enabled \"arm,pl011\" node", c->warning);
+  snprintf(c->error, sizeof c->error, "%s, and the device tree has no other usable \"arm,pl011\" node", c->warning);
   c->warning[0] = '\0';
 }
 
