@@ -1,10 +1,10 @@
 // Fixmap slot management (Linux: arch/arm64/mm/fixmap.c), compiled for the kernel and the host.
 #include "mm/fixmap.h"
 
+#include <libfdt.h>
+
 #include "kernel/printk.h"
 #include "kernel/string.h"
-
-#include <libfdt.h>
 
 namespace kernel {
 
@@ -13,12 +13,18 @@ using fixmap_layout::nr_pte_tables;
 
 const char* fixmap_status_str(FixmapStatus s) {
   switch (s) {
-    case FixmapStatus::Ok: return "ok";
-    case FixmapStatus::NotInitialised: return "the fixmap is not initialised yet (early_fixmap_init)";
-    case FixmapStatus::BadIndex: return "index is FIX_HOLE or beyond __end_of_fixed_addresses";
-    case FixmapStatus::SlotLive: return "slot is live with another mapping; clear_fixmap() it first (break-before-make)";
-    case FixmapStatus::NotMapped: return "slot is not mapped";
-    case FixmapStatus::TableMissing: return "the page-table walk did not reach the fixmap tables";
+    case FixmapStatus::Ok:
+      return "ok";
+    case FixmapStatus::NotInitialised:
+      return "the fixmap is not initialised yet (early_fixmap_init)";
+    case FixmapStatus::BadIndex:
+      return "index is FIX_HOLE or beyond __end_of_fixed_addresses";
+    case FixmapStatus::SlotLive:
+      return "slot is live with another mapping; clear_fixmap() it first (break-before-make)";
+    case FixmapStatus::NotMapped:
+      return "slot is not mapped";
+    case FixmapStatus::TableMissing:
+      return "the page-table walk did not reach the fixmap tables";
   }
   return "?";
 }
@@ -26,8 +32,7 @@ const char* fixmap_status_str(FixmapStatus s) {
 namespace {
 
 // Follows (or installs) the table entry for `va` at `level` in the table at `table`.
-FixmapStatus next_table(MmuOps& ops, PhysAddr table, uint64_t va, unsigned level, PhysAddr fresh,
-                        PhysAddr* next) {
+FixmapStatus next_table(MmuOps& ops, PhysAddr table, uint64_t va, unsigned level, PhysAddr fresh, PhysAddr* next) {
   Pte* t = ops.table_ptr(table);
   if (!t) {
     pr_err("fixmap: level-%u table at pa 0x%lx is not reachable\n", level, table.value());
@@ -123,9 +128,10 @@ void report(const char* op, unsigned idx, PhysAddr phys, FixmapStatus st, void* 
   }
   if (st == FixmapStatus::SlotLive && g_fixmap) {
     Pte cur = g_fixmap->read(idx);
-    pr_err("fixmap: refusing %s of %s (index %u) to pa=0x%lx: slot is live with pa=0x%lx; clear_fixmap() it "
-           "first (break-before-make) (caller %p)\n",
-           op, fixmap_slot_name(idx, name, sizeof name), idx, phys.value(), cur.output_address().value(), caller);
+    pr_err(
+        "fixmap: refusing %s of %s (index %u) to pa=0x%lx: slot is live with pa=0x%lx; clear_fixmap() it "
+        "first (break-before-make) (caller %p)\n",
+        op, fixmap_slot_name(idx, name, sizeof name), idx, phys.value(), cur.output_address().value(), caller);
     return;
   }
   pr_err("fixmap: %s of index %u (%s) failed: %s (caller %p)\n", op, idx, fixmap_slot_name(idx, name, sizeof name),
@@ -172,18 +178,27 @@ bool virt_to_fix(VirtAddr va, unsigned* idx) {
 }
 
 const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len) {
-  if (idx == FIX_HOLE) snprintf(buf, len, "FIX_HOLE");
-  else if (idx >= FIX_FDT_END && idx <= FIX_FDT) snprintf(buf, len, "FIX_FDT+%u", FIX_FDT - idx);
-  else if (idx == FIX_EARLYCON_MEM_BASE) snprintf(buf, len, "FIX_EARLYCON_MEM_BASE");
-  else if (idx == FIX_TEXT_POKE0) snprintf(buf, len, "FIX_TEXT_POKE0");
+  if (idx == FIX_HOLE)
+    snprintf(buf, len, "FIX_HOLE");
+  else if (idx >= FIX_FDT_END && idx <= FIX_FDT)
+    snprintf(buf, len, "FIX_FDT+%u", FIX_FDT - idx);
+  else if (idx == FIX_EARLYCON_MEM_BASE)
+    snprintf(buf, len, "FIX_EARLYCON_MEM_BASE");
+  else if (idx == FIX_TEXT_POKE0)
+    snprintf(buf, len, "FIX_TEXT_POKE0");
   else if (idx >= FIX_BTMAP_END && idx <= FIX_BTMAP_BEGIN) {
     unsigned n = FIX_BTMAP_BEGIN - idx;
     snprintf(buf, len, "FIX_BTMAP slot %u page %u", n / NR_FIX_BTMAPS, n % NR_FIX_BTMAPS);
-  } else if (idx == FIX_PTE) snprintf(buf, len, "FIX_PTE");
-  else if (idx == FIX_PMD) snprintf(buf, len, "FIX_PMD");
-  else if (idx == FIX_PUD) snprintf(buf, len, "FIX_PUD");
-  else if (idx == FIX_PGD) snprintf(buf, len, "FIX_PGD");
-  else snprintf(buf, len, "invalid(%u)", idx);
+  } else if (idx == FIX_PTE)
+    snprintf(buf, len, "FIX_PTE");
+  else if (idx == FIX_PMD)
+    snprintf(buf, len, "FIX_PMD");
+  else if (idx == FIX_PUD)
+    snprintf(buf, len, "FIX_PUD");
+  else if (idx == FIX_PGD)
+    snprintf(buf, len, "FIX_PGD");
+  else
+    snprintf(buf, len, "invalid(%u)", idx);
   return buf;
 }
 
@@ -204,55 +219,68 @@ uint32_t be32(const void* p) {
 
 FdtMapping fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot) {
   FdtMapping m;
-  auto fail = [&](const char* fmt, auto... args) {
-    snprintf(m.error, sizeof m.error, fmt, args...);
+  // Each failure formats its message into m.error (format-checked at the call), then unmaps.
+  auto fail = [&](int) {
     fixmap_unmap_fdt();
     m.va = VirtAddr();
     return m;
   };
-  if (!g_fixmap || !g_fixmap->initialised()) return fail("the fixmap is not initialised");
+  if (!g_fixmap || !g_fixmap->initialised())
+    return fail(snprintf(m.error, sizeof m.error, "the fixmap is not initialised"));
   if (dt_phys.is_null())
-    return fail("no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB address)");
+    return fail(snprintf(m.error, sizeof m.error,
+                         "no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB address)"));
   if (!dt_phys.is_aligned_to(8))
-    return fail("device tree at 0x%lx is not 8-byte aligned (booting.rst requires 8-byte alignment)", dt_phys.value());
+    return fail(snprintf(m.error, sizeof m.error,
+                         "device tree at 0x%lx is not 8-byte aligned (booting.rst requires 8-byte alignment)",
+                         dt_phys.value()));
 
   fixmap_unmap_fdt();
   const uint64_t offset = dt_phys.page_offset();
   if (g_fixmap->set(FIX_FDT, dt_phys.page_base(), prot) != FixmapStatus::Ok)
-    return fail("could not map the device tree at FIX_FDT");
+    return fail(snprintf(m.error, sizeof m.error, "could not map the device tree at FIX_FDT"));
   VirtAddr va(__fix_to_virt(FIX_FDT) + offset);
   // An 8-byte aligned blob may start as late as 8 bytes before a page end, so its 40-byte header
   // can straddle two pages: map the second one too in that case.
   if (offset + sizeof(fdt_header) > PAGE_SIZE &&
       g_fixmap->set(FIX_FDT - 1, dt_phys.page_base().offset(PAGE_SIZE), prot) != FixmapStatus::Ok)
-    return fail("could not map the device tree header");
+    return fail(snprintf(m.error, sizeof m.error, "could not map the device tree header"));
   const void* hdr = g_fixmap->ops().access(va, sizeof(fdt_header));
-  if (!hdr) return fail("the FDT window is not reachable through the MMU");
+  if (!hdr) return fail(snprintf(m.error, sizeof m.error, "the FDT window is not reachable through the MMU"));
   uint32_t magic = be32(hdr);
   if (magic != FDT_MAGIC)
-    return fail("no device tree at 0x%lx: bad magic 0x%08x (expected 0xd00dfeed)", dt_phys.value(), magic);
+    return fail(snprintf(m.error, sizeof m.error, "no device tree at 0x%lx: bad magic 0x%08x (expected 0xd00dfeed)",
+                         dt_phys.value(), magic));
   uint32_t size = be32(static_cast<const char*>(hdr) + 4);
   if (size > MAX_FDT_SIZE)
-    return fail("device tree at 0x%lx is %u bytes; the limit is %lu bytes (2 MiB)", dt_phys.value(), size, MAX_FDT_SIZE);
+    return fail(snprintf(m.error, sizeof m.error, "device tree at 0x%lx is %u bytes; the limit is %lu bytes (2 MiB)",
+                         dt_phys.value(), size, MAX_FDT_SIZE));
   if (size < sizeof(fdt_header))
-    return fail("device tree at 0x%lx claims totalsize %u, smaller than its own header", dt_phys.value(), size);
+    return fail(snprintf(m.error, sizeof m.error,
+                         "device tree at 0x%lx claims totalsize %u, smaller than its own header", dt_phys.value(),
+                         size));
   if (dt_phys.value() + size < dt_phys.value())
-    return fail("device tree at 0x%lx wraps around the end of the physical address space", dt_phys.value());
+    return fail(snprintf(m.error, sizeof m.error,
+                         "device tree at 0x%lx wraps around the end of the physical address space", dt_phys.value()));
 
   const uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
   for (uint64_t i = 1; i < pages; ++i) {
     if (g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot) !=
         FixmapStatus::Ok)
-      return fail("could not map page %lu of the device tree", i);
+      return fail(snprintf(m.error, sizeof m.error, "could not map page %lu of the device tree", i));
   }
   const void* blob = g_fixmap->ops().access(va, size);
-  if (!blob) return fail("the FDT window is not reachable through the MMU");
+  if (!blob) return fail(snprintf(m.error, sizeof m.error, "the FDT window is not reachable through the MMU"));
   int err = fdt_check_header(blob);
-  if (err) return fail("corrupt device tree at 0x%lx: %s", dt_phys.value(), fdt_strerror(err));
+  if (err)
+    return fail(
+        snprintf(m.error, sizeof m.error, "corrupt device tree at 0x%lx: %s", dt_phys.value(), fdt_strerror(err)));
   // The whole structure block, not just the header: a truncated blob (or one that runs past the
   // end of RAM, where reads return garbage) is caught here rather than half-way through parsing.
   err = fdt_check_full(blob, size);
-  if (err) return fail("corrupt device tree at 0x%lx (%u bytes): %s", dt_phys.value(), size, fdt_strerror(err));
+  if (err)
+    return fail(snprintf(m.error, sizeof m.error, "corrupt device tree at 0x%lx (%u bytes): %s", dt_phys.value(), size,
+                         fdt_strerror(err)));
   m.va = va;
   m.size = size;
   return m;

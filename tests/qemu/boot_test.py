@@ -9,6 +9,7 @@ Checks, on every successful boot:
   * with --ktest: the KTAP output has a plan and every suite is "ok".
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -45,6 +46,13 @@ def qemu_command(a, dumpdtb=None):
 def qemu_tail(a):
     cmd = []
     cmd += a.qemu_arg
+    if a.dtb_at:
+        # A minimal boot loader (tests/qemu/bad_input_test.py's shim): x0 = the DTB, wherever it is.
+        cmd += ["-device", "loader,file=%s,addr=0x40200000,force-raw=on" % a.image,
+                "-device", "loader,file=%s,addr=0x40100000,force-raw=on" % a.shim,
+                "-device", "loader,file=%s,addr=%s,force-raw=on" % (a.dtb, a.dtb_at),
+                "-device", "loader,addr=0x40100000,cpu-num=0"]
+        return cmd
     if a.loader_addr:
         # A loader that only copies the Image and jumps to it: x0 = 0 (no DTB).
         cmd += ["-device", "loader,file=%s,addr=%s,force-raw=on" % (a.image, a.loader_addr),
@@ -157,6 +165,7 @@ def main():
     p.add_argument("--fdtput", action="append", default=[],
                    help="edit QEMU's own DTB before booting: arguments of one fdtput call, e.g. "
                         "'-t x /memory@40000000 reg 0 0x40000000 0 0x10000000'")
+    p.add_argument("--dtb-at", help="boot through a minimal loader with QEMU's DTB at this address")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument (repeatable)")
     p.add_argument("--expect-memory-ranges", type=int, help="memblock must list this many memory ranges")
     a = p.parse_args()
@@ -169,6 +178,21 @@ def main():
         a.dtb = tmp.name
         for edit in a.fdtput:
             subprocess.run(["fdtput", a.dtb] + shlex.split(edit), check=True)
+
+    if a.dtb_at:
+        import tempfile
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from bad_input_test import shim
+        d = tempfile.mkdtemp()
+        dtb = os.path.join(d, "virt.dtb")
+        a.shim = os.path.join(d, "shim.bin")
+        dtb_at, a.dtb_at, a.dtb = a.dtb_at, None, None
+        subprocess.run(qemu_command(a, dumpdtb=dtb), check=True, capture_output=True)
+        a.dtb_at, a.dtb = dtb_at, dtb
+        args = (a.append + (" ktest" if a.ktest else "")).strip()
+        if args:
+            subprocess.run(["fdtput", "-t", "s", a.dtb, "/chosen", "bootargs", args], check=True)
+        open(a.shim, "wb").write(shim(int(a.dtb_at, 0), 0x40200000))
 
     cmd = qemu_command(a)
     print("+ " + " ".join(cmd))
