@@ -79,3 +79,10 @@ add_custom_command(TARGET kernel.elf POST_BUILD
 add_custom_command(TARGET kernel.elf POST_BUILD
   COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:kernel.elf> ${CMAKE_BINARY_DIR}/kernel8.img
   COMMENT "kernel8.img (arm64 Image)")
+
+# The floor image for tools/bench (tests/bench/floor.S): the cheapest possible "boot".
+add_executable(floor.elf ${CMAKE_SOURCE_DIR}/tests/bench/floor.S)
+target_compile_options(floor.elf PRIVATE -D__ASSEMBLER__)
+target_link_options(floor.elf PRIVATE -nostdlib -static -no-pie -Wl,-Ttext=0x40200000 -Wl,--build-id=none)
+add_custom_command(TARGET floor.elf POST_BUILD
+  COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:floor.elf> ${CMAKE_BINARY_DIR}/floor.img)

@@ -50,6 +50,9 @@ constexpr uint32_t kPl011ClockHz = 48000000;  // QEMU and the Pi firmware both u
 
 void earlycon_write(const char* s, size_t n) { earlycon_uart.write(s, n); }
 PhysAddr g_console_phys;  // the UART's physical address, for the move to ioremap
+// Virtual time of boot milestones. Under QEMU -icount shift=0 one instruction is one
+// nanosecond of virtual time, so these are instruction counts (tools/bench).
+uint64_t g_boot_console_ns, g_boot_buddy_ns;
 
 void setup_earlycon(const void* fdt) {
   EarlyconChoice c = earlycon_select(fdt, boot_command_line);
@@ -73,6 +76,7 @@ void setup_earlycon(const void* fdt) {
   if (!bcm2835_uart_setup(fdt, kPl011ClockHz, c.baud ? c.baud : 115200) && explicit_cmdline && c.baud)
     earlycon_uart.configure(kPl011ClockHz, c.baud);
   console_register("pl011", earlycon_write);
+  g_boot_console_ns = arch_uptime_ns();
   pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(),
           c.options);
   pr_info("earlycon: chosen by %s\n", c.source);
@@ -195,6 +199,7 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   paging_init();
   print_memory_layout();
   mem_init();
+  g_boot_buddy_ns = arch_uptime_ns();
   early_ioremap_reset();
   pr_info("early_ioremap: reset: from now on use ioremap(); permanent fixmap slots stay usable\n");
 
@@ -225,6 +230,9 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
     }
   }
   early_ioremap_check_leaks();
-  pr_info("Boot complete in %lu us\n", arch_uptime_ns() / 1000);
+  uint64_t end_ns = arch_uptime_ns();
+  pr_info("bootstat: first console output at %lu ns, buddy allocator online at %lu ns, end of boot at %lu ns "
+          "(timer %lu Hz)\n", g_boot_console_ns, g_boot_buddy_ns, end_ns, arch_counter_freq());
+  pr_info("Boot complete in %lu us\n", end_ns / 1000);
   end_of_boot();
 }

@@ -42,13 +42,13 @@ void BuddyAllocator::free_block(uint64_t pfn, unsigned order) {
     Page* b = pfn_to_page(buddy_pfn);
     if (!b || !(b->flags & Page::Buddy) || b->order != order) break;
     list_del(order, static_cast<uint32_t>(buddy_pfn - base_pfn_));
-    b->flags = Page::Tail;
+    b->flags = 0;  // no longer the head of anything
     pfn &= ~(uint64_t{1} << order);
     ++order;
   }
-  uint32_t idx = static_cast<uint32_t>(pfn - base_pfn_);
-  for (uint64_t i = 1; i < (uint64_t{1} << order); ++i) memmap_[idx + i].flags = Page::Tail;
-  list_add(order, idx);
+  // Only block heads carry state (Buddy or Head); pages inside a block are never looked at, so
+  // neither splitting nor merging touches them: O(order), not O(2^order).
+  list_add(order, static_cast<uint32_t>(pfn - base_pfn_));
 }
 
 void BuddyAllocator::free_range(uint64_t start, uint64_t end) {
@@ -57,7 +57,7 @@ void BuddyAllocator::free_range(uint64_t start, uint64_t end) {
   while (start < end) {
     unsigned order = MAX_ORDER;
     while (order && ((start & ((uint64_t{1} << order) - 1)) || start + (uint64_t{1} << order) > end)) --order;
-    for (uint64_t i = 0; i < (uint64_t{1} << order); ++i) memmap_[start - base_pfn_ + i].flags = Page::Tail;
+    for (uint64_t i = 0; i < (uint64_t{1} << order); ++i) memmap_[start - base_pfn_ + i].flags = 0;  // once, at init
     managed_ += uint64_t{1} << order;
     free_block(start, order);
     start += uint64_t{1} << order;
@@ -79,12 +79,10 @@ Page* BuddyAllocator::alloc_pages(unsigned order) {
   while (o > order) {
     --o;
     list_add(o, idx + (1u << o));
-    for (uint32_t i = 1; i < (1u << o); ++i) memmap_[idx + (1u << o) + i].flags = Page::Tail;
   }
   Page& head = memmap_[idx];
   head.flags = Page::Head;
   head.order = order;
-  for (uint32_t i = 1; i < (1u << order); ++i) memmap_[idx + i].flags = Page::Tail;
   return &head;
 }
 
@@ -116,7 +114,7 @@ FreeError BuddyAllocator::free_pages(Page* page, unsigned order) {
            page->order, caller);
     return FreeError::WrongOrder;
   }
-  page->flags = Page::Tail;
+  page->flags = 0;
   free_block(pfn, order);
   return FreeError::None;
 }

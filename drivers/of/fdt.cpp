@@ -44,6 +44,27 @@ const char* node_path(const void* fdt, int node, char* buf, int len) {
   return buf;
 }
 
+// The chain of ancestors of `node`, nearest first, in one pass over the tree (libfdt's
+// fdt_parent_offset() rescans from the root on every call, which made address translation
+// quadratic in the size of the tree). Returns the count, -1 when the tree is deeper than
+// kMaxDepth, -2 when the node is not found.
+int ancestors(const void* fdt, int node, int* out) {
+  int stack[kMaxDepth + 2];
+  int depth = 0;
+  for (int off = 0; off >= 0; off = fdt_next_node(fdt, off, &depth)) {
+    if (depth < 0) break;
+    if (depth > kMaxDepth) return -1;
+    stack[depth] = off;
+    if (off == node) {
+      for (int i = 0; i < depth; ++i) out[i] = stack[depth - 1 - i];
+      return depth;
+    }
+  }
+  return -2;
+}
+
+bool read_reg_in(const void* fdt, int node, int parent, int index, Region* out, char* err, unsigned errlen);
+
 }  // namespace
 
 const char* machine_model(const void* fdt) {
@@ -65,25 +86,32 @@ bool read_reg(const void* fdt, int node, int index, Region* out, char* err, unsi
   char path[128];
   int parent = fdt_parent_offset(fdt, node);
   if (parent < 0) {
-    set_err(err, errlen, "%s has no parent", node_path(fdt, node, path, sizeof path));
+    if (err) set_err(err, errlen, "%s has no parent", node_path(fdt, node, path, sizeof path));
     return false;
   }
+  return read_reg_in(fdt, node, parent, index, out, err, errlen);
+}
+
+namespace {
+
+bool read_reg_in(const void* fdt, int node, int parent, int index, Region* out, char* err, unsigned errlen) {
+  char path[128];
   uint32_t ac, sc;
   bus_cells(fdt, parent, &ac, &sc);
   if (ac < 1 || ac > 2 || sc > 2) {
-    set_err(err, errlen, "%s: unsupported #address-cells=%u/#size-cells=%u in its parent",
+    if (err) set_err(err, errlen, "%s: unsupported #address-cells=%u/#size-cells=%u in its parent",
             node_path(fdt, node, path, sizeof path), ac, sc);
     return false;
   }
   int len = 0;
   auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
   if (!reg) {
-    set_err(err, errlen, "%s has no \"reg\" property", node_path(fdt, node, path, sizeof path));
+    if (err) set_err(err, errlen, "%s has no \"reg\" property", node_path(fdt, node, path, sizeof path));
     return false;
   }
   uint32_t stride = (ac + sc) * 4;
   if (len < 0 || static_cast<uint32_t>(len) < stride * static_cast<uint32_t>(index + 1)) {
-    set_err(err, errlen, "%s: \"reg\" is %d bytes, too short for entry %d of %u cells",
+    if (err) set_err(err, errlen, "%s: \"reg\" is %d bytes, too short for entry %d of %u cells",
             node_path(fdt, node, path, sizeof path), len, index, ac + sc);
     return false;
   }
@@ -93,62 +121,85 @@ bool read_reg(const void* fdt, int node, int index, Region* out, char* err, unsi
   return true;
 }
 
-bool translate_address(const void* fdt, int bus, uint64_t addr, uint64_t* cpu, char* err, unsigned errlen) {
+// Translation up a known chain: chain[0] is the bus the address lives on, chain[n-1] the root
+// (the CPU's address space).
+bool translate_chain(const void* fdt, const int* chain, int n, uint64_t addr, uint64_t* cpu, char* err,
+                     unsigned errlen) {
   char path[128];
-  for (int depth = 0; bus > 0; ++depth) {  // the root (offset 0) is the CPU address space
-    if (depth > kMaxDepth) {
-      set_err(err, errlen, "address translation deeper than %d levels (corrupt tree?)", kMaxDepth);
-      return false;
-    }
-    int parent = fdt_parent_offset(fdt, bus);
-    if (parent < 0) {
-      set_err(err, errlen, "%s has no parent", node_path(fdt, bus, path, sizeof path));
-      return false;
-    }
+  for (int i = 0; i + 1 < n; ++i) {
+    int bus = chain[i], parent = chain[i + 1];
     int len = 0;
     auto* ranges = static_cast<const fdt32_t*>(fdt_getprop(fdt, bus, "ranges", &len));
     if (!ranges) {
-      set_err(err, errlen, "%s has no \"ranges\": address 0x%lx is not memory-mapped",
+      if (err) set_err(err, errlen, "%s has no \"ranges\": address 0x%lx is not memory-mapped",
               node_path(fdt, bus, path, sizeof path), static_cast<unsigned long>(addr));
       return false;
     }
-    if (len > 0) {
-      uint32_t cac, csc, pac, psc;
-      bus_cells(fdt, bus, &cac, &csc);
-      bus_cells(fdt, parent, &pac, &psc);
-      if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2) {
-        set_err(err, errlen, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)",
-                node_path(fdt, bus, path, sizeof path), cac, csc, pac);
-        return false;
-      }
-      uint32_t entry = cac + pac + csc;
-      uint32_t n = static_cast<uint32_t>(len) / (entry * 4);
-      bool hit = false;
-      for (uint32_t i = 0; i < n && !hit; ++i) {
-        const fdt32_t* e = ranges + i * entry;
-        uint64_t child = read_cells(e, cac), par = read_cells(e + cac, pac), size = read_cells(e + cac + pac, csc);
-        if (addr >= child && addr - child < size) {
-          addr = par + (addr - child);
-          hit = true;
-        }
-      }
-      if (!hit) {
-        set_err(err, errlen, "address 0x%lx is outside every \"ranges\" window of %s",
-                static_cast<unsigned long>(addr), node_path(fdt, bus, path, sizeof path));
-        return false;
+    if (len <= 0) continue;  // empty ranges: identity
+    uint32_t cac, csc, pac, psc;
+    bus_cells(fdt, bus, &cac, &csc);
+    bus_cells(fdt, parent, &pac, &psc);
+    if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2) {
+      if (err) set_err(err, errlen, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)",
+              node_path(fdt, bus, path, sizeof path), cac, csc, pac);
+      return false;
+    }
+    uint32_t entry = cac + pac + csc;
+    uint32_t cnt = static_cast<uint32_t>(len) / (entry * 4);
+    bool hit = false;
+    for (uint32_t k = 0; k < cnt && !hit; ++k) {
+      const fdt32_t* e = ranges + k * entry;
+      uint64_t child = read_cells(e, cac), par = read_cells(e + cac, pac), size = read_cells(e + cac + pac, csc);
+      if (addr >= child && addr - child < size) {
+        addr = par + (addr - child);
+        hit = true;
       }
     }
-    bus = parent;
+    if (!hit) {
+      if (err) set_err(err, errlen, "address 0x%lx is outside every \"ranges\" window of %s", static_cast<unsigned long>(addr),
+              node_path(fdt, bus, path, sizeof path));
+      return false;
+    }
   }
   *cpu = addr;
   return true;
 }
 
+bool chain_of(const void* fdt, int node, int* chain, int* n, char* err, unsigned errlen) {
+  *n = ancestors(fdt, node, chain);
+  if (*n == -1) {
+    if (err) set_err(err, errlen, "address translation deeper than %d levels (corrupt tree?)", kMaxDepth);
+    return false;
+  }
+  if (*n < 0) {
+    if (err) set_err(err, errlen, "node %d is not in the tree", node);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool translate_address(const void* fdt, int bus, uint64_t addr, uint64_t* cpu, char* err, unsigned errlen) {
+  int chain[kMaxDepth + 2];
+  int n;
+  chain[0] = bus;
+  if (!chain_of(fdt, bus, chain + 1, &n, err, errlen)) return false;
+  return translate_chain(fdt, chain, n + 1, addr, cpu, err, errlen);
+}
+
 bool node_cpu_address(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen) {
+  int chain[kMaxDepth + 2];
+  int n;
+  if (!chain_of(fdt, node, chain, &n, err, errlen)) return false;
+  if (n == 0) {
+    if (err) set_err(err, errlen, "the root node has no \"reg\" to translate");
+    return false;
+  }
   Region r;
-  if (!read_reg(fdt, node, index, &r, err, errlen)) return false;
+  if (!read_reg_in(fdt, node, chain[0], index, &r, err, errlen)) return false;
   uint64_t cpu;
-  if (!translate_address(fdt, fdt_parent_offset(fdt, node), r.base, &cpu, err, errlen)) return false;
+  if (!translate_chain(fdt, chain, n, r.base, &cpu, err, errlen)) return false;
   out->base = cpu;
   out->size = r.size;
   return true;
@@ -195,7 +246,7 @@ int memory_regions(const void* fdt, Region* out, int max, int* total) {
     if (!type || strcmp(type, "memory") != 0 || !node_is_enabled(fdt, node)) continue;
     for (int i = 0;; ++i) {
       Region r;
-      if (!read_reg(fdt, node, i, &r, nullptr, 0)) break;
+      if (!read_reg_in(fdt, node, 0, i, &r, nullptr, 0)) break;
       if (n < max) out[n++] = r;
       ++all;
     }
@@ -219,7 +270,7 @@ int reserved_regions(const void* fdt, Region* out, int max, int* total) {
       if (!node_is_enabled(fdt, node)) continue;
       for (int i = 0;; ++i) {
         Region r;
-        if (!read_reg(fdt, node, i, &r, nullptr, 0)) break;
+        if (!read_reg_in(fdt, node, rm, i, &r, nullptr, 0)) break;
         if (n < max) out[n++] = r;
         ++all;
       }

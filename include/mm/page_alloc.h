@@ -21,7 +21,7 @@ struct Page {
   static constexpr uint32_t Reserved = 1u << 0;  // never handed to the allocator (or taken back)
   static constexpr uint32_t Buddy = 1u << 1;     // head of a free block, on a free list
   static constexpr uint32_t Head = 1u << 2;      // head of an allocated block
-  static constexpr uint32_t Tail = 1u << 3;      // inside an allocated or free block, not its head
+  // Pages inside a block (not its head) have no flags: only heads carry state.
 };
 static_assert(sizeof(Page) == 16);
 

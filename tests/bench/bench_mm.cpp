@@ -1,0 +1,300 @@
+// Host microbenchmarks of the kernel's own mm code (the same sources as the kernel, on the
+// simulated arena), each next to its limit: the cheapest code that does the same memory work.
+//
+//   bench_mm [google-benchmark flags]          wall time (noisy on a shared machine)
+//   bench_mm --count NAME N                    run one operation N times between callgrind
+//                                              toggles: tools/bench reads instructions per op
+#include <benchmark/benchmark.h>
+#include <valgrind/callgrind.h>
+
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <libfdt.h>
+
+#include "drivers/earlycon.h"
+#include "drivers/of.h"
+#include "kernel/printk.h"
+#include "mm/early_ioremap.h"
+#include "mm/fixmap.h"
+#include "mm/memblock.h"
+#include "mm/page_alloc.h"
+#include "mm/paging.h"
+#include "sim_mmu.h"
+
+using namespace kernel;
+using namespace kernel::test;
+
+namespace {
+
+// Recording every operation would measure the recorder: the benchmark MmuOps only stores.
+class FastOps final : public MmuOps {
+ public:
+  explicit FastOps(SimArena& a) : arena_(a) {}
+  Pte* table_ptr(PhysAddr t) override { return reinterpret_cast<Pte*>(arena_.ptr(t)); }
+  void set_pte(Pte* e, Pte v) override { *reinterpret_cast<volatile uint64_t*>(e) = v.raw; }
+  void flush_tlb_kernel_page(VirtAddr) override { benchmark::ClobberMemory(); }
+  void* access(VirtAddr va, uint64_t) override {
+    // Fixmap slots only: translate through the fixmap's own PTE (what the MMU would do).
+    unsigned idx = __virt_to_fix(va.value());
+    Pte p = fixmap_get()->read(idx);
+    return arena_.ptr(p.output_address().offset(va.page_offset()));
+  }
+  void write_insn(void* a, uint32_t i) override { std::memcpy(a, &i, 4); }
+  void sync_icache(VirtAddr, uint64_t) override {}
+
+ private:
+  SimArena& arena_;
+};
+
+struct World {
+  static constexpr uint64_t kBase = 0x40000000, kSize = 64ull << 20;
+  SimArena arena{kBase, kSize};
+  FastOps ops{arena};
+  Fixmap fm{ops};
+  PhysAddr pgd;
+  World() {
+    pgd = arena.alloc_page();
+    FixmapTables t;
+    t.pud = arena.alloc_page();
+    t.pmd = arena.alloc_page();
+    for (auto& p : t.pte) p = arena.alloc_page();
+    if (fm.init(pgd, t) != FixmapStatus::Ok) std::abort();
+    fixmap_install(&fm);
+  }
+};
+
+World& world() {
+  static World w;
+  fixmap_install(&w.fm);
+  return w;
+}
+
+// ---- fixmap ----------------------------------------------------------------------------------
+
+void op_set_clear_fixmap() {
+  (void)set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40001000));
+  (void)clear_fixmap(FIX_TEXT_POKE0);
+}
+
+uint64_t g_sink;
+void op_two_stores() {  // limit: store a descriptor, store zero
+  static volatile uint64_t slot;
+  slot = 0x40001000 | PAGE_KERNEL.bits;
+  slot = 0;
+}
+
+[[gnu::noinline]] uint64_t fix_to_virt_fdt() { return fix_to_virt(FIX_FDT).value(); }
+static_assert(fix_to_virt(FIX_FDT).value() == 0xfffffffffddff000ull, "fix_to_virt is a compile-time constant");
+
+void op_early_ioremap_page() { early_iounmap(early_ioremap(PhysAddr(0x09000000), PAGE_SIZE), PAGE_SIZE); }
+void op_early_ioremap_slot() { early_memunmap(early_memremap(PhysAddr(0x40000000), 256 << 10), 256 << 10); }
+void op_64_stores_and_clears() {  // limit for a full slot: 64 descriptors written and cleared
+  static volatile uint64_t slots[64];
+  for (auto& s : slots) s = 0x40000000 | PAGE_KERNEL.bits;
+  for (auto& s : slots) s = 0;
+}
+
+// ---- mapping ---------------------------------------------------------------------------------
+
+uint64_t g_next_table;
+uint64_t bench_alloc() { return g_next_table += PAGE_SIZE; }
+
+void map_region(uint64_t bytes, bool blocks) {
+  World& w = world();
+  static PhysAddr pgd = w.arena.alloc_page();
+  std::memset(w.arena.ptr(pgd), 0, PAGE_SIZE);  // a fresh, empty PGD each time
+  g_next_table = World::kBase + (8ull << 20);
+  LinearTableEnv env(w.ops, bench_alloc);
+  MapError e = map_range(env, w.ops, pgd, 0xffff000040000000ull, PhysAddr(0x40000000), bytes, PAGE_KERNEL, blocks);
+  if (e != MapError::None) std::abort();
+}
+
+void write_descriptors(uint64_t n) {  // limit: the same number of descriptors in a flat array
+  static std::vector<uint64_t> v;
+  v.resize(n);
+  for (uint64_t i = 0; i < n; ++i) v[i] = (0x40000000 + (i << 12)) | PAGE_KERNEL.bits;
+  benchmark::DoNotOptimize(v.data());
+}
+
+// ---- paging_init ------------------------------------------------------------------------------
+
+void paging_init_gib(uint64_t gib) {
+  World& w = world();
+  memblock_reset();
+  memblock_add(World::kBase + (16ull << 20), 16ull << 20, "tables");  // allocations come from here
+  memblock_add(0x80000000, gib << 30, "RAM");
+  memblock.alloc_limit = World::kBase + (32ull << 20);
+  FixmapTableEnv env(w.ops, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
+  KernelSegment segs[] = {{"text", KIMAGE_VADDR, PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},
+                          {"data", KIMAGE_VADDR + 0x20000, PhysAddr(0x40220000), 0x40000, PAGE_KERNEL}};
+  const char* err;
+  if (build_swapper(env, w.ops, w.pgd, segs, 2, nullptr, &err).is_null()) std::abort();
+}
+
+// ---- buddy ------------------------------------------------------------------------------------
+
+struct Buddy {
+  static constexpr uint64_t kPages = 1 << 18;  // 1 GiB
+  std::vector<Page> memmap{kPages};
+  BuddyAllocator b;
+  std::vector<Page*> held;
+  Buddy() {
+    b.init(memmap.data(), 0x40000, kPages);
+    b.free_range(0x40000, 0x40000 + kPages);
+  }
+  void fill(double fraction) {  // hold order-0 pages until `fraction` of memory is in use
+    while (static_cast<double>(kPages - b.free_pages_total()) < fraction * kPages) held.push_back(b.alloc_pages(0));
+  }
+};
+
+Buddy& buddy_world(double fill) {
+  static std::map<int, Buddy*> worlds;
+  Buddy*& w = worlds[static_cast<int>(fill * 100)];
+  if (!w) {
+    w = new Buddy;
+    w->fill(fill);
+  }
+  return *w;
+}
+
+void op_buddy(unsigned order, double fill) {
+  Buddy& w = buddy_world(fill);
+  Page* p = w.b.alloc_pages(order);
+  w.b.free_pages(p, order);
+}
+
+struct FreeList {  // limit: a bare singly linked free list, pop + push
+  struct Node { Node* next; };
+  std::vector<Node> nodes{1024};
+  Node* head = nullptr;
+  FreeList() {
+    for (auto& n : nodes) n.next = head, head = &n;
+  }
+};
+void op_freelist() {
+  static FreeList f;
+  FreeList::Node* n = f.head;
+  f.head = n->next;
+  benchmark::DoNotOptimize(n);
+  n->next = f.head;
+  f.head = n;
+}
+
+std::mt19937_64 g_rng(7);
+void op_buddy_mix() {
+  static Buddy w;
+  static std::vector<std::pair<Page*, unsigned>> live;
+  if (live.size() < 512 && (live.empty() || g_rng() % 2)) {
+    unsigned order = static_cast<unsigned>(g_rng() % 4 == 0 ? g_rng() % 11 : g_rng() % 3);
+    if (Page* p = w.b.alloc_pages(order)) live.push_back({p, order});
+  } else {
+    size_t i = g_rng() % live.size();
+    w.b.free_pages(live[i].first, live[i].second);
+    live[i] = live.back();
+    live.pop_back();
+  }
+}
+
+// ---- fdt ----------------------------------------------------------------------------------------
+
+std::vector<char>& pi4_dtb() {
+  static std::vector<char> v = [] {
+    std::vector<char> b(1 << 20);
+    FILE* f = std::fopen(FIXMAP_DTB_DIR "/broadcom/bcm2711-rpi-4-b.dtb", "rb");
+    if (!f) std::abort();
+    b.resize(std::fread(b.data(), 1, b.size(), f));
+    std::fclose(f);
+    return b;
+  }();
+  return v;
+}
+
+void op_fdt_walk() {  // limit: visit every node once (what any discovery must at least do)
+  const void* fdt = pi4_dtb().data();
+  int depth = 0, n = 0;
+  for (int off = 0; off >= 0; off = fdt_next_node(fdt, off, &depth)) ++n;
+  benchmark::DoNotOptimize(n);
+}
+
+void op_fdt_scan() {
+  const void* fdt = pi4_dtb().data();
+  EarlyconChoice c = earlycon_select(fdt, "");
+  of::Region r[8];
+  int t;
+  of::memory_regions(fdt, r, 8, &t);
+  of::reserved_regions(fdt, r, 8, &t);
+  benchmark::DoNotOptimize(c.base);
+}
+
+// ---- registry: the same operations for Google Benchmark and for instruction counts -------------
+
+std::map<std::string, std::function<void()>>& ops() {
+  static std::map<std::string, std::function<void()>> m = {
+      {"set_clear_fixmap", op_set_clear_fixmap},
+      {"limit_two_stores", op_two_stores},
+      {"fix_to_virt", [] { g_sink += fix_to_virt_fdt(); }},
+      {"early_ioremap_1page", op_early_ioremap_page},
+      {"early_ioremap_256k", op_early_ioremap_slot},
+      {"limit_64_stores_and_clears", op_64_stores_and_clears},
+      {"map_1g_4k_pages", [] { map_region(1ull << 30, false); }},
+      {"map_1g_2m_blocks", [] { map_region(1ull << 30, true); }},
+      {"map_64m_4k_pages", [] { map_region(64ull << 20, false); }},
+      {"map_256m_4k_pages", [] { map_region(256ull << 20, false); }},
+      {"limit_write_262144_descriptors", [] { write_descriptors(262144); }},
+      {"paging_init_1g", [] { paging_init_gib(1); }},
+      {"paging_init_4g", [] { paging_init_gib(4); }},
+      {"paging_init_16g", [] { paging_init_gib(16); }},
+      {"buddy_order0", [] { op_buddy(0, 0); }},
+      {"buddy_order3", [] { op_buddy(3, 0); }},
+      {"buddy_order10", [] { op_buddy(10, 0); }},
+      {"buddy_order0_fill50", [] { op_buddy(0, 0.5); }},
+      {"buddy_order0_fill90", [] { op_buddy(0, 0.9); }},
+      {"buddy_random_mix", op_buddy_mix},
+      {"limit_freelist_pop_push", op_freelist},
+      {"fdt_scan_pi4", op_fdt_scan},
+      {"limit_fdt_walk_pi4", op_fdt_walk},
+      {"limit_write_512_descriptors", [] { write_descriptors(512); }},
+  };
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  log_buffer_reset();
+  world();
+  early_ioremap_forget_all();
+  if (argc == 4 && std::string(argv[1]) == "--count") {
+    auto it = ops().find(argv[2]);
+    if (it == ops().end()) {
+      std::fprintf(stderr, "bench_mm: unknown operation %s\n", argv[2]);
+      return 2;
+    }
+    long n = std::atol(argv[3]);
+    it->second();  // warm up: first-touch page faults and lazy setup are not the operation
+    CALLGRIND_ZERO_STATS;
+    CALLGRIND_TOGGLE_COLLECT;
+    for (long i = 0; i < n; ++i) it->second();
+    CALLGRIND_TOGGLE_COLLECT;
+    return 0;
+  }
+  if (argc == 2 && std::string(argv[1]) == "--list") {
+    for (auto& [name, fn] : ops()) std::printf("%s\n", name.c_str());
+    return 0;
+  }
+  for (auto& [name, fn] : ops()) {
+    auto f = fn;
+    benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State& s) {
+      for (auto _ : s) f();
+    });
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
