@@ -27,6 +27,7 @@ set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/init/main.cpp
   ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
   ${CMAKE_SOURCE_DIR}/kernel/crashtest.cpp
+  ${CMAKE_SOURCE_DIR}/kernel/monitor.cpp
   ${CMAKE_SOURCE_DIR}/kernel/kallsyms.cpp
   ${CMAKE_SOURCE_DIR}/kernel/jump_label.cpp
   ${CMAKE_SOURCE_DIR}/arch/arm64/cpufeature.cpp

@@ -87,7 +87,7 @@ struct ParamSpec {
   bool takes_value;
 };
 constexpr ParamSpec kKnownParams[] = {
-    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true},
+    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true}, {"shell", false},
 };
 
 void check_cmdline() {
@@ -108,8 +108,16 @@ bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false,
 
 }  // namespace
 
+[[noreturn]] void monitor_run();
+
 [[noreturn]] void end_of_boot() {
   CmdlineParam p;
+  // The monitor when asked for ("shell"), and by default where nothing can power off and no test
+  // harness is attached (a Raspberry Pi: no PSCI, no semihosting).
+  bool shell = cmdline_find(boot_command_line, "shell", &p) ||
+               (psci_conduit() == of::PsciConduit::None && !semihosting_available() &&
+                !cmdline_find(boot_command_line, "halt", &p));
+  if (shell && console_active()) monitor_run();
   if (cmdline_find(boot_command_line, "halt", &p) && value_is(p, "idle")) {
     pr_info("halt=idle: idling in wfi (QEMU monitor or gdb can inspect the kernel)\n");
     arch_halt();

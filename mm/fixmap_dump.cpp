@@ -10,7 +10,7 @@ struct Group {
   unsigned last;   // highest index (lowest VA)
 };
 
-unsigned dump_group(const Fixmap& fm, const Group& g, TranslateFn translate) {
+unsigned dump_group(const Fixmap& fm, const Group& g, TranslateFn translate, bool show_free) {
   unsigned live = 0, bad = 0, lowest = 0;
   Pte lowest_pte{};
   for (unsigned idx = g.last + 1; idx-- > g.first;) {  // increasing VA
@@ -26,7 +26,12 @@ unsigned dump_group(const Fixmap& fm, const Group& g, TranslateFn translate) {
       ++bad;
     }
   }
-  if (!live) return 0;
+  if (!live) {
+    if (show_free)
+      pr_info("fixmap: %-22s va=0x%016lx %4u page%s free\n", g.name, __fix_to_virt(g.last), g.last - g.first + 1,
+              g.last == g.first ? " " : "s");
+    return 0;
+  }
   char prot[32];
   describe_prot(PgProt{lowest_pte.raw & ~kOutputAddrMask}, prot, sizeof prot);
   pr_info("fixmap: %-22s va=0x%016lx pa=0x%016lx %4u page%s %s%s\n", g.name, __fix_to_virt(lowest),
@@ -37,7 +42,7 @@ unsigned dump_group(const Fixmap& fm, const Group& g, TranslateFn translate) {
 
 }  // namespace
 
-unsigned fixmap_dump(TranslateFn translate) {
+unsigned fixmap_dump(TranslateFn translate, bool show_free) {
   Fixmap* fm = fixmap_get();
   if (!fm || !fm->initialised()) {
     pr_err("fixmap: not initialised\n");
@@ -46,20 +51,20 @@ unsigned fixmap_dump(TranslateFn translate) {
   pr_info("fixmap: 0x%016lx-0x%016lx: %u pages, %u permanent; live slots:\n", FIXADDR_TOT_START, FIXADDR_TOP,
           unsigned{__end_of_fixed_addresses}, unsigned{__end_of_permanent_fixed_addresses});
   unsigned bad = 0;
-  bad += dump_group(*fm, {"FIX_FDT", FIX_FDT_END, FIX_FDT}, translate);
-  bad += dump_group(*fm, {"FIX_EARLYCON_MEM_BASE", FIX_EARLYCON_MEM_BASE, FIX_EARLYCON_MEM_BASE}, translate);
-  bad += dump_group(*fm, {"FIX_TEXT_POKE0", FIX_TEXT_POKE0, FIX_TEXT_POKE0}, translate);
+  bad += dump_group(*fm, {"FIX_FDT", FIX_FDT_END, FIX_FDT}, translate, show_free);
+  bad += dump_group(*fm, {"FIX_EARLYCON_MEM_BASE", FIX_EARLYCON_MEM_BASE, FIX_EARLYCON_MEM_BASE}, translate, show_free);
+  bad += dump_group(*fm, {"FIX_TEXT_POKE0", FIX_TEXT_POKE0, FIX_TEXT_POKE0}, translate, show_free);
   static const char* const kBtmap[FIX_BTMAPS_SLOTS] = {"FIX_BTMAP slot 0", "FIX_BTMAP slot 1", "FIX_BTMAP slot 2",
                                                        "FIX_BTMAP slot 3", "FIX_BTMAP slot 4", "FIX_BTMAP slot 5",
                                                        "FIX_BTMAP slot 6"};
   for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) {
     unsigned begin = FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS;
-    bad += dump_group(*fm, {kBtmap[s], begin - NR_FIX_BTMAPS + 1, begin}, translate);
+    bad += dump_group(*fm, {kBtmap[s], begin - NR_FIX_BTMAPS + 1, begin}, translate, show_free);
   }
-  bad += dump_group(*fm, {"FIX_PTE", FIX_PTE, FIX_PTE}, translate);
-  bad += dump_group(*fm, {"FIX_PMD", FIX_PMD, FIX_PMD}, translate);
-  bad += dump_group(*fm, {"FIX_PUD", FIX_PUD, FIX_PUD}, translate);
-  bad += dump_group(*fm, {"FIX_PGD", FIX_PGD, FIX_PGD}, translate);
+  bad += dump_group(*fm, {"FIX_PTE", FIX_PTE, FIX_PTE}, translate, show_free);
+  bad += dump_group(*fm, {"FIX_PMD", FIX_PMD, FIX_PMD}, translate, show_free);
+  bad += dump_group(*fm, {"FIX_PUD", FIX_PUD, FIX_PUD}, translate, show_free);
+  bad += dump_group(*fm, {"FIX_PGD", FIX_PGD, FIX_PGD}, translate, show_free);
   return bad;
 }
 

@@ -115,5 +115,6 @@ namespace kernel {
 // checked against `translate` (the MMU itself in the kernel: AT S1E1R); the number of pages whose
 // translation differs from the descriptor is returned and each is reported.
 using TranslateFn = bool (*)(VirtAddr va, PhysAddr* pa);
-unsigned fixmap_dump(TranslateFn translate);
+// With show_free, free slots are listed too ("free").
+unsigned fixmap_dump(TranslateFn translate, bool show_free = false);
 }  // namespace kernel

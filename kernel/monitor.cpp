@@ -1,0 +1,286 @@
+// A small monitor on the PL011: look inside the running kernel (fixmap slots, page tables, memory,
+// early_ioremap state), translate addresses level by level, and patch an instruction live.
+// Polled receive; backspace; history of the last lines with the up/down arrows.
+#include "arch/arm64/mmu_ops.h"
+#include "asm/arch.h"
+#include "asm/sysreg.h"
+#include "drivers/pl011.h"
+#include "drivers/psci.h"
+#include "kernel/kallsyms.h"
+#include "kernel/panic.h"
+#include "kernel/patching.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "mm/early_ioremap.h"
+#include "mm/fixmap.h"
+#include "mm/memblock.h"
+#include "mm/page_alloc.h"
+#include "mm/pgtable_builder.h"
+#include "mm/walk.h"
+
+extern "C" {
+int monitor_poke_target();  // mov w0, #7; ret
+}
+asm(R"(
+  .text
+  .balign 4
+  .globl monitor_poke_target
+monitor_poke_target:
+  mov w0, #7
+  ret
+)");
+
+namespace kernel {
+
+extern PhysAddr swapper_pg_dir;
+
+namespace {
+
+constexpr unsigned kLine = 128, kHistory = 8;
+char g_history[kHistory][kLine];
+unsigned g_hist_count = 0;
+
+#define mprintf(...) printk_raw(__VA_ARGS__)
+
+char getc_blocking() {
+  char c;
+  while (!earlycon_uart.getc(&c)) asm volatile("yield");
+  return c;
+}
+
+void redraw(const char* prompt, const char* buf, unsigned old_len) {
+  mprintf("\r%s%s", prompt, buf);
+  for (unsigned i = strlen(buf); i < old_len; ++i) mprintf(" ");
+  for (unsigned i = strlen(buf); i < old_len; ++i) mprintf("\b");
+}
+
+void readline(const char* prompt, char* buf) {
+  unsigned len = 0, hist = g_hist_count;
+  buf[0] = '\0';
+  mprintf("%s", prompt);
+  for (;;) {
+    char c = getc_blocking();
+    if (c == '\r' || c == '\n') {
+      mprintf("\n");
+      break;
+    }
+    if (c == 0x7f || c == '\b') {
+      if (len) {
+        buf[--len] = '\0';
+        mprintf("\b \b");
+      }
+      continue;
+    }
+    if (c == 0x1b) {  // ESC [ A / ESC [ B: history
+      if (getc_blocking() != '[') continue;
+      char k = getc_blocking();
+      unsigned old = len;
+      if (k == 'A' && hist > 0 && g_hist_count - hist < kHistory) --hist;
+      else if (k == 'B' && hist < g_hist_count) ++hist;
+      else continue;
+      if (hist < g_hist_count) snprintf(buf, kLine, "%s", g_history[hist % kHistory]);
+      else buf[0] = '\0';
+      len = strlen(buf);
+      redraw(prompt, buf, old);
+      continue;
+    }
+    if (c >= 0x20 && c < 0x7f && len + 1 < kLine) {
+      buf[len++] = c;
+      buf[len] = '\0';
+      mprintf("%c", c);
+    }
+  }
+  if (len) snprintf(g_history[g_hist_count++ % kHistory], kLine, "%s", buf);
+}
+
+bool parse_u64(const char* s, uint64_t* v) {
+  if (!s || !*s) return false;
+  char* end;
+  *v = strtoul(s, &end, 0);
+  return *end == '\0' && (s[0] >= '0' && s[0] <= '9');
+}
+
+bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false, pa); }
+
+// ---- commands ---------------------------------------------------------------------------------
+
+void cmd_help(int, char**) {
+  mprintf("commands:\n"
+          "  help                   this list\n"
+          "  fixmap                 every fixmap slot: name, va, pa, attributes, live or free\n"
+          "  ptdump [start [end]]   kernel page tables as ranges with attributes\n"
+          "  meminfo                memblock map and buddy allocator free lists\n"
+          "  early_ioremap          the 7 early_ioremap slots\n"
+          "  translate <va>         walk the page tables for a virtual address, level by level\n"
+          "  poke-demo              patch a live instruction through FIX_TEXT_POKE0, before/after\n"
+          "  log                    replay the kernel log buffer\n"
+          "  poweroff | reboot      PSCI SYSTEM_OFF / SYSTEM_RESET\n");
+}
+
+void cmd_fixmap(int, char**) { fixmap_dump(mmu_translate, true); }
+
+struct PtdumpCtx {
+  uint64_t lo, hi;
+  uint64_t start = 0, end = 0, pa = 0, attrs = 0;
+  unsigned lines = 0;
+};
+
+void ptdump_flush(PtdumpCtx* c) {
+  if (c->end <= c->start) return;
+  char prot[32];
+  describe_prot(PgProt{c->attrs}, prot, sizeof prot);
+  uint64_t size = c->end - c->start;
+  mprintf("0x%016lx-0x%016lx %8lu%s  %-24s -> 0x%lx\n", c->start, c->end - 1,
+          size >= (1ull << 30) ? size >> 30 : size >= (1ull << 20) ? size >> 20 : size >> 10,
+          size >= (1ull << 30) ? "G" : size >= (1ull << 20) ? "M" : "K", prot, c->pa);
+  ++c->lines;
+}
+
+void cmd_ptdump(int argc, char** argv) {
+  PtdumpCtx c;
+  c.lo = 0xffff000000000000ull;
+  c.hi = ~0ull;
+  if (argc > 1 && !parse_u64(argv[1], &c.lo)) return (void)mprintf("usage: ptdump [start [end]] (hex addresses)\n");
+  if (argc > 2 && !parse_u64(argv[2], &c.hi)) return (void)mprintf("usage: ptdump [start [end]] (hex addresses)\n");
+  mprintf("---[ kernel page tables (swapper_pg_dir at pa 0x%lx) ]---\n", swapper_pg_dir.value());
+  walk_leaves(
+      kernel_mmu_ops, swapper_pg_dir,
+      [](void* p, uint64_t va, uint64_t size, Pte d, unsigned) {
+        auto* x = static_cast<PtdumpCtx*>(p);
+        if (va + size <= x->lo || va > x->hi) return;
+        uint64_t attrs = (d.raw & ~kOutputAddrMask) | Pte::kTable;  // blocks and pages print alike
+        uint64_t pa = d.output_address().value() & ~(size - 1);
+        if (va == x->end && attrs == x->attrs && pa == x->pa + (x->end - x->start)) {
+          x->end = va + size;
+          return;
+        }
+        ptdump_flush(x);
+        x->start = va, x->end = va + size, x->pa = pa, x->attrs = attrs;
+      },
+      &c);
+  ptdump_flush(&c);
+  mprintf("---[ %u range%s ]---\n", c.lines, c.lines == 1 ? "" : "s");
+}
+
+void cmd_meminfo(int, char**) {
+  memblock_dump();
+  buddy_print_stats();
+}
+
+void cmd_early_ioremap(int, char**) {
+  mprintf("early_ioremap: %s\n", early_ioremap_is_reset() ? "reset (the buddy allocator is up: use ioremap())"
+                                                           : "active");
+  for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) {
+    EarlyIoremapSlotInfo i = early_ioremap_slot(s);
+    if (i.used) mprintf("  slot %u: va 0x%lx -> pa 0x%lx, 0x%lx bytes, by %p\n", s, i.va.value(), i.phys.value(),
+                        i.size, i.caller);
+    else mprintf("  slot %u: free (va 0x%lx, 256 KiB)\n", s, __fix_to_virt(FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS));
+  }
+}
+
+void cmd_translate(int argc, char** argv) {
+  uint64_t va;
+  if (argc != 2 || !parse_u64(argv[1], &va)) return (void)mprintf("usage: translate <virtual address>\n");
+  if (!is_ttbr1_address(va)) return (void)mprintf("translate: 0x%lx is not a kernel (TTBR1) address\n", va);
+  PhysAddr table = swapper_pg_dir;
+  for (unsigned level = 0; level <= 3; ++level) {
+    Pte* t = kernel_mmu_ops.table_ptr(table);
+    if (!t) return (void)mprintf("  L%u: table at pa 0x%lx is not reachable\n", level, table.value());
+    unsigned idx = table_index(va, level);
+    Pte d = t[idx];
+    mprintf("  L%u table pa 0x%lx [%3u] = 0x%016lx ", level, table.value(), idx, d.raw);
+    if (!d.valid()) return (void)mprintf("invalid: translation fault, level %u\n", level);
+    if (level < 3 && d.is_table_or_page()) {
+      mprintf("table -> pa 0x%lx\n", d.output_address().value());
+      table = d.output_address();
+      continue;
+    }
+    char prot[32];
+    describe_prot(PgProt{d.raw & ~kOutputAddrMask}, prot, sizeof prot);
+    uint64_t span = uint64_t{1} << kLevelShift[level];
+    uint64_t pa = (d.raw & kOutputAddrMask & ~(span - 1)) | (va & (span - 1));
+    mprintf("%s, %s\n", level == 3 ? "page" : "block", prot);
+    mprintf("  => pa 0x%lx\n", pa);
+    PhysAddr at;
+    if (arch_translate(VirtAddr(va), false, &at))
+      mprintf("  MMU (AT S1E1R): pa 0x%lx %s\n", at.value(), at.value() == pa ? "(agrees)" : "(DISAGREES)");
+    else
+      mprintf("  MMU (AT S1E1R): fault (DISAGREES)\n");
+    return;
+  }
+}
+
+void cmd_poke_demo(int, char**) {
+  void* target = reinterpret_cast<void*>(&monitor_poke_target);
+  char sym[96];
+  uint32_t before = aarch64_insn_read(target);
+  mprintf("poke-demo: %s at 0x%lx: insn 0x%08x, returns %d\n", kallsyms_format(reinterpret_cast<uint64_t>(target), sym,
+                                                                                  sizeof sym),
+          reinterpret_cast<uint64_t>(target), before, monitor_poke_target());
+  PatchError e = aarch64_insn_patch_text_nosync(target, 0x52800540u);  // mov w0, #42
+  if (e != PatchError::None) return (void)mprintf("poke-demo: %s\n", patch_error_str(e));
+  mprintf("poke-demo: patched through FIX_TEXT_POKE0 (va 0x%lx, now %s): insn 0x%08x, returns %d\n",
+          __fix_to_virt(FIX_TEXT_POKE0), fixmap_get()->is_live(FIX_TEXT_POKE0) ? "live!" : "clear again",
+          aarch64_insn_read(target), monitor_poke_target());
+  PhysAddr pa;
+  mprintf("poke-demo: the text page is still %s\n", arch_translate(virt_of(target), true, &pa) ? "WRITABLE" : "read-only");
+  (void)aarch64_insn_patch_text_nosync(target, before);
+  mprintf("poke-demo: restored: insn 0x%08x, returns %d\n", aarch64_insn_read(target), monitor_poke_target());
+}
+
+void cmd_log(int, char**) {
+  static char buf[70000];
+  size_t n = log_buffer_copy(buf, sizeof buf);
+  // Print in chunks: printk_raw formats at most 1 KiB at a time.
+  for (size_t i = 0; i < n; i += 512) mprintf("%.512s", buf + i);
+}
+
+void cmd_poweroff(int, char**) {
+  mprintf("reboot: Power down\n");
+  machine_exit(0);
+}
+
+void cmd_reboot(int, char**) {
+  mprintf("reboot: Restarting system\n");
+  psci_system_reset();
+  mprintf("reboot: PSCI SYSTEM_RESET unavailable (conduit %s)\n", of::psci_conduit_name(psci_conduit()));
+}
+
+struct Command {
+  const char* name;
+  void (*fn)(int, char**);
+};
+constexpr Command kCommands[] = {
+    {"help", cmd_help},       {"fixmap", cmd_fixmap}, {"ptdump", cmd_ptdump},       {"meminfo", cmd_meminfo},
+    {"early_ioremap", cmd_early_ioremap}, {"translate", cmd_translate}, {"poke-demo", cmd_poke_demo},
+    {"log", cmd_log},         {"poweroff", cmd_poweroff}, {"reboot", cmd_reboot},
+};
+
+}  // namespace
+
+[[noreturn]] void monitor_run() {
+  mprintf("\nfixmap-kernel monitor: type 'help' for commands\n");
+  char line[kLine];
+  for (;;) {
+    readline("fixmap-kernel> ", line);
+    char* argv[8];
+    int argc = 0;
+    for (char* p = line; *p && argc < 8;) {
+      while (*p == ' ') *p++ = '\0';
+      if (!*p) break;
+      argv[argc++] = p;
+      while (*p && *p != ' ') ++p;
+    }
+    if (!argc) continue;
+    bool found = false;
+    for (const Command& c : kCommands) {
+      if (strcmp(argv[0], c.name) == 0) {
+        c.fn(argc, argv);
+        found = true;
+      }
+    }
+    if (!found) mprintf("unknown command '%s'; type 'help' for the list\n", argv[0]);
+  }
+}
+
+}  // namespace kernel

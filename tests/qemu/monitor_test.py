@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Drives the kernel's monitor through QEMU's serial port with scripted input and checks the answers.
+
+Every exchange waits for the prompt, so nothing depends on timing; the whole run has a timeout.
+"""
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+image = sys.argv[1]
+PROMPT = b"fixmap-kernel> "
+proc = subprocess.Popen(["qemu-system-aarch64", "-M", "virt", "-cpu", "max", "-m", "1G", "-nographic", "-nic", "none",
+                         "-no-reboot", "-semihosting-config", "enable=on,target=native", "-kernel", image,
+                         "-append", "shell"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+deadline = time.time() + 60
+transcript = b""
+failures = []
+
+
+def read_until(marker):
+    global transcript
+    buf = b""
+    while marker not in buf:
+        left = deadline - time.time()
+        if left <= 0:
+            sys.stdout.write(transcript.decode("utf-8", "replace"))
+            print("\nFAIL: timed out waiting for %r" % marker)
+            proc.kill()
+            sys.exit(1)
+        r, _, _ = select.select([proc.stdout], [], [], left)
+        if r:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            buf += chunk
+    transcript += buf
+    return buf.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def run(cmd, raw=None, first=None):
+    proc.stdin.write(raw if raw is not None else cmd.encode() + b"\r")
+    proc.stdin.flush()
+    out = read_until(first) if first else ""  # the line editor redraws the prompt while editing
+    return out + read_until(PROMPT)
+
+
+checks = 0
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    print(("ok     " if cond else "FAILED ") + what)
+    if not cond:
+        failures.append(what)
+
+
+read_until(PROMPT)
+out = run("help")
+check("translate <va>" in out and "poke-demo" in out, "help lists the commands")
+
+out = run("fixmap")
+m = re.search(r"fixmap: FIX_FDT\s+va=0x([0-9a-f]+) pa=0x([0-9a-f]+)", out)
+check(m is not None, "fixmap shows the live FDT slot")
+check(re.search(r"FIX_EARLYCON_MEM_BASE\s+va=0x[0-9a-f]+\s+1 page\s+free", out) is not None,
+      "fixmap shows the earlycon slot free (the console moved to ioremap)")
+check(out.count(" free") >= 11, "fixmap lists the free slots too")
+if m:
+    va, pa = int(m.group(1), 16), int(m.group(2), 16)
+    out = run("translate 0x%x" % (va + 0x10))
+    t = re.search(r"=> pa 0x([0-9a-f]+)", out)
+    check(t is not None and int(t.group(1), 16) == pa + 0x10, "translate of a fixmap VA agrees with the fixmap table")
+    check("(agrees)" in out and "page, RO NX Normal" in out, "translate: the MMU agrees, the FDT page is RO NX")
+    check(len(re.findall(r"  L[0-3] table pa", out)) == 4, "translate prints each of the four levels")
+
+out = run("translate 0xfffffffffddfe000")
+check("invalid: translation fault, level 3" in out, "translate of a free slot: translation fault at level 3")
+out = run("translate 0x1000")
+check("is not a kernel (TTBR1) address" in out, "translate of a user address is refused")
+out = run("translate")
+check("usage: translate <virtual address>" in out, "translate without an argument prints its usage")
+out = run("ptdump")
+check(re.search(r"RW NX Device-nGnRE\s+-> 0x9000000", out) is not None, "ptdump shows the ioremapped console")
+check(re.search(r"1G  RW NX Normal\s+-> 0x40000000", out) is not None, "ptdump shows the 1 GiB linear block")
+check("RO X  Normal" in out and "RW X" not in out, "ptdump: text RX, nothing RWX")
+out = run("ptdump 0xfffffffffdc00000")
+check("0xffff0000" not in out and "0xfffffffffddff000" in out, "ptdump with a start address")
+out = run("ptdump zz")
+check("usage: ptdump" in out, "ptdump with a bad argument prints its usage")
+out = run("meminfo")
+check("memblock:  memory[0x0]" in out and "buddy: free blocks per order:" in out, "meminfo")
+out = run("early_ioremap")
+check("reset (the buddy allocator is up: use ioremap())" in out and out.count(": free (va") == 7, "early_ioremap")
+out = run("poke-demo")
+check("returns 7" in out and "returns 42" in out and "now clear again" in out and "still read-only" in out,
+      "poke-demo: 7 -> 42 through FIX_TEXT_POKE0, alias cleared, text read-only")
+out = run("helx", raw=b"helx\x7fp\r")
+check("commands:" in out, "backspace edits the line")
+out = run("", raw=b"\x1b[A\r", first=b"commands:")
+check("commands:" in out, "up arrow recalls the previous line")
+out = run("frobnicate")
+check("unknown command 'frobnicate'; type 'help' for the list" in out, "unknown command")
+out = run("log")
+check("Booting fixmap-kernel" in out, "log replays the boot log")
+proc.stdin.write(b"poweroff\r")
+proc.stdin.flush()
+try:
+    proc.wait(timeout=20)
+except subprocess.TimeoutExpired:
+    proc.kill()
+rest = proc.stdout.read().decode("utf-8", "replace")
+check(proc.returncode == 0 and "reboot: Power down" in rest, "poweroff ends QEMU with status 0")
+print("%d passed, %d failed" % (checks - len(failures), len(failures)))
+sys.exit(1 if failures else 0)
