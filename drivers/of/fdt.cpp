@@ -53,7 +53,10 @@ int ancestors(const void* fdt, int node, int* out) {
   int depth = 0;
   for (int off = 0; off >= 0; off = fdt_next_node(fdt, off, &depth)) {
     if (depth < 0) break;
-    if (depth > kMaxDepth) return -1;
+    if (depth > kMaxDepth) {
+      if (off == node) return -1;  // too deep to translate
+      continue;                    // some other deep subtree: not on our path
+    }
     stack[depth] = off;
     if (off == node) {
       for (int i = 0; i < depth; ++i) out[i] = stack[depth - 1 - i];
