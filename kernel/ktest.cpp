@@ -39,8 +39,13 @@ bool selected(const char* suite, const char* filter, unsigned len) {
 // KTAP lines go straight to the console without timestamps, so that `prove` (TAP) and kunit
 // tooling can read them; they are logged like everything else.
 unsigned ktest_run_all(const char* filter, unsigned filter_len) {
-  const KTestCase* begin = __ktest_start;
-  const KTestCase* end = __ktest_end;
+  // GCC emits a translation unit's registrations in reverse order: reverse the section so tests
+  // run in the order they are written.
+  static KTestCase ordered[256];
+  unsigned total = 0;
+  for (const KTestCase* c = __ktest_end; c-- > __ktest_start && total < 256;) ordered[total++] = *c;
+  const KTestCase* begin = ordered;
+  const KTestCase* end = ordered + total;
   // Suites in registration order, each once.
   unsigned nsuites = 0;
   for (const KTestCase* c = begin; c < end; ++c) {
