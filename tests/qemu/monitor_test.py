@@ -10,6 +10,11 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
+check = Checks()
+
 image = sys.argv[1]
 PROMPT = b"fixmap-kernel> "
 proc = subprocess.Popen(["qemu-system-aarch64", "-M", "virt", "-cpu", "max", "-m", "1G", "-nographic", "-nic", "none",
@@ -17,7 +22,6 @@ proc = subprocess.Popen(["qemu-system-aarch64", "-M", "virt", "-cpu", "max", "-m
                          "-append", "shell"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 deadline = time.time() + 60
 transcript = b""
-failures = []
 
 
 def read_until(marker):
@@ -47,15 +51,6 @@ def run(cmd, raw=None, first=None):
     return out + read_until(PROMPT)
 
 
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    print(("ok     " if cond else "FAILED ") + what)
-    if not cond:
-        failures.append(what)
 
 
 read_until(PROMPT)
@@ -113,5 +108,4 @@ except subprocess.TimeoutExpired:
     proc.kill()
 rest = proc.stdout.read().decode("utf-8", "replace")
 check(proc.returncode == 0 and "reboot: Power down" in rest, "poweroff ends QEMU with status 0")
-print("%d passed, %d failed" % (checks - len(failures), len(failures)))
-sys.exit(1 if failures else 0)
+check.finish()

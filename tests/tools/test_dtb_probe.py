@@ -6,16 +6,12 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
+check = Checks()
+
 probe, dtbs = sys.argv[1], sys.argv[2]
-failures, checks = [], 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    print(("ok     " if cond else "FAILED ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args):
@@ -74,8 +70,7 @@ for root, _, files in os.walk(dtbs):
         if r.returncode in verdicts:
             verdicts[r.returncode] += 1
         else:
-            failures.append("%s: exit %d %s" % (fn, r.returncode, r.stderr.strip()))
+            check.fail("%s: exit %d %s" % (fn, r.returncode, r.stderr.strip()))
 check(total > 500 and verdicts[0] + verdicts[1] == total,
       "all %d Debian DTBs probed without a crash (%d with a PL011 console, %d without)" % (total, verdicts[0], verdicts[1]))
-print("%d passed, %d failed" % (checks - len(failures), len(failures)))
-sys.exit(1 if failures else 0)
+check.finish()

@@ -10,17 +10,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import Checks  # noqa: E402
+
+check = Checks()
+
 top = sys.argv[1]
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    print(("ok     " if cond else "FAILED ") + what)
-    if not cond:
-        failures.append(what)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -76,5 +71,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode != 0 and "is not a directory (mount the card's boot partition first)" in r.stderr,
           "--dir on a missing directory fails with a clear message")
 
-print("%d passed, %d failed" % (checks - len(failures), len(failures)))
-sys.exit(1 if failures else 0)
+check.finish()
