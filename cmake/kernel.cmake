@@ -76,6 +76,7 @@ set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${KERNEL_LDS})
 
 add_custom_command(TARGET kernel.elf POST_BUILD
   COMMAND ${GEN_KALLSYMS} --verify $<TARGET_FILE:kernel.stage1.elf> $<TARGET_FILE:kernel.elf>
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/image-size.py ${CROSS_PREFIX}nm $<TARGET_FILE:kernel.elf>
   COMMENT "kallsyms: checking that no function moved")
 add_custom_command(TARGET kernel.elf POST_BUILD
   COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:kernel.elf> ${CMAKE_BINARY_DIR}/kernel8.img
