@@ -24,9 +24,13 @@ deadline = time.time() + 60
 transcript = b""
 
 
+pending = b""  # output read past the last marker, kept for the next exchange
+
+
 def read_until(marker):
-    global transcript
-    buf = b""
+    global transcript, deadline, pending
+    deadline = time.time() + 60  # per exchange: a loaded CI machine may be slow, never stuck
+    buf, pending = pending, b""
     while marker not in buf:
         left = deadline - time.time()
         if left <= 0:
@@ -40,6 +44,8 @@ def read_until(marker):
             if not chunk:
                 break
             buf += chunk
+    end = buf.find(marker) + len(marker) if marker in buf else len(buf)
+    buf, pending = buf[:end], buf[end:]
     transcript += buf
     return buf.decode("utf-8", "replace").replace("\r\n", "\n")
 
