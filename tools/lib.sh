@@ -11,6 +11,15 @@ configure_and_build() {
   if [[ ! -f "$top/build/$preset/build.ninja" ]]; then
     cmake --preset "$preset" -S "$top" >/dev/null || { echo "error: cmake --preset $preset failed" >&2; return 1; }
   fi
-  cmake --build --preset "$preset" -- -j"$(nproc)" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
-  return "${PIPESTATUS[0]}"
+  # Keep the build's status: a filtered pipeline with `|| true` would turn a failed build into
+  # success under `set -o pipefail`.
+  local log status=0
+  log=$(mktemp)
+  cmake --build --preset "$preset" -- -j"$(nproc)" >"$log" 2>&1 || status=$?
+  grep -vE '^\[[0-9]+/[0-9]+\] ' "$log" || true
+  rm -f "$log"
+  if ((status)); then
+    echo "error: the $preset build failed (cmake --build --preset $preset)" >&2
+  fi
+  return "$status"
 }
