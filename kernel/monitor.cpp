@@ -229,10 +229,15 @@ void cmd_poke_demo(int, char**) {
 }
 
 void cmd_log(int, char**) {
-  static char buf[70000];
-  size_t n = log_buffer_copy(buf, sizeof buf);
-  // Print in chunks: printk_raw formats at most 1 KiB at a time.
-  for (size_t i = 0; i < n; i += 512) mprintf("%.512s", buf + i);
+  // Snapshot the length first: printing appends to the very buffer being replayed.
+  size_t end = log_buffer_size();
+  char chunk[512];
+  for (size_t pos = 0; pos < end;) {
+    size_t n = log_buffer_read(pos, chunk, end - pos < sizeof chunk ? end - pos : sizeof chunk);
+    if (!n) break;
+    earlycon_uart.write(chunk, n);  // straight to the UART: a replay must not grow the log
+    pos += n;
+  }
 }
 
 void cmd_poweroff(int, char**) {

@@ -99,6 +99,13 @@ size_t log_buffer_copy(char* out, size_t cap) {
   return n;
 }
 
+size_t log_buffer_read(size_t pos, char* out, size_t n) {
+  size_t size = log_buffer_size(), got = 0;
+  size_t oldest = g_log_wrapped ? g_log_head : 0;
+  for (; got < n && pos + got < size; ++got) out[got] = g_log[(oldest + pos + got) % kLogSize];
+  return got;
+}
+
 void log_buffer_reset() {
   g_log_head = 0;
   g_log_wrapped = false;

@@ -97,11 +97,7 @@ uint64_t psci_call(uint64_t fn) {
 }
 }  // namespace
 
-void psci_init(of::PsciConduit conduit) {
-  // An hvc with no hypervisor (EL2 unimplemented or HCR_EL2.HCD) is undefined: trust the DT only
-  // for a conduit that can exist at the level we entered at.
-  g_conduit = conduit;
-}
+void psci_init(of::PsciConduit conduit) { g_conduit = conduit; }
 of::PsciConduit psci_conduit() { return g_conduit; }
 
 uint32_t psci_version() {

@@ -38,12 +38,9 @@ using ClockFn = uint64_t (*)();
 void printk_set_clock(ClockFn fn);
 
 // The log buffer (a ring): for replay, tests and the monitor.
-struct LogView {
-  const char* data;  // oldest first when not wrapped
-  size_t len;
-  bool wrapped;
-};
 size_t log_buffer_copy(char* out, size_t cap);  // oldest to newest, NUL-terminated
+// Up to n bytes starting `pos` bytes after the oldest one (not NUL-terminated); 0 at the end.
+size_t log_buffer_read(size_t pos, char* out, size_t n);
 size_t log_buffer_size();
 void log_buffer_reset();  // host tests only: start from an empty buffer
 

@@ -87,6 +87,11 @@ TEST(Printk, RingBufferKeepsTheNewestText) {
   std::string s(buf, n);
   EXPECT_NE(s.find("line 04999\n"), std::string::npos);
   EXPECT_EQ(s.find("line 00000\n"), std::string::npos);
+  // Reading in pieces from the oldest byte gives the same text, across the wrap point.
+  std::string pieces;
+  char chunk[333];
+  for (size_t pos = 0, got; (got = log_buffer_read(pos, chunk, sizeof chunk)) > 0; pos += got) pieces.append(chunk, got);
+  EXPECT_EQ(pieces, s);
   log_buffer_reset();
 }
 

@@ -31,12 +31,7 @@ def qemu_command(a, dumpdtb=None):
         # A Raspberry Pi model: fixed CPU, RAM and CPU count; the first -serial is the PL011.
         cmd = ["qemu-system-aarch64", "-M", a.machine, "-nographic", "-no-reboot",
                "-semihosting-config", "enable=on,target=native"]
-        if a.dtb:
-            cmd += ["-dtb", a.dtb]
-        a_dtb, a.dtb = a.dtb, None
-        cmd += qemu_tail(a)
-        a.dtb = a_dtb
-        return cmd
+        return cmd + qemu_tail(a)
     machine = "virt" + (",virtualization=on" if a.el2 else "") + (",dumpdtb=" + dumpdtb if dumpdtb else "")
     cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", a.cpu, "-m", a.mem, "-smp", str(a.smp),
            "-nographic", "-nic", "none", "-no-reboot", "-semihosting-config", "enable=on,target=native"]
