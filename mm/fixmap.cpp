@@ -100,7 +100,7 @@ FixmapStatus Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
     ops_.set_pte(e, Pte{});
     // The entry was valid: a walker may have cached it. Invalidate even when it was not valid,
     // which is cheap and keeps "every clear is followed by a TLB invalidate" unconditional.
-    ops_.flush_tlb_kernel_page(va);
+    ops_.flush_tlb_kernel_page(va, TlbLevel::L3);
     return was_live ? FixmapStatus::Ok : FixmapStatus::NotMapped;
   }
   Pte want = pfn_pte(phys, prot);

@@ -87,6 +87,7 @@ MapError map_level(MapCtx& c, unsigned level, PhysAddr table, uint64_t va, uint6
           err = MapError::Unreachable;
           break;
         }
+        c.ops.publish_barrier();  // the zeroes before the descriptor that makes them reachable
         c.ops.set_pte(e, Pte::make_table(nt));
         if (c.stats) ++c.stats->tables;
       } else if (!e->is_table_or_page()) {
@@ -128,7 +129,7 @@ MapError unmap_range(PageTableEnv& env, MmuOps& ops, PhysAddr pgd, uint64_t va, 
       if (level == 3) {
         if (e->valid()) {
           ops.set_pte(e, Pte{});
-          ops.flush_tlb_kernel_page(VirtAddr(v));
+          ops.flush_tlb_kernel_page(VirtAddr(v), TlbLevel::L3);
         }
         break;
       }

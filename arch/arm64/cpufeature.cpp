@@ -1,4 +1,5 @@
 // CPU features from the ID registers, applied by patching the kernel text at boot.
+#include "arch/arm64/mmu_ops.h"
 #include "asm/atomic.h"
 #include "asm/sysreg.h"
 #include "kernel/jump_label.h"
@@ -14,6 +15,8 @@ void setup_cpu_features() {
   unsigned atomic = (isar0 >> 20) & 0xf;  // ID_AA64ISAR0_EL1.Atomic: 2 = LSE (FEAT_LSE)
   pr_info("CPU features: MIDR 0x%08lx, ID_AA64ISAR0_EL1 0x%016lx: LSE atomics %s\n", midr, isar0,
           atomic >= 2 ? "present" : "absent");
+  pr_info("CPU features: FEAT_TTL %s: TLBI by VA %s\n", kernel_mmu_ops.has_ttl() ? "present" : "absent",
+          kernel_mmu_ops.has_ttl() ? "carries the level hint (TTL 0b0111 for a 4 KiB page)" : "carries no level hint");
   if (atomic >= 2) {
     unsigned n = static_key_enable(&arm64_lse_atomics);
     pr_info("CPU features: using LSE atomics (SWPA): %u site%s patched\n", n, n == 1 ? "" : "s");

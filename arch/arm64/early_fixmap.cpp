@@ -21,6 +21,9 @@ Fixmap g_kernel_fixmap(kernel_mmu_ops);
 PhysAddr swapper_pgd_phys() { return PhysAddr(read_sysreg(ttbr1_el1) & kOutputAddrMask); }
 
 void early_fixmap_init() {
+  // Before the first clear_fixmap(): whether TLBI may carry the TTL level hint (FEAT_TTL,
+  // ID_AA64MMFR2_EL1.TTL, bits [51:48]; Arm ARM D19.2.65).
+  kernel_mmu_ops.set_has_ttl(((read_sysreg(id_aa64mmfr2_el1) >> 48) & 0xf) != 0);
   FixmapTables tables;
   tables.pud = kimg_to_phys(bm_pud);
   tables.pmd = kimg_to_phys(bm_pmd);

@@ -22,9 +22,11 @@ void KernelMmuOps::set_pte(Pte* entry, Pte value) {
   isb();
 }
 
-void KernelMmuOps::flush_tlb_kernel_page(VirtAddr va) {
+void KernelMmuOps::publish_barrier() { dmb(ishst); }
+
+void KernelMmuOps::flush_tlb_kernel_page(VirtAddr va, TlbLevel level) {
   dsb(ishst);
-  asm volatile("tlbi vaale1is, %0" ::"r"(va.value() >> PAGE_SHIFT) : "memory");
+  asm volatile("tlbi vaale1is, %0" ::"r"(tlbi_va_operand(va, level, has_ttl_)) : "memory");
   dsb(ish);
   isb();
 }

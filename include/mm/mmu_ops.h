@@ -6,6 +6,7 @@
 #pragma once
 
 #include "asm/pgtable.h"
+#include "asm/tlbflush.h"
 #include "kernel/types.h"
 
 namespace kernel {
@@ -17,9 +18,14 @@ class MmuOps {
   virtual Pte* table_ptr(PhysAddr table) = 0;
   // Stores a descriptor and makes it visible to the table walker (dsb ishst; isb).
   virtual void set_pte(Pte* entry, Pte value) = 0;
+  // Orders every earlier store (the zeroing of a new table page) before every later one (the
+  // descriptor that links it into a live table): without it a walker, speculative or on another
+  // CPU, may see the new descriptor and stale contents behind it (dmb ishst; Arm ARM B2.3, D8.2).
+  virtual void publish_barrier() = 0;
   // After an entry was invalidated: remove any TLB entry for the kernel page at `va` on all CPUs
-  // in the inner shareable domain (dsb ishst; tlbi vaale1is; dsb ish; isb).
-  virtual void flush_tlb_kernel_page(VirtAddr va) = 0;
+  // in the inner shareable domain (dsb ishst; tlbi vaale1is, tlbi_va_operand(va, level); dsb ish;
+  // isb). `level` is the level of the leaf that was cleared (the TTL hint on FEAT_TTL cores).
+  virtual void flush_tlb_kernel_page(VirtAddr va, TlbLevel level) = 0;
   // A CPU pointer for kernel virtual addresses [va, va + len). In the kernel this is the address
   // itself; on the host, the simulated MMU translates it (and fails if it is not mapped).
   virtual void* access(VirtAddr va, uint64_t len) = 0;

@@ -37,7 +37,11 @@ class FastOps final : public MmuOps {
   explicit FastOps(SimArena& a) : arena_(a) {}
   Pte* table_ptr(PhysAddr t) override { return reinterpret_cast<Pte*>(arena_.ptr(t)); }
   void set_pte(Pte* e, Pte v) override { *reinterpret_cast<volatile uint64_t*>(e) = v.raw; }
-  void flush_tlb_kernel_page(VirtAddr) override { benchmark::ClobberMemory(); }
+  void publish_barrier() override { benchmark::ClobberMemory(); }
+  void flush_tlb_kernel_page(VirtAddr va, TlbLevel level) override {
+    benchmark::DoNotOptimize(tlbi_va_operand(va, level, true));
+    benchmark::ClobberMemory();
+  }
   void* access(VirtAddr va, uint64_t) override {
     // Fixmap slots only: translate through the fixmap's own PTE (what the MMU would do).
     unsigned idx = __virt_to_fix(va.value());

@@ -44,9 +44,10 @@ class SimArena {
 };
 
 struct MmuOp {
-  enum Kind { SetPte, TlbiPage, WriteInsn, SyncIcache } kind;
+  enum Kind { SetPte, TlbiPage, WriteInsn, SyncIcache, PublishBarrier } kind;
   uint64_t a;  // SetPte/WriteInsn: physical address written; TlbiPage/SyncIcache: virtual address
-  uint64_t b;  // SetPte: new value, old value in c; WriteInsn: the instruction; SyncIcache: length
+  uint64_t b;  // SetPte: new value, old value in c; WriteInsn: the instruction; SyncIcache: length;
+               // TlbiPage: the TLBI operand the kernel would issue, the level hint in c
   uint64_t c;
 };
 
@@ -64,7 +65,10 @@ class RecordingMmuOps final : public MmuOps {
     ops.push_back({MmuOp::SetPte, pa, value.raw, entry->raw});
     *entry = value;
   }
-  void flush_tlb_kernel_page(VirtAddr va) override { ops.push_back({MmuOp::TlbiPage, va.value(), 0, 0}); }
+  void publish_barrier() override { ops.push_back({MmuOp::PublishBarrier, 0, 0, 0}); }
+  void flush_tlb_kernel_page(VirtAddr va, TlbLevel level) override {
+    ops.push_back({MmuOp::TlbiPage, va.value(), tlbi_va_operand(va, level, has_ttl), static_cast<uint64_t>(level)});
+  }
   void write_insn(void* alias, uint32_t insn) override {
     uint64_t pa = arena_.base() + static_cast<uint64_t>(static_cast<uint8_t*>(alias) - arena_.ptr(PhysAddr(arena_.base())));
     ops.push_back({MmuOp::WriteInsn, pa, insn, 0});
@@ -89,6 +93,7 @@ class RecordingMmuOps final : public MmuOps {
   }
 
   PhysAddr ttbr1;
+  bool has_ttl = true;  // encode TLBI operands as for a FEAT_TTL core (the strictest case)
   std::vector<MmuOp> ops;
   // Table pages the code reached directly (not through a mapping the simulated MMU translates).
   std::vector<uint64_t> direct_table_access;
@@ -118,8 +123,20 @@ inline std::vector<std::string> bbm_violations(RecordingMmuOps& mmu) {
   std::vector<std::string> v;
   std::map<uint64_t, bool> pending;
   for (const MmuOp& op : mmu.ops) {
+    if (op.kind == MmuOp::PublishBarrier) continue;
     if (op.kind == MmuOp::TlbiPage) {
-      pending.erase(leaf_entry_pa(mmu, mmu.ttbr1, op.a));
+      // What a FEAT_TTL core invalidates: the page the operand names, if its TTL fits the entry.
+      const uint64_t va = tlbi_operand_va(op.b).value();
+      const unsigned ttl = tlbi_operand_ttl(op.b);
+      if ((op.b >> 48) != 0) {
+        v.push_back("TLBI operand 0x" + std::to_string(op.b) + " has RES0 bits [63:48] set");
+        continue;
+      }
+      if (ttl != 0 && ttl != 0b0111) {  // a cleared fixmap/ioremap entry is a level-3 page
+        v.push_back("TLBI operand for a level-3 page carries TTL " + std::to_string(ttl));
+        continue;
+      }
+      pending.erase(leaf_entry_pa(mmu, mmu.ttbr1, va));
       continue;
     }
     bool was_valid = op.c & 1, now_valid = op.b & 1;
