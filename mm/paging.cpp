@@ -5,6 +5,13 @@
 
 namespace kernel {
 
+namespace {
+constexpr unsigned kMaxSegments = 8;
+struct PhysRange {
+  uint64_t start, end;
+};
+}  // namespace
+
 PhysAddr build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
                        SwapperStats* stats, const char** err) {
   SwapperStats local;
@@ -21,11 +28,39 @@ PhysAddr build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const K
   }
   ++stats->linear.tables;
   // The linear map of all RAM except no-map regions, with the largest blocks the alignment allows.
+  // The linear alias of every read-only image segment (text, rodata) is mapped read-only, in pages
+  // (Linux's rodata=full): a writable alias would let a stray store change kernel text without
+  // FIX_TEXT_POKE0, and the same PA would be executable at one VA and writable at another.
+  PhysRange ro[kMaxSegments];
+  unsigned nro = 0;
+  for (unsigned i = 0; i < nsegs && nro < kMaxSegments; ++i)
+    if (!prot_writable(segs[i].prot)) ro[nro++] = PhysRange{segs[i].pa.value(), segs[i].pa.value() + segs[i].size};
+  for (unsigned i = 1; i < nro; ++i)  // sorted by address (a handful of entries)
+    for (unsigned j = i; j > 0 && ro[j].start < ro[j - 1].start; --j) {
+      PhysRange t = ro[j];
+      ro[j] = ro[j - 1];
+      ro[j - 1] = t;
+    }
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& r = memblock.memory[i];
     if (r.flags & MEMBLOCK_NOMAP) continue;
-    MapError e = map_range(env, ops, pgd, linear_va(r.base), PhysAddr(r.base), r.size, PAGE_KERNEL, true,
-                           &stats->linear);
+    uint64_t cur = r.base;
+    const uint64_t end = r.end();
+    auto map = [&](uint64_t s, uint64_t e, PgProt prot, bool blocks) {
+      if (s >= e) return MapError::None;
+      return map_range(env, ops, pgd, linear_va(s), PhysAddr(s), e - s, prot, blocks, &stats->linear);
+    };
+    MapError e = MapError::None;
+    for (unsigned k = 0; k < nro && e == MapError::None; ++k) {
+      const uint64_t s = ro[k].start < cur ? cur : ro[k].start;
+      const uint64_t t = ro[k].end > end ? end : ro[k].end;
+      if (s >= t) continue;
+      e = map(cur, s, PAGE_KERNEL, true);
+      if (e == MapError::None) e = map(s, t, PAGE_KERNEL_RO, false);
+      if (e == MapError::None) stats->linear_ro_pages += (t - s) / PAGE_SIZE;
+      cur = t;
+    }
+    if (e == MapError::None) e = map(cur, end, PAGE_KERNEL, true);
     if (e != MapError::None) {
       *err = map_error_str(e);
       return PhysAddr();

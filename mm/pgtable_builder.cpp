@@ -172,24 +172,86 @@ void walk_leaves(MmuOps& ops, PhysAddr pgd, LeafVisitor visit, void* ctx) {
   walk_table(ops, pgd, 0, 0xffff000000000000ULL, visit, ctx);
 }
 
+namespace {
+constexpr bool leaf_writable(Pte d) { return !d.read_only(); }
+constexpr bool leaf_executable(Pte d) { return !d.pxn() || (d.el0_access() && !d.uxn()); }
+
+// Physical ranges that are executable somewhere, merged as the walk finds them (in VA order, so
+// the kernel text's pages arrive as one run).
+struct ExecRanges {
+  static constexpr unsigned kMax = 64;
+  struct Run {
+    uint64_t pa, end, va;
+  } run[kMax];
+  unsigned count = 0;
+  bool overflow = false;
+  uint64_t pages = 0;
+};
+
+struct AliasCtx {
+  const ExecRanges* exec;
+  uint64_t pages = 0;
+};
+}  // namespace
+
 uint64_t check_wx_pages(MmuOps& ops, PhysAddr pgd) {
   WxCtx w;
+  ExecRanges ex;
   walk_leaves(
       ops, pgd,
       [](void* c, uint64_t va, uint64_t size, Pte d, unsigned) {
         auto* wx = static_cast<WxCtx*>(c);
-        bool writable = !d.read_only();
-        bool exec = !d.pxn() || (d.el0_access() && !d.uxn());
-        if (!(writable && exec)) return;
+        if (!(leaf_writable(d) && leaf_executable(d))) return;
         wx->pages += size / PAGE_SIZE;
         if (wx->run_end != va) flush_wx(wx), wx->run_start = va;
         wx->run_end = va + size;
       },
       &w);
   flush_wx(&w);
-  if (w.pages) pr_warn("mm: Checked W+X mappings: FAILED, %lu W+X pages found\n", w.pages);
-  else pr_info("mm: Checked W+X mappings: passed, no W+X pages found\n");
-  return w.pages;
+  // Aliases: no physical page that is executable through one mapping may be writable through any
+  // other (the linear map, the fixmap, ioremap). The MMU checks each mapping on its own, and
+  // QEMU does not model the problem at all.
+  walk_leaves(
+      ops, pgd,
+      [](void* c, uint64_t va, uint64_t size, Pte d, unsigned) {
+        auto* x = static_cast<ExecRanges*>(c);
+        if (!leaf_executable(d)) return;
+        const uint64_t pa = d.output_address().value();
+        x->pages += size / PAGE_SIZE;
+        if (x->count && x->run[x->count - 1].end == pa) {
+          x->run[x->count - 1].end = pa + size;
+        } else if (x->count < ExecRanges::kMax) {
+          x->run[x->count++] = {pa, pa + size, va};
+        } else {
+          x->overflow = true;
+        }
+      },
+      &ex);
+  AliasCtx a{&ex};
+  walk_leaves(
+      ops, pgd,
+      [](void* c, uint64_t va, uint64_t size, Pte d, unsigned) {
+        auto* ac = static_cast<AliasCtx*>(c);
+        if (!leaf_writable(d)) return;
+        const uint64_t pa = d.output_address().value();
+        for (unsigned i = 0; i < ac->exec->count; ++i) {
+          const auto& r = ac->exec->run[i];
+          const uint64_t s = pa > r.pa ? pa : r.pa, e = pa + size < r.end ? pa + size : r.end;
+          if (s >= e || va - pa == r.va - r.pa) continue;  // the same mapping: a W+X page, counted above
+          ac->pages += (e - s) / PAGE_SIZE;
+          pr_warn("mm: W+X alias: pa 0x%016lx-0x%016lx is executable at 0x%016lx and writable at 0x%016lx\n", s,
+                  e - 1, r.va + (s - r.pa), va + (s - pa));
+        }
+      },
+      &a);
+  if (ex.overflow) pr_warn("mm: W+X alias check: more than %u executable ranges, the rest unchecked\n", ExecRanges::kMax);
+  if (w.pages || a.pages || ex.overflow)
+    pr_warn("mm: Checked W+X mappings: FAILED, %lu W+X pages found, %lu executable pages writable through an alias\n",
+            w.pages, a.pages);
+  else
+    pr_info("mm: Checked W+X mappings: passed, no W+X pages found; no writable alias of the %lu executable pages "
+            "(all mappings compared by physical address)\n", ex.pages);
+  return w.pages + a.pages + (ex.overflow ? 1 : 0);
 }
 
 }  // namespace kernel

@@ -79,6 +79,8 @@ void paging_init() {
   pr_info("paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
           "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
           pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);
+  pr_info("paging_init: linear alias of .text/.rodata [pa 0x%lx-0x%lx] read-only: %lu pages (as rodata=full)\n",
+          kimg_to_phys(_text).value(), kimg_to_phys(_erodata).value() - 1, st.linear_ro_pages);
 
   // head.S's tables are garbage now: give them back (the idmap stays for later TTBR1 switches).
   uint64_t boot_tables = va_of(init_pg_end) - va_of(init_pg_dir);

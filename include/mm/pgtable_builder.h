@@ -73,7 +73,9 @@ MapError unmap_range(PageTableEnv& env, MmuOps& ops, PhysAddr pgd, uint64_t va, 
 using LeafVisitor = void (*)(void* ctx, uint64_t va, uint64_t size, Pte leaf, unsigned level);
 void walk_leaves(MmuOps& ops, PhysAddr pgd, LeafVisitor visit, void* ctx);
 
-// CONFIG_DEBUG_WX: reports every writable and executable range; returns the number of W+X pages.
+// CONFIG_DEBUG_WX: reports every writable and executable range, and every physical page that is
+// executable through one mapping and writable through another (an alias); returns the number of
+// such pages (0: passed).
 uint64_t check_wx_pages(MmuOps& ops, PhysAddr pgd);
 
 }  // namespace kernel

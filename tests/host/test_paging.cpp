@@ -42,19 +42,66 @@ TEST_F(PagingTest, EveryRamPageIsInTheLinearMapWithBlocks) {
   SwapperStats st;
   PhysAddr np = build(&st);
   ASSERT_FALSE(np.is_null());
-  EXPECT_EQ(st.linear.pmd_blocks, kRamSize / PMD_SIZE);  // 64 MiB at a 2 MiB-aligned base
-  EXPECT_EQ(st.linear.ptes, 0u);
+  // 64 MiB at a 2 MiB-aligned base; the 2 MiB holding text+rodata (384 KiB) is split into pages.
+  EXPECT_EQ(st.linear.pmd_blocks, kRamSize / PMD_SIZE - 1);
+  EXPECT_EQ(st.linear.ptes, PMD_SIZE / PAGE_SIZE);
+  EXPECT_EQ(st.linear_ro_pages, 0x60000u / PAGE_SIZE);
   EXPECT_EQ(st.image.ptes, 0x100000u / PAGE_SIZE);
   for (uint64_t pa = kRamBase; pa < kRamBase + kRamSize; pa += PAGE_SIZE) {
     WalkResult w = walk_ttbr1(mmu, np, VirtAddr(linear_va(pa) + 0x8));
     ASSERT_TRUE(w.ok) << std::hex << pa;
     ASSERT_EQ(w.pa.value(), pa + 8);
-    ASSERT_TRUE(w.writable);
+    const bool ro_alias = pa >= kImage && pa < kImage + 0x60000;
+    ASSERT_EQ(w.writable, !ro_alias) << std::hex << pa;
     ASSERT_FALSE(w.el1_exec);
     ASSERT_EQ(w.type, MemType::Normal);
-    ASSERT_EQ(w.level, 2);
+    ASSERT_EQ(w.level, pa >= kImage && pa < kImage + PMD_SIZE ? 3 : 2) << std::hex << pa;
   }
   EXPECT_FALSE(walk_ttbr1(mmu, np, VirtAddr(linear_va(kRamBase + kRamSize))).ok);
+}
+
+// rodata=full: the linear alias of text and rodata is read-only, so no PA is executable at one VA
+// and writable at another; the alias check finds such a page when one is made.
+TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheAliasCheckCatchesAWritableOne) {
+  PhysAddr np = build(nullptr);
+  for (uint64_t off = 0; off < 0x60000; off += PAGE_SIZE) {
+    WalkResult w = walk_ttbr1(mmu, np, VirtAddr(linear_va(kImage + off)));
+    ASSERT_TRUE(w.ok);
+    ASSERT_FALSE(w.writable) << "linear alias of image offset 0x" << std::hex << off << " is writable";
+  }
+  // Data right after rodata stays writable through its alias.
+  EXPECT_TRUE(walk_ttbr1(mmu, np, VirtAddr(linear_va(kImage + 0x60000))).writable);
+  log_buffer_reset();
+  EXPECT_EQ(check_wx_pages(mmu, np), 0u) << kernel_log();
+  EXPECT_NE(kernel_log().find("no writable alias of the 64 executable pages"), std::string::npos) << kernel_log();
+
+  // A writable mapping of one text page elsewhere (what the old linear map was) is an alias.
+  LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
+  ASSERT_EQ(map_range(lin, mmu, np, 0xffff800100000000ull, PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
+            MapError::None);
+  log_buffer_reset();
+  EXPECT_EQ(check_wx_pages(mmu, np), 1u);
+  EXPECT_NE(kernel_log().find("mm: W+X alias: pa 0x0000000040203000-0x0000000040203fff is executable at "
+                              "0xffff800080003000 and writable at 0xffff800100000000"),
+            std::string::npos)
+      << kernel_log();
+  EXPECT_NE(kernel_log().find("mm: Checked W+X mappings: FAILED, 0 W+X pages found, 1 executable pages writable "
+                              "through an alias"),
+            std::string::npos);
+}
+
+// A whole-RAM block that covers the image (the old linear map) is caught as an alias too.
+TEST_F(PagingTest, ABlockAliasOverTextIsCaught) {
+  segs[0].prot = PAGE_KERNEL_ROX;
+  PhysAddr np = build(nullptr);
+  LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
+  ASSERT_EQ(map_range(lin, mmu, np, 0xffff800140000000ull, PhysAddr(kRamBase), PUD_SIZE, PAGE_KERNEL, true),
+            MapError::None);
+  log_buffer_reset();
+  EXPECT_EQ(check_wx_pages(mmu, np), 0x40000u / PAGE_SIZE);
+  EXPECT_NE(kernel_log().find("is executable at 0xffff800080000000 and writable at 0xffff800140200000"),
+            std::string::npos)
+      << kernel_log();
 }
 
 TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutable) {
@@ -76,9 +123,11 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   ASSERT_EQ(map_range(lin, mmu, np, 0xffff800100000000ull, PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
             MapError::None);
-  EXPECT_EQ(check_wx_pages(mmu, np), 2u);
+  // 2 W+X pages, and the same 2 pages are writable through the linear map as well.
+  EXPECT_EQ(check_wx_pages(mmu, np), 4u);
   EXPECT_NE(kernel_log().find("mm: W+X mapping at 0xffff800100000000-0xffff800100001fff (8 KiB)"), std::string::npos)
       << kernel_log();
+  EXPECT_NE(kernel_log().find("writable at 0xffff000040000000"), std::string::npos) << kernel_log();
 }
 
 TEST_F(PagingTest, TablesAreOnlyReachedThroughTheFixmapSlots) {

@@ -95,7 +95,7 @@ def check_boot_log(out, a):
     if fdt_va != va + (fdt_pa & (PAGE - 1)) or pa != fdt_pa & ~(PAGE - 1):
         fail("fdt line (pa 0x%x va 0x%x) disagrees with the fixmap table" % (fdt_pa, fdt_va), out)
     for needle in ("memblock:  memory[0x0]", "Virtual kernel memory layout:", "paging_init: swapper_pg_dir at pa 0x",
-                   "mm: Checked W+X mappings: passed, no W+X pages found", "FIX_EARLYCON_MEM_BASE cleared",
+                   "mm: Checked W+X mappings: passed, no W+X pages found; no writable alias of the ", "FIX_EARLYCON_MEM_BASE cleared",
                    "early_ioremap: reset"):
         if needle not in out:
             fail("missing boot line: %r" % needle, out)
