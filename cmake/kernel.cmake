@@ -35,6 +35,7 @@ set(KERNEL_SOURCES
   ${CMAKE_SOURCE_DIR}/lib/string.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_boot.cpp
+  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_console.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_mm.cpp
   ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_patching.cpp
   ${SHARED_SOURCES}

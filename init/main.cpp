@@ -48,14 +48,34 @@ namespace {
 
 constexpr uint32_t kPl011ClockHz = 48000000;  // QEMU and the Pi firmware both use 48 MHz
 
-void earlycon_write(const char* s, size_t n) { earlycon_uart.write(s, n); }
 PhysAddr g_console_phys;  // the UART's physical address, for the move to ioremap
+bool g_console_stuck_reported = false;
+
+void earlycon_write(const char* s, size_t n) {
+  earlycon_uart.write(s, n);
+  // A UART that stopped draining drops output at once instead of hanging the CPU; take it off the
+  // console list (printk is mid-line here: the report comes from report_stuck_console()).
+  if (earlycon_uart.stuck()) console_unregister();
+}
+
+// Says so, in the log buffer (replayed via semihosting at exit, or by gdb), when the console UART
+// stopped accepting characters.
+void report_stuck_console() {
+  if (!earlycon_uart.stuck() || g_console_stuck_reported) return;
+  g_console_stuck_reported = true;
+  pr_err("earlycon: pl011 at MMIO 0x%016lx stopped accepting characters (FR 0x%03x: %s for %lu ms); console "
+         "disabled, the log buffer keeps every line\n", g_console_phys.value(), earlycon_uart.stuck_flags(),
+         (earlycon_uart.stuck_flags() & Pl011::FR_TXFF) ? "transmit FIFO full" : "busy",
+         Pl011::kWaitLimitUs / 1000);
+}
 // Virtual time of boot milestones. Under QEMU -icount shift=0 one instruction is one
 // nanosecond of virtual time, so these are instruction counts (tools/bench).
 uint64_t g_boot_console_ns, g_boot_buddy_ns;
 
 void setup_earlycon(const void* fdt) {
   EarlyconChoice c = earlycon_select(fdt, boot_command_line);
+  // Logged before the console exists and replayed when it registers: a refused earlycon= is said
+  // on the console the device tree describes.
   if (c.warning[0]) pr_warn("earlycon: %s\n", c.warning);
   if (!c.found) {
     pr_err("earlycon: no console: %s\n", c.error);
@@ -80,6 +100,7 @@ void setup_earlycon(const void* fdt) {
   pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(),
           c.options);
   pr_info("earlycon: chosen by %s\n", c.source);
+  report_stuck_console();
 }
 
 struct ParamSpec {
@@ -111,6 +132,7 @@ bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false,
 [[noreturn]] void monitor_run();
 
 [[noreturn]] void end_of_boot() {
+  report_stuck_console();
   CmdlineParam p;
   // The monitor when asked for ("shell"), and by default where nothing can power off and no test
   // harness is attached (a Raspberry Pi: no PSCI, no semihosting).

@@ -50,6 +50,17 @@ uint64_t arch_counter() {
 }
 uint64_t arch_counter_freq() { return read_sysreg(cntfrq_el0); }
 
+uint64_t arch_us_to_counter(uint64_t us) {
+  uint64_t f = read_sysreg(cntfrq_el0) & 0xffffffff;  // CNTFRQ_EL0[63:32] are RES0
+  if (!f) f = 1'000'000'000;
+  return (us * f + 999'999) / 1'000'000;
+}
+
+void udelay(uint64_t us) {
+  const uint64_t start = arch_counter(), ticks = arch_us_to_counter(us);
+  while (arch_counter() - start < ticks) asm volatile("yield");
+}
+
 uint64_t arch_uptime_ns() {
   static uint64_t freq = 0;
   if (!freq) freq = arch_counter_freq();

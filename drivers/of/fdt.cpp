@@ -283,7 +283,7 @@ int reserved_regions(const void* fdt, Region* out, int max, int* total) {
   return n;
 }
 
-int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen) {
+int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen, Region* reg) {
   for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
     if (!fdt_getprop(fdt, node, "reg", nullptr) || !node_is_enabled(fdt, node)) continue;
     const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
@@ -292,6 +292,7 @@ int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen) {
       Region r;
       if (!node_cpu_address(fdt, node, i, &r, nullptr, 0)) break;
       if (addr >= r.base && addr - r.base < (r.size ? r.size : 1)) {
+        if (reg) *reg = r;
         if (path && fdt_get_path(fdt, node, path, pathlen) != 0) snprintf(path, static_cast<size_t>(pathlen), "?");
         return node;
       }

@@ -4,24 +4,14 @@
 // device tree (the gpio node's compatible), never from a build switch.
 #include <libfdt.h>
 
+#include "asm/arch.h"
+#include "drivers/bcm2835_gpio.h"
 #include "drivers/of.h"
 #include "drivers/pl011.h"
 #include "kernel/printk.h"
 #include "mm/early_ioremap.h"
 
 namespace kernel {
-namespace {
-
-constexpr uint32_t GPFSEL1 = 0x04;
-constexpr uint32_t GPPUD = 0x94, GPPUDCLK0 = 0x98;            // BCM2835/2837
-constexpr uint32_t GPIO_PUP_PDN_CNTRL_REG0 = 0xe4;            // BCM2711
-constexpr uint32_t kAlt0 = 4;
-
-void delay_cycles(unsigned n) {
-  for (unsigned i = 0; i < n; ++i) asm volatile("nop");
-}
-
-}  // namespace
 
 // Returns true when this is a BCM283x/2711 board and the pins and UART were set up.
 bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud) {
@@ -40,25 +30,7 @@ bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud) 
   }
   auto* g = static_cast<volatile uint32_t*>(early_ioremap(PhysAddr(r.base), 0x100));
   if (!g) return false;
-  uint32_t sel = g[GPFSEL1 / 4];
-  sel &= ~((7u << 12) | (7u << 15));
-  sel |= (kAlt0 << 12) | (kAlt0 << 15);  // GPIO14 = TXD0, GPIO15 = RXD0
-  g[GPFSEL1 / 4] = sel;
-  if (is2711) {
-    // 2 bits per pin: 0 none, 1 pull-up, 2 pull-down. TX floats, RX is pulled up.
-    uint32_t pulls = g[GPIO_PUP_PDN_CNTRL_REG0 / 4];
-    pulls &= ~((3u << 28) | (3u << 30));
-    pulls |= 1u << 30;
-    g[GPIO_PUP_PDN_CNTRL_REG0 / 4] = pulls;
-  } else {
-    // The BCM2835 sequence: control value, 150 cycles, clock the pins, 150 cycles, release.
-    g[GPPUD / 4] = 2;  // pull-up
-    delay_cycles(150);
-    g[GPPUDCLK0 / 4] = 1u << 15;
-    delay_cycles(150);
-    g[GPPUD / 4] = 0;
-    g[GPPUDCLK0 / 4] = 0;
-  }
+  bcm2835::route_uart0_to_gpio14_15(g, is2711, udelay);
   early_iounmap(const_cast<uint32_t*>(g), 0x100);
   earlycon_uart.configure(uart_clock_hz, baud);
   pr_info("earlycon: %s GPIO at 0x%lx: GPIO14/15 set to ALT0 (PL011 TXD0/RXD0), PL011 programmed for %u 8N1 "

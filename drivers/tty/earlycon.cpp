@@ -115,11 +115,11 @@ EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
   auto bad = [&](const char* what) {
     snprintf(c.warning, sizeof c.warning, "earlycon=%.*s: %s; using the device tree instead", static_cast<int>(len), v,
              what);
-    char warning[192];
+    char warning[sizeof c.warning];
     memcpy(warning, c.warning, sizeof warning);
     from_fdt(fdt, &c);
     if (c.warning[0]) {
-      char both[192];
+      char both[sizeof c.warning];
       snprintf(both, sizeof both, "%s (%s)", warning, c.warning);
       memcpy(c.warning, both, sizeof both);
     } else {
@@ -137,13 +137,22 @@ EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
   if (addr == 0 || (addr & 3)) return bad("the address must be non-zero and 4-byte aligned");
   if (addr >> 48) return bad("the address is beyond the 48-bit physical address space");
   if (fdt) {
-    char path[96];
-    int dev = of::find_device_at(fdt, addr, path, sizeof path);
+    // Only a PL011 the device tree describes, at its register base, is trusted: anything else
+    // (flash, the GIC, an RTC, an offset into the UART) would hang putc on a FIFO flag that never
+    // clears, or write characters into another device.
+    char path[96], why[160];
+    of::Region reg{};
+    int dev = of::find_device_at(fdt, addr, path, sizeof path, &reg);
     if (dev < 0) return bad("no device in the device tree is at this address");
     if (!is_pl011(fdt, dev)) {
       const char* compat = static_cast<const char*>(fdt_getprop(fdt, dev, "compatible", nullptr));
-      snprintf(c.warning, sizeof c.warning, "earlycon=%.*s: %s is a %s, not a PL011; trusting the command line",
-               static_cast<int>(len), v, path, compat ? compat : "device without compatible");
+      snprintf(why, sizeof why, "%s is a %s, not a PL011 (\"arm,pl011\")", path,
+               compat ? compat : "device without compatible");
+      return bad(why);
+    }
+    if (reg.base != addr) {
+      snprintf(why, sizeof why, "0x%lx is inside %s, whose registers start at 0x%lx", addr, path, reg.base);
+      return bad(why);
     }
   }
   c.found = true;

@@ -26,6 +26,11 @@ bool arch_translate(VirtAddr va, bool write, PhysAddr* pa);
 uint64_t arch_counter();
 uint64_t arch_counter_freq();
 uint64_t arch_uptime_ns();
+// Counter ticks in `us` microseconds. With CNTFRQ_EL0 unset (0: firmware that did not program it)
+// the counter is assumed to run at 1 GHz, the fastest the architecture allows, so delays err long.
+uint64_t arch_us_to_counter(uint64_t us);
+// Busy-waits at least `us` microseconds on the generic timer (CNTPCT_EL0), whatever the CPU speed.
+void udelay(uint64_t us);
 
 // Reads memory at va, returning false instead of faulting (exception-table fixup).
 bool probe_read64(VirtAddr va, uint64_t* out);

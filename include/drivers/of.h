@@ -49,8 +49,8 @@ int memory_regions(const void* fdt, Region* out, int max, int* total);
 int reserved_regions(const void* fdt, Region* out, int max, int* total);
 
 // The enabled node whose reg (translated to a CPU address) contains `addr`; -1 if none. Its path
-// goes to `path` when found.
-int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen);
+// goes to `path` and the matching reg entry to `*reg` (when not null) when found.
+int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen, Region* reg = nullptr);
 
 // CPUs with enable-method "spin-table": node name and cpu-release-addr. Returns how many (<= max).
 struct SpinTableCpu {

@@ -96,13 +96,38 @@ TEST(OfEarlyconCmdline, ExplicitAddressForms) {
   EXPECT_EQ(c.base.value(), 0x9000000u);
 }
 
-TEST(OfEarlyconCmdline, AnAddressOfAnotherDeviceIsTrustedWithAWarning) {
+// Only a PL011 the device tree describes, at its register base: the RTC, the GIC, flash or an
+// offset into the UART would hang putc or scribble on another device (each seen as a silent or
+// hung boot before this was checked).
+TEST(OfEarlyconCmdline, AnAddressThatIsNotADtPl011BaseIsRefused) {
   LOAD_DTB_OR_FAIL(dtb, "qemu-virt.dtb");
-  EarlyconChoice c = earlycon_select(dtb.data(), "earlycon=pl011,0x9010000");  // the PL031 RTC
+  struct {
+    const char* cmdline;
+    const char* why;
+  } cases[] = {
+      {"earlycon=pl011,0x9010000", "/pl031@9010000 is a arm,pl031, not a PL011 (\"arm,pl011\")"},
+      {"earlycon=pl011,0x8000000", "/intc@8000000 is a arm,cortex-a15-gic, not a PL011"},
+      {"earlycon=pl011,0x1234", "/flash@0 is a cfi-flash, not a PL011"},
+      {"earlycon=pl011,0x9000004", "0x9000004 is inside /pl011@9000000, whose registers start at 0x9000000"},
+      {"earlycon=pl011,mmio32,0x9000ffc,115200", "0x9000ffc is inside /pl011@9000000"},
+  };
+  for (auto& k : cases) {
+    EarlyconChoice c = earlycon_select(dtb.data(), k.cmdline);
+    ASSERT_TRUE(c.found) << k.cmdline;
+    EXPECT_EQ(c.base.value(), 0x0900'0000u) << "the device tree's console is used instead";
+    EXPECT_STREQ(c.source, "stdout-path /pl011@9000000");
+    EXPECT_NE(std::string(c.warning).find(std::string(k.cmdline) + ": " + k.why), std::string::npos)
+        << k.cmdline << ": " << c.warning;
+    EXPECT_NE(std::string(c.warning).find("using the device tree instead"), std::string::npos) << c.warning;
+  }
+}
+
+TEST(OfEarlyconCmdline, RaspberryPiGpioBlockIsNotAConsole) {
+  LOAD_DTB_OR_FAIL(dtb, "broadcom/bcm2711-rpi-4-b.dtb");
+  EarlyconChoice c = earlycon_select(dtb.data(), "earlycon=pl011,0xfe200000");
   ASSERT_TRUE(c.found);
-  EXPECT_EQ(c.base.value(), 0x9010000u);
-  EXPECT_NE(std::string(c.warning).find("/pl031@9010000 is a arm,pl031, not a PL011; trusting the command line"),
-            std::string::npos)
+  EXPECT_EQ(c.base.value(), 0xfe20'1000u);
+  EXPECT_NE(std::string(c.warning).find("/soc/gpio@7e200000 is a brcm,bcm2711-gpio, not a PL011"), std::string::npos)
       << c.warning;
 }
 

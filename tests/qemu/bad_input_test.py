@@ -114,6 +114,18 @@ CASES = {
     "earlycon_not_a_device": dict(bootargs="earlycon=pl011,0x12340000", status=0, lines=[
         "earlycon: earlycon=pl011,0x12340000: no device in the device tree is at this address; using the device "
         "tree instead"]),
+    # Each of these once hung putc (flash) or booted with a silent terminal (RTC, GIC, an offset into
+    # the UART): now refused, said on the device tree's console, and the boot goes on there.
+    "earlycon_flash": dict(bootargs="earlycon=pl011,0x1234", status=0, lines=[
+        "earlycon: earlycon=pl011,0x1234: /flash@0 is a cfi-flash, not a PL011 (\"arm,pl011\"); using the device "
+        "tree instead", "earlycon: chosen by stdout-path /pl011@9000000", "Boot complete"]),
+    "earlycon_rtc": dict(bootargs="earlycon=pl011,0x9010000", status=0, lines=[
+        "earlycon: earlycon=pl011,0x9010000: /pl031@9010000 is a arm,pl031, not a PL011", "Boot complete"]),
+    "earlycon_gic": dict(bootargs="earlycon=pl011,0x8000000", status=0, lines=[
+        "earlycon: earlycon=pl011,0x8000000: /intc@8000000 is a arm,cortex-a15-gic, not a PL011", "Boot complete"]),
+    "earlycon_inside_the_uart": dict(bootargs="earlycon=pl011,0x9000004", status=0, lines=[
+        "earlycon: earlycon=pl011,0x9000004: 0x9000004 is inside /pl011@9000000, whose registers start at "
+        "0x9000000; using the device tree instead", "Boot complete"]),
     "earlycon_malformed": dict(bootargs="earlycon=pl011,mmio32", status=0, lines=[
         "expected pl011,<address> or pl011,mmio32,<address>; using the device tree instead"]),
     "unknown_parameters": dict(bootargs="foo=bar ktest.fast quiet", status=0, lines=[
