@@ -23,3 +23,16 @@ configure_and_build() {
   fi
   return "$status"
 }
+
+# qemu10_cmd: prints the QEMU 10 that tools/install-deps unpacked (for -M raspi4b) with its data
+# directory: "<cache>/qemu10/usr/bin/qemu-system-aarch64 -L <cache>/qemu10/usr/share/qemu".
+# Fails with a message when it is not there. The system's qemu-system-aarch64 (7.2) stays the
+# QEMU for -M virt and raspi3b.
+qemu10_cmd() {
+  local q10="${FIXMAP_DEPS:-$HOME/.cache/fixmap-kernel}/qemu10"
+  if [[ ! -f "$q10/.done" || ! -x "$q10/usr/bin/qemu-system-aarch64" ]]; then
+    echo "error: QEMU 10 (for -M raspi4b) is not in $q10: run tools/install-deps (it downloads Debian's bookworm-backports qemu-system-arm)" >&2
+    return 1
+  fi
+  echo "$q10/usr/bin/qemu-system-aarch64 -L $q10/usr/share/qemu"
+}

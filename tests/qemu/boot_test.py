@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Boot the kernel under qemu-system-aarch64 -M virt and check what it prints.
+"""Boot the kernel under qemu-system-aarch64 (-M virt, or a Raspberry Pi model) and check what it prints.
 
 Every run has a timeout: a kernel that hangs fails the test, it never hangs the suite.
 Checks, on every successful boot:
@@ -7,17 +7,32 @@ Checks, on every successful boot:
   * the fixmap table's va/pa agree with the earlycon and fdt lines and with the fixmap layout,
     and the kernel verified each against the MMU (AT instruction): "(MMU-checked)", no MISMATCH;
   * with --ktest: the KTAP output has a plan and every suite is "ok".
+
+Which QEMU: the system's qemu-system-aarch64 (7.2) unless --qemu PATH [--qemu-datadir DIR] or
+--qemu10 (the QEMU 10 that tools/install-deps unpacked into $FIXMAP_DEPS/qemu10, for -M raspi4b)
+is given; the first output line names it with its version.
+Without semihosting (--no-semihosting) a Raspberry Pi model has no way to power off: the kernel
+ends in its monitor (or halts); --stop-at-prompt then ends the run at the monitor's prompt, kills
+QEMU and counts that as exit status 0. A "reboot: stopped with status N; halting the CPU" line
+ends the run with status N.
 """
 import argparse
 import os
 import re
+import select
 import subprocess
 import sys
+import time
 
 FIXADDR_TOP = 0xFFFFFFFFFE000000
 PAGE = 4096
 # Index of the first (lowest-VA) page of each slot group, from include/asm/fixmap.h.
 SLOT_INDEX = {"FIX_FDT": 513, "FIX_EARLYCON_MEM_BASE": 514, "FIX_TEXT_POKE0": 515}
+# kernel/monitor.cpp's prompt: the kernel has finished booting and waits for commands.
+MONITOR_PROMPT = "fixmap-kernel> "
+# arch/arm64/setup.cpp machine_exit() without semihosting or PSCI: the CPU halts with a status.
+HALT_STATUS = re.compile(r"reboot: stopped with status (\d+); halting the CPU")
+HALT_OFF = "reboot: PSCI SYSTEM_OFF unavailable"
 
 
 def fail(msg, out):
@@ -26,16 +41,93 @@ def fail(msg, out):
     sys.exit(1)
 
 
+def qemu10_dir():
+    return os.path.join(os.environ.get("FIXMAP_DEPS") or os.path.expanduser("~/.cache/fixmap-kernel"), "qemu10")
+
+
+def resolve_qemu(a):
+    """Sets a.qemu_base (binary + -L) from --qemu/--qemu-datadir/--qemu10; fails clearly if missing."""
+    if a.qemu10:
+        d = qemu10_dir()
+        binary = os.path.join(d, "usr/bin/qemu-system-aarch64")
+        if not (os.path.isfile(os.path.join(d, ".done")) and os.access(binary, os.X_OK)):
+            print("FAIL: QEMU 10 (needed for -M %s) is not in %s: run tools/install-deps, which downloads "
+                  "Debian's bookworm-backports qemu-system-arm/qemu-system-common into it; if that download "
+                  "failed, its warning says why" % (a.machine, d))
+            sys.exit(1)
+        a.qemu, a.qemu_datadir = binary, os.path.join(d, "usr/share/qemu")
+    a.qemu_base = [a.qemu] + (["-L", a.qemu_datadir] if a.qemu_datadir else [])
+    try:
+        r = subprocess.run([a.qemu, "--version"], capture_output=True, text=True, timeout=30)
+        version = r.stdout.splitlines()[0] if r.returncode == 0 and r.stdout else None
+    except (OSError, subprocess.TimeoutExpired) as e:
+        version, r = None, e
+    if not version:
+        print("FAIL: %s --version did not run: %s" % (a.qemu, r))
+        sys.exit(1)
+    print("QEMU: %s: %s%s" % (a.qemu, version, " (data: %s)" % a.qemu_datadir if a.qemu_datadir else ""))
+
+
+def semihosting(a):
+    return [] if a.no_semihosting else ["-semihosting-config", "enable=on,target=native"]
+
+
 def qemu_command(a, dumpdtb=None):
     if a.machine != "virt":
         # A Raspberry Pi model: fixed CPU, RAM and CPU count; the first -serial is the PL011.
-        cmd = ["qemu-system-aarch64", "-M", a.machine, "-nographic", "-no-reboot",
-               "-semihosting-config", "enable=on,target=native"]
+        cmd = a.qemu_base + ["-M", a.machine, "-nographic", "-no-reboot"] + semihosting(a)
         return cmd + qemu_tail(a)
     machine = "virt" + (",virtualization=on" if a.el2 else "") + (",dumpdtb=" + dumpdtb if dumpdtb else "")
-    cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", a.cpu, "-m", a.mem, "-smp", str(a.smp),
-           "-nographic", "-nic", "none", "-no-reboot", "-semihosting-config", "enable=on,target=native"]
+    cmd = a.qemu_base + ["-M", machine, "-cpu", a.cpu, "-m", a.mem, "-smp", str(a.smp),
+                         "-nographic", "-nic", "none", "-no-reboot"] + semihosting(a)
     return cmd + qemu_tail(a)
+
+
+def run_qemu(cmd, a, limit):
+    """Runs QEMU until it exits, the time limit passes, or (--stop-at-prompt) the monitor's prompt
+    appears, or the kernel says it halted with a status. Returns (output, status, timed_out, how)."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + limit
+    raw, how, status = b"", None, None
+    while True:
+        left = deadline - time.time()
+        if left <= 0:
+            break
+        r, _, _ = select.select([proc.stdout], [], [], min(left, 1.0))
+        if not r:
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        raw += chunk
+        text = raw.decode("utf-8", "replace")
+        if a.stop_at_prompt and MONITOR_PROMPT in text:
+            how, status = "monitor prompt", 0
+            break
+        m = HALT_STATUS.search(text)
+        if m:
+            how, status = "kernel halted with status %s" % m.group(1), int(m.group(1))
+            break
+        if HALT_OFF in text and "halting the CPU" in text[text.index(HALT_OFF):]:
+            how, status = "kernel powered down and halted (no PSCI, no semihosting)", 0
+            break
+    if how:
+        time.sleep(0.2)  # let QEMU flush what follows the marker, then stop it
+        proc.kill()
+        rest, _ = proc.communicate()
+        raw += rest
+        return raw, status, False, how
+    if proc.poll() is None:
+        try:
+            rest, _ = proc.communicate(timeout=max(0.0, deadline - time.time()) + 0.5)
+            raw += rest
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest, _ = proc.communicate()
+            return raw + rest, None, True, None
+    else:
+        raw += proc.communicate()[0]
+    return raw, proc.returncode, False, None
 
 
 def qemu_tail(a):
@@ -163,7 +255,17 @@ def main():
     p.add_argument("--dtb-at", help="boot through a minimal loader with QEMU's DTB at this address")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument (repeatable)")
     p.add_argument("--expect-memory-ranges", type=int, help="memblock must list this many memory ranges")
+    p.add_argument("--qemu", default="qemu-system-aarch64", help="QEMU binary (default: the system's)")
+    p.add_argument("--qemu-datadir", help="QEMU's data directory (passed as -L), for a QEMU outside /usr")
+    p.add_argument("--qemu10", action="store_true",
+                   help="the QEMU 10 that tools/install-deps put in $FIXMAP_DEPS/qemu10 (for -M raspi4b); "
+                        "fails if it is not there")
+    p.add_argument("--no-semihosting", action="store_true",
+                   help="run QEMU without semihosting: on a Raspberry Pi model the kernel ends in its monitor")
+    p.add_argument("--stop-at-prompt", action="store_true",
+                   help="end the run at the monitor's prompt (%r): kill QEMU, count it as status 0" % MONITOR_PROMPT)
     a = p.parse_args()
+    resolve_qemu(a)
     a.dtb = a.dtb_file
     if a.fdtput:
         import shlex
@@ -192,24 +294,24 @@ def main():
     cmd = qemu_command(a)
     print("+ " + " ".join(cmd))
     limit = a.expect_timeout or a.timeout
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        raw, _ = proc.communicate(timeout=limit)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raw, _ = proc.communicate()
-        timed_out = True
+    started = time.time()
+    raw, status, timed_out, how = run_qemu(cmd, a, limit)
     out = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    if how:
+        out += "\n[boot_test: %s after %.1f s: QEMU stopped, status counted as %d]\n" % (how, time.time() - started,
+                                                                                       status)
 
     if a.expect_timeout:
         if not timed_out:
-            fail("expected the kernel to keep running, but QEMU exited with %d" % proc.returncode, out)
+            fail("expected the kernel to keep running, but QEMU exited with %d" % status, out)
     else:
         if timed_out:
-            fail("QEMU did not finish within %.0f s: the kernel hung" % a.timeout, out)
-        if proc.returncode != a.expect_status:
-            fail("QEMU exit status %d, expected %d" % (proc.returncode, a.expect_status), out)
+            why = ""
+            if a.no_semihosting and MONITOR_PROMPT in out:
+                why = " (it waits in the monitor: without semihosting there is no power-off; use --stop-at-prompt)"
+            fail("QEMU did not finish within %.0f s: the kernel hung%s" % (a.timeout, why), out)
+        if status != a.expect_status:
+            fail("QEMU exit status %d, expected %d" % (status, a.expect_status), out)
     for line in a.expect_line:
         if line not in out:
             fail("missing expected text: %r" % line, out)
