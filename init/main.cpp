@@ -185,6 +185,7 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
     pr_warn("Kernel command line: %zu bytes, truncated to %zu\n", strlen(args), sizeof boot_command_line - 1);
   snprintf(boot_command_line, sizeof boot_command_line, "%s", args);
 
+  arch_timer_init(blob);  // before the console: its bounded waits and the Pi's GPIO delays use the timer
   setup_earlycon(blob);
   pr_info("Kernel command line: %s\n", boot_command_line);
   check_cmdline();

@@ -7,15 +7,21 @@
  * addresses come from adr/adrp (PC-relative), link-time constants only from literal pools of
  * absolute values or symbol differences.
  *
+ * The loader's promises are not trusted beyond what booting.rst makes them: whatever PSTATE.SP,
+ * DAIF, SCTLR endianness and EL2/EL3 state the CPU arrives with, the first instructions give it
+ * a defined one, before any memory access that could depend on them.
+ *
  * Register use until start_kernel:
  *   x19 = DTB physical address (x0 at entry)
- *   x20 = exception level at entry (1 or 2)
+ *   x20 = exception level at entry (1, 2 or 3)
  *   x21 = physical address of _text
  */
+#include "asm/boot.h"
 #include "asm/memory.h"
 #include "asm/pgtable.h"
 
 #define SCTLR_EL1_RES1   0x30d00800       /* v8.0 RES1 bits 29,28,23,22,20,11 */
+#define SCTLR_EL2_RES1   0x30c50830       /* v8.0 RES1 bits 29,28,23,22,18,16,11,5,4: MMU off, LE */
 #define SCTLR_EL1_M      (1 << 0)
 #define SCTLR_EL1_C      (1 << 2)
 #define SCTLR_EL1_SA     (1 << 3)
@@ -31,6 +37,14 @@
 #define PTE_UXN          (1 << (PTE_UXN_BIT_SHIFT - 32))   /* in the upper word */
 #define PTE_PXN          (1 << (PTE_PXN_BIT_SHIFT - 32))
 #define TABLE_DESC       (PTE_VALID_BIT | PTE_TABLE_BIT)
+
+/* A 64-bit constant without a literal-pool load: no data access before SCTLR_ELx.EE is known. */
+	.macro	mov_q, reg, val
+	movz	\reg, :abs_g3:\val
+	movk	\reg, :abs_g2_nc:\val
+	movk	\reg, :abs_g1_nc:\val
+	movk	\reg, :abs_g0_nc:\val
+	.endm
 
 	.section ".head.text", "ax"
 	.globl	_head
@@ -49,14 +63,23 @@ _head:
 /* Everything that runs with the MMU off or turns it on lives in one page, identity-mapped. */
 	.section ".idmap.text", "ax"
 primary_entry:
+	/* Interrupts masked and SP_ELx selected whatever the loader left: an EL1t entry (SPSel = 0)
+	 * would otherwise run the kernel on SP_EL0 and take exceptions on an unset SP_EL1. */
+	msr	daifset, #0xf
+	msr	spsel, #1
 	mov	x19, x0
-	adrp	x1, early_vectors		/* physical: nothing may fault unseen, even now */
+	mrs	x1, CurrentEL
+	cmp	x1, #(1 << 2)
+	b.ne	1f
+	mov_q	x1, SCTLR_EL1_RES1		/* at EL1: little-endian, MMU and caches off, now */
+	msr	sctlr_el1, x1
+	isb
+1:	adrp	x1, early_vectors		/* physical: nothing may fault unseen, even now */
 	add	x1, x1, :lo12:early_vectors
 	msr	vbar_el1, x1
 	isb
-	mrs	x1, mpidr_el1
-	and	x1, x1, #0xffffff		/* Aff2..Aff0: CPU 0 is the boot CPU */
-	cbnz	x1, secondary_park
+	/* The CPU that entered boots, whatever its MPIDR (booting.rst lets the loader pick any CPU;
+	 * the others stay with the firmware until they are released by their own MPIDR). */
 	bl	el2_setup
 	mov	x1, #(3 << 20)			/* CPACR_EL1.FPEN: no FP/SIMD traps (libfdt uses NEON) */
 	msr	cpacr_el1, x1
@@ -85,16 +108,18 @@ early_exception_park:
 	b	1b
 	.popsection
 
-/* Secondary CPUs that were started with the boot CPU (spin-table firmware keeps them in its own
- * loop; this is for loaders that release all CPUs at once): park them, interrupts masked. */
-secondary_park:
-	msr	daifset, #0xf
-1:	wfe
-	b	1b
-
 /*
- * Drop to EL1 with a clean EL1 environment. Sets w20 = the entry EL. From EL3 (a loader that
- * jumps straight to the Image at reset) first become non-secure EL2, then continue as from EL2.
+ * Give EL1 a defined world, whatever EL the CPU entered at. Sets w20 = the entry EL.
+ *
+ * From EL3 (a Raspberry Pi with kernel_old=1 and no armstub, or a loader that jumps to the Image
+ * at reset) the kernel does the armstub's work: SMPEN on the cores that need it for coherency,
+ * SCTLR_EL2 and the EL3 controls, and a minimal EL3 vector table that lets the kernel set
+ * CNTFRQ_EL0 (writable only at the highest EL) once it has read the DT's timer clock-frequency;
+ * then it continues as from EL2.
+ *
+ * From EL2 every EL2 control that could trap or distort EL1 is written (Linux's init_el2 set, as
+ * far as it applies to a kernel that does not stay at EL2): reset values are UNKNOWN on silicon,
+ * and QEMU hands back friendly ones.
  */
 el2_setup:
 	mrs	x0, CurrentEL
@@ -102,8 +127,30 @@ el2_setup:
 	mov	w20, w0
 	cmp	x0, #3
 	b.ne	0f
+	/* ---- EL3 ---- */
 	msr	cptr_el3, xzr			/* no FP/SIMD traps to EL3 */
-	mov	x0, #0x5b1			/* SCR_EL3: NS, RES1, SMD, HCE, RW (EL2 is AArch64) */
+	mrs	x0, midr_el1			/* CPUECTLR_EL1.SMPEN on Cortex-A35/A53/A57/A72 (TRMs) */
+	ubfx	x1, x0, #24, #8			/* implementer */
+	cmp	x1, #0x41
+	b.ne	3f
+	ubfx	x1, x0, #4, #12			/* part number */
+	cmp	x1, #0xd03
+	b.eq	6f
+	cmp	x1, #0xd04
+	b.eq	6f
+	cmp	x1, #0xd07
+	b.eq	6f
+	cmp	x1, #0xd08
+	b.ne	3f
+6:	mrs	x0, S3_1_C15_C2_1		/* CPUECTLR_EL1 */
+	orr	x0, x0, #(1 << 6)		/* SMPEN: take part in coherency before the caches are on */
+	msr	S3_1_C15_C2_1, x0
+	isb
+3:	mov_q	x0, SCTLR_EL2_RES1
+	msr	sctlr_el2, x0
+	adr	x0, el3_vectors
+	msr	vbar_el3, x0
+	mov	x0, #0x531			/* SCR_EL3: NS, RES1 [5:4], HCE, RW (EL2 AArch64); SMD = 0 */
 	msr	scr_el3, x0
 	mov	x0, #0x3c9			/* EL2h, D A I F masked */
 	msr	spsr_el3, x0
@@ -114,12 +161,21 @@ el2_setup:
 2:	mov	x0, #2				/* now at EL2 */
 0:	cmp	x0, #2
 	b.eq	1f
-	ldr	x0, =SCTLR_EL1_RES1		/* MMU and caches off, little-endian */
-	msr	sctlr_el1, x0
-	isb
+	/* ---- EL1: SCTLR_EL1 was made defined at entry ---- */
 	ret
-1:	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
+1:	/* ---- EL2 ---- */
+	mov_q	x0, SCTLR_EL2_RES1		/* EL2 stays MMU-off, little-endian */
+	msr	sctlr_el2, x0
+	isb
+	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
 	msr	hcr_el2, x0
+	mrs	x0, midr_el1			/* EL1 reads of MIDR/MPIDR return VPIDR/VMPIDR_EL2 */
+	msr	vpidr_el2, x0
+	mrs	x0, mpidr_el1
+	msr	vmpidr_el2, x0
+	mrs	x0, pmcr_el0			/* MDCR_EL2: no debug or PMU traps; HPMN = all counters */
+	ubfx	x0, x0, #11, #5			/* PMCR_EL0.N */
+	msr	mdcr_el2, x0
 	mrs	x0, cnthctl_el2
 	orr	x0, x0, #3			/* EL1PCTEN | EL1PCEN: EL1 may use the physical timer */
 	msr	cnthctl_el2, x0
@@ -128,7 +184,19 @@ el2_setup:
 	msr	cptr_el2, x0
 	msr	hstr_el2, xzr
 	msr	vttbr_el2, xzr
-	mrs	x0, id_aa64pfr0_el1
+	mrs	x0, id_aa64mmfr1_el1
+	ubfx	x0, x0, #40, #4			/* FEAT_HCX: HCRX_EL2 exists, reset value UNKNOWN */
+	cbz	x0, 4f
+	msr	S3_4_C1_C2_2, xzr		/* HCRX_EL2 */
+4:	mrs	x0, id_aa64mmfr0_el1
+	ubfx	x0, x0, #56, #4			/* FEAT_FGT: fine-grained traps, reset values UNKNOWN */
+	cbz	x0, 5f
+	msr	S3_4_C1_C1_4, xzr		/* HFGRTR_EL2 */
+	msr	S3_4_C1_C1_5, xzr		/* HFGWTR_EL2 */
+	msr	S3_4_C1_C1_6, xzr		/* HFGITR_EL2 */
+	msr	S3_4_C3_C1_4, xzr		/* HDFGRTR_EL2 */
+	msr	S3_4_C3_C1_5, xzr		/* HDFGWTR_EL2 */
+5:	mrs	x0, id_aa64pfr0_el1
 	ubfx	x0, x0, #24, #4			/* GIC system register interface present? */
 	cbz	x0, 2f
 	mrs	x0, S3_4_C12_C9_5		/* ICC_SRE_EL2 */
@@ -136,13 +204,50 @@ el2_setup:
 	orr	x0, x0, #0x8			/* Enable: let EL1 use the GICv3 system registers */
 	msr	S3_4_C12_C9_5, x0
 	isb
-2:	ldr	x0, =SCTLR_EL1_RES1
+	msr	S3_4_C12_C11_0, xzr		/* ICH_HCR_EL2: no virtual interface */
+2:	mov_q	x0, SCTLR_EL1_RES1
 	msr	sctlr_el1, x0
 	mov	x0, #0x3c5			/* EL1h, D A I F masked */
 	msr	spsr_el2, x0
 	msr	elr_el2, x30			/* "return" to the caller, at EL1 */
 	isb
 	eret
+
+/*
+ * EL3 vectors, installed only when the kernel entered at EL3 (no firmware above it). One service,
+ * reached by SMC from EL1: x0 = SMCCC_SIP_SET_CNTFRQ (a SiP fast-call function ID), x1 = frequency
+ * in Hz -> CNTFRQ_EL0, x0 = 0. Anything else returns SMCCC NOT_SUPPORTED (-1). EL3 runs with its
+ * MMU off, so this code is used at its physical address. Clobbers x0 and x2 (results and scratch
+ * under the SMC Calling Convention).
+ */
+	.pushsection ".text", "ax"
+	.balign	2048
+el3_vectors:
+	.rept	8				/* current EL: not expected, park */
+	.balign	128
+	b	.
+	.endr
+	.balign	128				/* lower EL, AArch64, synchronous: SMC */
+	b	el3_smc
+	.rept	7
+	.balign	128
+	b	.
+	.endr
+el3_smc:
+	mrs	x2, esr_el3
+	lsr	x2, x2, #26
+	cmp	x2, #0x17			/* EC 0x17: SMC from AArch64 */
+	b.ne	1f
+	movz	w2, #(SMCCC_SIP_SET_CNTFRQ >> 16), lsl #16
+	movk	w2, #(SMCCC_SIP_SET_CNTFRQ & 0xffff)
+	cmp	x0, x2
+	b.ne	1f
+	msr	cntfrq_el0, x1
+	mov	x0, #0
+	eret
+1:	movn	x0, #0				/* SMCCC NOT_SUPPORTED */
+	eret
+	.popsection
 
 /*
  * Builds two sets of tables with the MMU off:
@@ -153,6 +258,16 @@ el2_setup:
  */
 create_page_tables:
 	mov	x22, x30
+	/* The table areas lie past the loaded file (NOLOAD), so booting.rst does not promise they are
+	 * clean: a dirty line left there by the loader could be written back over the tables we are
+	 * about to write with the caches off. Invalidate them to PoC first (Linux <= 6.8 does too). */
+	adrp	x0, init_pg_dir
+	adrp	x1, init_pg_end
+	bl	dcache_inval_poc
+	adrp	x0, idmap_pg_dir
+	adrp	x1, idmap_pg_end
+	bl	dcache_inval_poc
+	dsb	sy
 	/* Zero both table areas (MMU off: Device memory, so aligned 8-byte stores only). */
 	adrp	x0, init_pg_dir
 	adrp	x1, init_pg_end
@@ -237,7 +352,11 @@ create_page_tables:
 	str	x7, [x2, x6, lsl #3]
 
 	/* The tables were written with the MMU (and so the caches) off, while the walker will read
-	 * them through the cache: drop any stale line covering them. */
+	 * them through the cache: drop any line a speculative fill brought in meanwhile. The dmb
+	 * orders the Device-memory stores above before the invalidates (Arm ARM, "Ordering and
+	 * completion of data and instruction cache instructions": without a barrier a DC IVAC may be
+	 * performed before an earlier store to the same line). */
+	dmb	sy
 	adrp	x0, init_pg_dir
 	adrp	x1, init_pg_end
 	bl	dcache_inval_poc

@@ -1,8 +1,10 @@
 // Architecture glue: image symbols, the generic timer, MMU queries, semihosting, PSCI, stopping.
 #include "asm/arch.h"
+#include "asm/boot.h"
 #include "asm/memory.h"
 #include "asm/semihosting.h"
 #include "asm/sysreg.h"
+#include "drivers/of.h"
 #include "drivers/psci.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -62,11 +64,32 @@ void udelay(uint64_t us) {
 }
 
 uint64_t arch_uptime_ns() {
-  static uint64_t freq = 0;
-  if (!freq) freq = arch_counter_freq();
+  const uint64_t freq = arch_counter_freq() & 0xffffffff;  // may be set late (EL3 entry)
   if (!freq) return 0;
   uint64_t t = arch_counter();
   return (t / freq) * 1000000000ULL + (t % freq) * 1000000000ULL / freq;
+}
+
+void arch_timer_init(const void* fdt) {
+  const uint32_t dt_hz = of::timer_clock_frequency(fdt);
+  const uint64_t hz = arch_counter_freq() & 0xffffffff;
+  if (boot_info.entry_el == 3 && dt_hz) {
+    // Nothing above the kernel set CNTFRQ_EL0 (the armstub's job on a Pi): do it through the
+    // kernel's own EL3 service (head.S), as only EL3 may write it.
+    uint64_t r = psci_call_smc(SMCCC_SIP_SET_CNTFRQ, dt_hz, 0, 0);
+    if (r != 0 || (arch_counter_freq() & 0xffffffff) != dt_hz)
+      pr_err("arch_timer: entered at EL3, but setting CNTFRQ_EL0 to %u Hz failed (SMC returned 0x%lx)\n", dt_hz, r);
+    else
+      pr_info("arch_timer: entered at EL3: CNTFRQ_EL0 set to %u Hz from the device tree's timer clock-frequency "
+              "(was %lu Hz)\n", dt_hz, hz);
+  } else if (boot_info.entry_el == 3 && hz) {
+    pr_info("arch_timer: entered at EL3: the device tree's timer has no clock-frequency; keeping CNTFRQ_EL0 = %lu "
+            "Hz\n", hz);
+  }
+  if (!(arch_counter_freq() & 0xffffffff))
+    pr_err("arch_timer: CNTFRQ_EL0 is 0 (the firmware did not set it) and the device tree's arm,armv8-timer node has "
+           "no clock-frequency: timestamps stay at 0 and delays assume a 1 GHz counter; add clock-frequency = <Hz> "
+           "to the timer node, or boot through firmware that sets CNTFRQ_EL0\n");
 }
 
 bool probe_read64(VirtAddr va, uint64_t* out) { return probe_read64_asm(va.value(), out); }

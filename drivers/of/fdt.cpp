@@ -315,6 +315,21 @@ int spin_table_cpus(const void* fdt, SpinTableCpu* out, int max) {
   return n;
 }
 
+uint32_t timer_clock_frequency(const void* fdt) {
+  // The Pi 3's tree calls its generic timer "arm,armv7-timer"; Linux's arch_timer takes both.
+  static const char* const kCompat[] = {"arm,armv8-timer", "arm,armv7-timer"};
+  for (const char* compat : kCompat) {
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, compat); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, compat)) {
+      if (!node_is_enabled(fdt, node)) continue;
+      int len = 0;
+      auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "clock-frequency", &len));
+      return p && len == 4 ? fdt32_to_cpu(*p) : 0;
+    }
+  }
+  return 0;
+}
+
 PsciConduit psci_conduit(const void* fdt) {
   static const char* const kCompat[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
   for (const char* c : kCompat) {

@@ -10,7 +10,7 @@ namespace kernel {
 struct BootInfo {
   PhysAddr dtb_phys;     // x0 at entry
   PhysAddr phys_base;    // where the loader put _text
-  unsigned entry_el = 0; // 1 or 2
+  unsigned entry_el = 0; // 1, 2 or 3
 };
 extern BootInfo boot_info;
 
@@ -29,6 +29,9 @@ uint64_t arch_uptime_ns();
 // Counter ticks in `us` microseconds. With CNTFRQ_EL0 unset (0: firmware that did not program it)
 // the counter is assumed to run at 1 GHz, the fastest the architecture allows, so delays err long.
 uint64_t arch_us_to_counter(uint64_t us);
+// Checks CNTFRQ_EL0 against the device tree (the arm,armv8-timer node's clock-frequency). After an
+// EL3 entry, where no firmware set CNTFRQ_EL0, sets it from the DT through head.S's EL3 service.
+void arch_timer_init(const void* fdt);
 // Busy-waits at least `us` microseconds on the generic timer (CNTPCT_EL0), whatever the CPU speed.
 void udelay(uint64_t us);
 

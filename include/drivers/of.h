@@ -59,6 +59,10 @@ struct SpinTableCpu {
 };
 int spin_table_cpus(const void* fdt, SpinTableCpu* out, int max);
 
+// clock-frequency of the first enabled "arm,armv8-timer" (or "arm,armv7-timer") node (what CNTFRQ_EL0 should hold), or 0
+// when there is no such node or property (the normal case: firmware programs CNTFRQ_EL0).
+uint32_t timer_clock_frequency(const void* fdt);
+
 enum class PsciConduit { None, Hvc, Smc };
 PsciConduit psci_conduit(const void* fdt);
 const char* psci_conduit_name(PsciConduit c);

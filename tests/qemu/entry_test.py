@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Unusual but legal entry states: boot loaders ("shims", assembled here) that enter the kernel in
+states the boot protocol allows or that real firmware leaves behind, which QEMU's own loader never
+produces. Each case must boot to the end (with the KTAP suites where they apply), print its lines
+and stop with status 0.
+
+  entry_test.py --image kernel8.img --case NAME      run one case
+  entry_test.py --list                                 the case names (CMake makes one test each)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from boot_test import check_ktap  # noqa: E402
+
+VIRT_KERNEL, VIRT_SHIM, VIRT_DTB = 0x40200000, 0x40100000, 0x48000000
+# raspi3b from EL3 through QEMU's generic loader: RAM from 0; the other three cores start at 0,
+# so the shim and everything else stay clear of the low pages.
+PI_KERNEL, PI_SHIM, PI_DTB = 0x80000, 0x70000, 0x2000000
+
+PSCI_CPU_ON_64, PSCI_CPU_OFF = 0xC4000003, 0x84000002
+
+CASES = {
+    # booting.rst asks for interrupts masked, and says nothing of SPSel: a loader that leaves EL1t
+    # selected (SP_EL0) and DAIF clear must still give a kernel whose exceptions land on its stack.
+    "el1t_interrupts_unmasked": dict(
+        machine="virt", cpu="cortex-a72", ktest=True,
+        shim="msr spsel, #0\n msr daifclr, #0xf\n ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["CPU: entered at EL1, running at EL1", "Boot complete"]),
+    # EL2 registers are UNKNOWN at reset on silicon: a firmware that leaves VPIDR/VMPIDR_EL2 with
+    # other values makes EL1 read them as MIDR/MPIDR. The kernel must program them from the real ones.
+    "el2_unknown_vpidr_vmpidr": dict(
+        machine="virt,virtualization=on", cpu="cortex-a72", ktest=True,
+        shim="ldr x1, =0x12345678\n msr vpidr_el2, x1\n ldr x1, =0x80000077\n msr vmpidr_el2, x1\n"
+             " ldr x1, =0xffff\n msr mdcr_el2, x1\n"
+             " ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["Booting fixmap-kernel on physical CPU 0x0000000000 [0x410fd083]",
+               "CPU: entered at EL2, running at EL1", "Boot complete"]),
+    # The boot protocol lets the loader boot any CPU: here CPU 0 starts CPU 1 in the kernel through
+    # PSCI CPU_ON (x0 = the DTB via the context ID) and switches itself off.
+    "boot_cpu_is_cpu1": dict(
+        machine="virt", cpu="cortex-a53", smp=2, ktest=True,
+        shim="ldr x0, =PSCI_CPU_ON_64\n mov x1, #1\n ldr x2, =KERNEL\n ldr x3, =DTB\n hvc #0\n"
+             " cbnz x0, .\n ldr x0, =PSCI_CPU_OFF\n hvc #0\n b .\n .ltorg",
+        lines=["Booting fixmap-kernel on physical CPU 0x0000000001", "Boot complete"]),
+    # A Raspberry Pi with kernel_old=1 and no armstub enters at EL3: nothing above the kernel set
+    # CNTFRQ_EL0 (QEMU's reset value is 62.5 MHz; the DT here says 54 MHz, the BCM2711 value) and
+    # the kernel must do the firmware's work itself. The firmware's memory-node fix-up (RAM below
+    # the VideoCore's 64 MiB, which QEMU's VideoCore model uses) is done here with fdtput.
+    "el3_entry_sets_cntfrq_from_dt": dict(
+        machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True,
+        fdtput=[["-t", "x", "/memory@0", "reg", "0", "0x3c000000"],
+                ["-t", "u", "/timer", "clock-frequency", "54000000"]],
+        shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["CPU: entered at EL3, running at EL1",
+               "arch_timer: entered at EL3: CNTFRQ_EL0 set to 54000000 Hz from the device tree's timer "
+               "clock-frequency (was 62500000 Hz)", "(timer 54000000 Hz)", "Boot complete"]),
+    "el3_entry_without_dt_frequency": dict(
+        machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True,
+        fdtput=[["-t", "x", "/memory@0", "reg", "0", "0x3c000000"]],
+        shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["CPU: entered at EL3, running at EL1",
+               "arch_timer: entered at EL3: the device tree's timer has no clock-frequency; keeping CNTFRQ_EL0 "
+               "= 62500000 Hz", "Boot complete"]),
+}
+
+
+def assemble(src, defines, tmp):
+    """Assembles a shim with the cross assembler into a raw binary."""
+    for k, v in defines.items():
+        src = re.sub(r"\b%s\b" % k, "0x%x" % v, src)
+    s, o, b = (os.path.join(tmp, "shim" + e) for e in (".S", ".o", ".bin"))
+    open(s, "w").write(".text\n" + src.replace("\n ", "\n") + "\n")
+    subprocess.run(["aarch64-linux-gnu-as", "-o", o, s], check=True)
+    subprocess.run(["aarch64-linux-gnu-objcopy", "-O", "binary", "-j", ".text", o, b], check=True)
+    return b
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--image")
+    p.add_argument("--case")
+    p.add_argument("--dtb-dir", default=os.path.join(os.environ.get("FIXMAP_DEPS", os.path.expanduser(
+        "~/.cache/fixmap-kernel")), "dtbs"))
+    p.add_argument("--list", action="store_true")
+    p.add_argument("--timeout", type=float, default=60)
+    a = p.parse_args()
+    if a.list:
+        print(";".join(CASES))
+        return
+    case = CASES[a.case]
+    tmp = tempfile.mkdtemp()
+    machine = case["machine"]
+    pi = machine.startswith("raspi")
+    kernel_at, shim_at, dtb_at = (PI_KERNEL, PI_SHIM, PI_DTB) if pi else (VIRT_KERNEL, VIRT_SHIM, VIRT_DTB)
+    base = ["qemu-system-aarch64", "-M", machine, "-nographic", "-no-reboot",
+            "-semihosting-config", "enable=on,target=native"]
+    if not pi:
+        base += ["-cpu", case["cpu"], "-m", "1G", "-smp", str(case.get("smp", 1)), "-nic", "none"]
+    dtb = os.path.join(tmp, "case.dtb")
+    if pi:
+        src = os.path.join(a.dtb_dir, case["dtb"])
+        if not os.path.exists(src):
+            print("FAIL: %s not found: run tools/install-deps" % src)
+            sys.exit(1)
+        open(dtb, "wb").write(open(src, "rb").read())
+    else:
+        m = base.index(machine)
+        subprocess.run(base[:m] + [machine + ",dumpdtb=" + dtb] + base[m + 1:], check=True, capture_output=True)
+    if case.get("ktest"):
+        subprocess.run(["fdtput", "-t", "s", dtb, "/chosen", "bootargs", "ktest"], check=True)
+    for e in case.get("fdtput", []):
+        subprocess.run(["fdtput", dtb] + e, check=True)
+    shim = assemble(case["shim"], dict(DTB=dtb_at, KERNEL=kernel_at, PSCI_CPU_ON_64=PSCI_CPU_ON_64,
+                                       PSCI_CPU_OFF=PSCI_CPU_OFF), tmp)
+    cmd = base + ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (a.image, kernel_at),
+                  "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (shim, shim_at),
+                  "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (dtb, dtb_at),
+                  "-device", "loader,addr=0x%x,cpu-num=0" % shim_at]
+    print("+ " + " ".join(cmd))
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=a.timeout)
+    except subprocess.TimeoutExpired as e:
+        sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
+        print("\nFAIL: QEMU did not finish within %.0f s: the kernel hung or parked" % a.timeout)
+        sys.exit(1)
+    out = (r.stdout + r.stderr).decode("utf-8", "replace").replace("\r\n", "\n")
+    sys.stdout.write(out)
+    bad = []
+    if r.returncode != 0:
+        bad.append("exit status %d, expected 0" % r.returncode)
+    for line in case["lines"]:
+        if line not in out:
+            bad.append("missing: %r" % line)
+    if "Unexpected exception" in out or "Kernel panic" in out:
+        bad.append("an unexpected exception or a panic was reported")
+    if bad:
+        print("\nFAIL: " + "; ".join(bad))
+        sys.exit(1)
+    if case.get("ktest"):
+        check_ktap(out)
+    print("\nPASS")
+
+
+if __name__ == "__main__":
+    main()
