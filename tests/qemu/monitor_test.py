@@ -85,7 +85,10 @@ out = run("translate")
 check("usage: translate <virtual address>" in out, "translate without an argument prints its usage")
 out = run("ptdump")
 check(re.search(r"RW NX Device-nGnRE\s+-> 0x9000000", out) is not None, "ptdump shows the ioremapped console")
-check(re.search(r"1G  RW NX Normal\s+-> 0x40000000", out) is not None, "ptdump shows the 1 GiB linear block")
+check(re.search(r"0xffff000040000000-0xffff0000401fffff\s+2M  RW NX Normal\s+-> 0x40000000", out) is not None,
+      "ptdump shows the linear map below the kernel")
+check(re.search(r"0xffff000040200000-\S+\s+\d+K  RO NX Normal\s+-> 0x40200000", out) is not None,
+      "ptdump shows the read-only linear alias of the kernel's text and rodata")
 check("RO X  Normal" in out and "RW X" not in out, "ptdump: text RX, nothing RWX")
 out = run("ptdump 0xfffffffffdc00000")
 check("0xffff0000" not in out and "0xfffffffffddff000" in out, "ptdump with a start address")
