@@ -206,10 +206,11 @@ bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end) 
   return false;
 }
 
-uint64_t memblock_phys_alloc(uint64_t size, uint64_t align) {
-  if (!size || !align || (align & (align - 1))) return 0;
+Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align) {
+  if (!size || !align || (align & (align - 1))) return nullopt;
   size = align_up(size, PAGE_SIZE);
   uint64_t best = 0;
+  bool found = false;
   uint64_t cursor = 0, s, e;
   while (memblock_next_free_range(&cursor, &s, &e)) {
     if (e > memblock.alloc_limit) e = memblock.alloc_limit;
@@ -218,13 +219,18 @@ uint64_t memblock_phys_alloc(uint64_t size, uint64_t align) {
     if (cand < s || cand + size > e) continue;
     if (memblock.bottom_up) {
       best = cand;
+      found = true;
       break;
     }
-    if (cand > best) best = cand;  // top-down: the highest fit
+    if (!found || cand > best) best = cand, found = true;  // top-down: the highest fit
   }
-  if (!best) return 0;
-  memblock.reserved.add(best, size);
-  return best;
+  if (!found) return nullopt;
+  if (!memblock.reserved.add(best, size)) {
+    pr_err("memblock: too many reserved regions (max %u): cannot reserve [0x%016lx-0x%016lx]\n", MemblockType::kMax,
+           best, best + size - 1);
+    return nullopt;
+  }
+  return PhysAddr(best);
 }
 
 bool memblock_is_memory(uint64_t pa) { return memblock.memory.overlaps(pa, 1); }

@@ -12,19 +12,20 @@ struct PhysRange {
 };
 }  // namespace
 
-PhysAddr build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
+Optional<PhysAddr> build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
                        SwapperStats* stats, const char** err) {
   SwapperStats local;
   if (!stats) stats = &local;
   *err = nullptr;
-  PhysAddr pgd = env.alloc_table();
-  if (pgd.is_null()) {
+  Optional<PhysAddr> pgd_alloc = env.alloc_table();
+  if (!pgd_alloc) {
     *err = "no memory for the swapper PGD";
-    return PhysAddr();
+    return nullopt;
   }
+  const PhysAddr pgd = *pgd_alloc;
   if (!env.zero_table(pgd)) {
     *err = "could not zero the swapper PGD through FIX_PTE";
-    return PhysAddr();
+    return nullopt;
   }
   ++stats->linear.tables;
   // The linear map of all RAM except no-map regions, with the largest blocks the alignment allows.
@@ -63,7 +64,7 @@ PhysAddr build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const K
     if (e == MapError::None) e = map(cur, end, PAGE_KERNEL, true);
     if (e != MapError::None) {
       *err = map_error_str(e);
-      return PhysAddr();
+      return nullopt;
     }
   }
   // The kernel image, page by page with its final permissions.
@@ -71,20 +72,20 @@ PhysAddr build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const K
     MapError e = map_range(env, ops, pgd, segs[i].va, segs[i].pa, segs[i].size, segs[i].prot, false, &stats->image);
     if (e != MapError::None) {
       *err = map_error_str(e);
-      return PhysAddr();
+      return nullopt;
     }
   }
   // The fixmap: share the old top-level entry (bm_pud and below), as Linux does.
   Pte* old = ops.table_ptr(old_pgd);
   if (!old) {
     *err = "the old PGD is not reachable";
-    return PhysAddr();
+    return nullopt;
   }
   unsigned idx = table_index(FIXADDR_TOT_START, 0);
   Pte* np = env.map_table(pgd, 0);
   if (!np) {
     *err = "FIX_PGD is unusable";
-    return PhysAddr();
+    return nullopt;
   }
   if (np[idx].none()) ops.set_pte(&np[idx], old[idx]);
   env.unmap_table(0);

@@ -78,11 +78,12 @@ MapError map_level(MapCtx& c, unsigned level, PhysAddr table, uint64_t va, uint6
       if (c.stats) ++(level == 1 ? c.stats->pud_blocks : c.stats->pmd_blocks);
     } else {
       if (e->none()) {
-        PhysAddr nt = c.env.alloc_table();
-        if (nt.is_null()) {
+        Optional<PhysAddr> alloc = c.env.alloc_table();
+        if (!alloc) {
           err = MapError::OutOfMemory;
           break;
         }
+        const PhysAddr nt = *alloc;
         if (!c.env.zero_table(nt)) {
           err = MapError::Unreachable;
           break;

@@ -30,11 +30,12 @@ namespace {
 
 alignas(PAGE_SIZE) Pte reserved_pg_dir[kPtrsPerTable];  // always empty
 
-uint64_t memblock_alloc_table() { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); }
+Optional<PhysAddr> memblock_alloc_table() { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); }
 
-uint64_t buddy_alloc_table() {
+Optional<PhysAddr> buddy_alloc_table() {
   Page* p = buddy.alloc_pages(0);
-  return p ? page_to_phys(p).value() : 0;
+  if (!p) return nullopt;
+  return page_to_phys(p);
 }
 
 IoremapArea g_ioremap(kernel_mmu_ops, buddy_alloc_table);
@@ -67,8 +68,9 @@ void paging_init() {
   };
   SwapperStats st;
   const char* err = nullptr;
-  PhysAddr pgd = build_swapper(env, kernel_mmu_ops, swapper_pgd_phys(), segs, 4, &st, &err);
-  if (pgd.is_null()) panic("paging_init: %s", err);
+  Optional<PhysAddr> built = build_swapper(env, kernel_mmu_ops, swapper_pgd_phys(), segs, 4, &st, &err);
+  if (!built) panic("paging_init: %s", err);
+  const PhysAddr pgd = *built;
   MapStats& lin = st.linear;
   MapStats& img = st.image;
 
@@ -110,8 +112,9 @@ void mem_init() {
   uint64_t end_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
   uint64_t nr = end_pfn - start_pfn;
   uint64_t memmap_bytes = align_up(nr * sizeof(Page), PAGE_SIZE);
-  uint64_t memmap_pa = memblock_phys_alloc(memmap_bytes, PAGE_SIZE);
-  if (!memmap_pa) panic("mem_init: no memory for %lu bytes of struct page", memmap_bytes);
+  Optional<PhysAddr> memmap = memblock_phys_alloc(memmap_bytes, PAGE_SIZE);
+  if (!memmap) panic("mem_init: no memory for %lu bytes of struct page", memmap_bytes);
+  const uint64_t memmap_pa = memmap.value().value();
   buddy.init(__va(PhysAddr(memmap_pa)).as_ptr<Page>(), start_pfn, nr);
   uint64_t cursor = 0, s, e;
   while (memblock_next_free_range(&cursor, &s, &e))

@@ -4,6 +4,9 @@
 // or rejected with a message, never trusted blindly.
 #pragma once
 
+#include "kernel/optional.h"
+#include "kernel/types.h"
+
 #include <stdint.h>
 
 #include "kernel/types.h"
@@ -57,8 +60,8 @@ bool memblock_remove(uint64_t base, uint64_t size);
 bool memblock_mark_nomap(uint64_t base, uint64_t size);
 void memblock_free(uint64_t base, uint64_t size);
 // Allocates `size` bytes aligned to `align` from free RAM (not reserved, not NOMAP), top-down
-// below alloc_limit, and reserves it. Returns 0 when nothing fits.
-uint64_t memblock_phys_alloc(uint64_t size, uint64_t align);
+// below alloc_limit, and reserves it. Empty when nothing fits (PA 0 is a valid result).
+Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align);
 bool memblock_is_memory(uint64_t pa);
 bool memblock_is_reserved(uint64_t pa);
 uint64_t memblock_start_of_DRAM();

@@ -5,13 +5,14 @@
 // Afterwards LinearTableEnv reaches them through the linear map (ioremap, later users).
 #pragma once
 
+#include "kernel/optional.h"
 #include "mm/mmu_ops.h"
 
 namespace kernel {
 
 class PageTableEnv {
  public:
-  virtual PhysAddr alloc_table() = 0;                        // a page; 0 when out of memory
+  virtual Optional<PhysAddr> alloc_table() = 0;              // a page; empty when out of memory
   virtual Pte* map_table(PhysAddr table, unsigned level) = 0;  // begin editing (levels nest)
   virtual void unmap_table(unsigned level) = 0;              // end editing
   virtual bool zero_table(PhysAddr table) = 0;
@@ -23,9 +24,9 @@ class PageTableEnv {
 class FixmapTableEnv final : public PageTableEnv {
  public:
   // alloc: where table pages come from (memblock during paging_init).
-  using AllocFn = uint64_t (*)();
+  using AllocFn = Optional<PhysAddr> (*)();
   FixmapTableEnv(MmuOps& ops, AllocFn alloc) : ops_(ops), alloc_(alloc) {}
-  PhysAddr alloc_table() override { return PhysAddr(alloc_()); }
+  Optional<PhysAddr> alloc_table() override { return alloc_(); }
   Pte* map_table(PhysAddr table, unsigned level) override;
   void unmap_table(unsigned level) override;
   bool zero_table(PhysAddr table) override;
@@ -37,9 +38,9 @@ class FixmapTableEnv final : public PageTableEnv {
 
 class LinearTableEnv final : public PageTableEnv {
  public:
-  using AllocFn = uint64_t (*)();
+  using AllocFn = Optional<PhysAddr> (*)();
   LinearTableEnv(MmuOps& ops, AllocFn alloc) : ops_(ops), alloc_(alloc) {}
-  PhysAddr alloc_table() override { return PhysAddr(alloc_()); }
+  Optional<PhysAddr> alloc_table() override { return alloc_(); }
   Pte* map_table(PhysAddr table, unsigned) override { return ops_.table_ptr(table); }
   void unmap_table(unsigned) override {}
   bool zero_table(PhysAddr table) override;

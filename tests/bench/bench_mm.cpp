@@ -106,7 +106,7 @@ void op_64_stores_and_clears() {  // limit for a full slot: 64 descriptors writt
 // ---- mapping ---------------------------------------------------------------------------------
 
 uint64_t g_next_table;
-uint64_t bench_alloc() { return g_next_table += PAGE_SIZE; }
+Optional<PhysAddr> bench_alloc() { return PhysAddr(g_next_table += PAGE_SIZE); }
 
 void map_region(uint64_t bytes, bool blocks) {
   World& w = world();
@@ -137,7 +137,7 @@ void paging_init_gib(uint64_t gib) {
   KernelSegment segs[] = {{"text", KIMAGE_VADDR, PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},
                           {"data", KIMAGE_VADDR + 0x20000, PhysAddr(0x40220000), 0x40000, PAGE_KERNEL}};
   const char* err;
-  if (build_swapper(env, w.ops, w.pgd, segs, 2, nullptr, &err).is_null()) std::abort();
+  if (!build_swapper(env, w.ops, w.pgd, segs, 2, nullptr, &err).has_value()) std::abort();
 }
 
 // ---- buddy ------------------------------------------------------------------------------------

@@ -73,15 +73,33 @@ TEST_F(MemblockTest, AllocIsTopDownAlignedAndAvoidsReservedAndNomap) {
   memblock_add(0x40000000, 0x01000000, "ram");  // 16 MiB
   memblock_reserve(0x40f00000, 0x100000, "top reserved");
   memblock_mark_nomap(0x40e00000, 0x100000);
-  uint64_t a = memblock_phys_alloc(0x1000, 0x1000);
+  uint64_t a = memblock_phys_alloc(0x1000, 0x1000).value_or(PhysAddr(1)).value();
   EXPECT_EQ(a, 0x40dff000u);
-  uint64_t b = memblock_phys_alloc(0x200000, 0x200000);
+  uint64_t b = memblock_phys_alloc(0x200000, 0x200000).value_or(PhysAddr(1)).value();
   EXPECT_EQ(b, 0x40a00000u);  // 2 MiB aligned, below a
   EXPECT_TRUE(memblock_is_reserved(a));
   memblock.alloc_limit = 0x40100000;
-  EXPECT_EQ(memblock_phys_alloc(0x1000, 0x1000), 0x400ff000u);
-  EXPECT_EQ(memblock_phys_alloc(0x2000000, 0x1000), 0u);  // larger than any free range
-  EXPECT_EQ(memblock_phys_alloc(0x1000, 3), 0u);          // bad alignment
+  EXPECT_EQ(memblock_phys_alloc(0x1000, 0x1000).value_or(PhysAddr(1)).value(), 0x400ff000u);
+  EXPECT_FALSE(memblock_phys_alloc(0x2000000, 0x1000).has_value());  // larger than any free range
+  EXPECT_FALSE(memblock_phys_alloc(0x1000, 3).has_value());          // bad alignment
+}
+
+// A board whose RAM starts at physical address 0 with nothing reserved there (the Pi 4 has a
+// /memreserve/ at 0, other boards do not): the page at 0 is a valid allocation, not a failure.
+TEST_F(MemblockTest, PhysicalAddressZeroIsAValidAllocation) {
+  memblock_add(0x0, 0x2000, "ram at 0");
+  memblock_reserve(0x1000, 0x1000, "top page");
+  Optional<PhysAddr> p = memblock_phys_alloc(0x1000, 0x1000);
+  ASSERT_TRUE(p.has_value()) << "PA 0 was treated as out of memory";
+  EXPECT_EQ(p.value().value(), 0u);
+  EXPECT_TRUE(memblock_is_reserved(0));
+  EXPECT_FALSE(memblock_phys_alloc(0x1000, 0x1000).has_value());  // now really full
+  memblock.bottom_up = true;
+  memblock_free(0x0, 0x1000);
+  p = memblock_phys_alloc(0x1000, 0x1000);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p.value().value(), 0u);
+  memblock.bottom_up = false;
 }
 
 // Random adds, reserves, removes and frees against a page-granular model.

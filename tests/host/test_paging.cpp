@@ -30,9 +30,9 @@ class PagingTest : public FixmapTest {
   PhysAddr build(SwapperStats* st) {
     FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
     const char* err = nullptr;
-    PhysAddr p = build_swapper(env, mmu, pgd, segs, 3, st, &err);
-    EXPECT_FALSE(p.is_null()) << err;
-    return p;
+    Optional<PhysAddr> p = build_swapper(env, mmu, pgd, segs, 3, st, &err);
+    EXPECT_TRUE(p.has_value()) << err;
+    return p.value_or(PhysAddr());
   }
   KernelSegment segs[3];
 };
@@ -162,7 +162,7 @@ TEST_F(PagingTest, OutOfMemoryIsReportedNotCrashed) {
   memblock_reserve(kRamBase, kRamSize, "everything");
   FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   const char* err = nullptr;
-  EXPECT_TRUE(build_swapper(env, mmu, pgd, segs, 3, nullptr, &err).is_null());
+  EXPECT_FALSE(build_swapper(env, mmu, pgd, segs, 3, nullptr, &err).has_value());
   EXPECT_STREQ(err, "no memory for the swapper PGD");
 }
 

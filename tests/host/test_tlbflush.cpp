@@ -93,7 +93,7 @@ TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {
   mmu.ttbr1 = pgd;
   static SimArena* g_arena;
   g_arena = &arena;
-  LinearTableEnv env(mmu, [] { return g_arena->alloc_page().value(); });
+  LinearTableEnv env(mmu, []() -> Optional<PhysAddr> { return g_arena->alloc_page(); });
   ASSERT_EQ(map_range(env, mmu, pgd, 0xffff'8001'0000'0000, PhysAddr(0x4100'0000), 16 * PAGE_SIZE, PAGE_KERNEL, false),
             MapError::None);
   unsigned tables = 0;
