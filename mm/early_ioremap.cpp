@@ -1,6 +1,8 @@
 // early_ioremap over the fixmap's BTMAP slots (Linux: mm/early_ioremap.c, written anew here).
 #include "mm/early_ioremap.h"
 
+#include "mm/memblock.h"
+
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
@@ -42,6 +44,14 @@ void* do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
     pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): the range wraps around the end of the physical address "
            "space (caller %p)\n", phys.value(), size, caller);
     return fail(EarlyIoremapError::WrapAround);
+  }
+  if (Pte{prot.bits}.mem_type() != MemType::Normal &&
+      memblock_overlaps_mapped_memory(phys.value(), size)) {
+    // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
+    // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.
+    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use "
+           "early_memremap() for RAM (caller %p)\n", phys.value(), size, caller);
+    return fail(EarlyIoremapError::IsRam);
   }
   uint64_t offset = phys.page_offset();
   uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;

@@ -1,6 +1,8 @@
 #include "mm/ioremap.h"
 
 #include "kernel/printk.h"
+#include "mm/memblock.h"
+#include "mm/paging.h"
 
 namespace kernel {
 
@@ -59,12 +61,35 @@ IoremapArea* g_area = nullptr;
 void ioremap_init(IoremapArea* area) { g_area = area; }
 
 VirtAddr ioremap(PhysAddr phys, uint64_t size) {
+  void* caller = __builtin_return_address(0);
   if (!g_area) {
     pr_err("ioremap: ioremap(0x%lx) before the buddy allocator is up: use early_ioremap() (caller %p)\n",
-           phys.value(), __builtin_return_address(0));
+           phys.value(), caller);
     return VirtAddr();
   }
-  return g_area->map(phys, size, PROT_DEVICE_nGnRE, __builtin_return_address(0));
+  if (size && memblock_overlaps_mapped_memory(phys.value(), size)) {
+    // The linear map already has this RAM as Normal write-back: a Device alias would be a
+    // mismatched-attribute alias (Arm ARM B2.8).
+    pr_err("ioremap: ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use memremap() for "
+           "RAM (caller %p)\n", phys.value(), size, caller);
+    return VirtAddr();
+  }
+  return g_area->map(phys, size, PROT_DEVICE_nGnRE, caller);
+}
+
+VirtAddr memremap(PhysAddr phys, uint64_t size) {
+  // Linux's memremap(MEMREMAP_WB) of RAM: the linear map already maps it, Normal write-back.
+  if (!size || phys.value() + size < phys.value()) {
+    pr_err("memremap: memremap(0x%lx, 0x%lx): bad size (caller %p)\n", phys.value(), size,
+           __builtin_return_address(0));
+    return VirtAddr();
+  }
+  if (!memblock_is_mapped_memory(phys.value(), size)) {
+    pr_err("memremap: memremap(0x%lx, 0x%lx): not (all) RAM in the linear map; use ioremap() for devices (caller "
+           "%p)\n", phys.value(), size, __builtin_return_address(0));
+    return VirtAddr();
+  }
+  return VirtAddr(linear_va(phys.value()));
 }
 
 void iounmap(VirtAddr addr) {

@@ -234,6 +234,27 @@ Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align) {
 }
 
 bool memblock_is_memory(uint64_t pa) { return memblock.memory.overlaps(pa, 1); }
+
+bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size) {
+  for (unsigned i = 0; i < memblock.memory.count(); ++i) {
+    const MemRegion& m = memblock.memory[i];
+    if (!(m.flags & MEMBLOCK_NOMAP) && base < m.end() && m.base < base + size) return true;
+  }
+  return false;
+}
+
+bool memblock_is_mapped_memory(uint64_t base, uint64_t size) {
+  // Regions are sorted and merged: walk them, every byte must be covered by a mapped one.
+  uint64_t cur = base;
+  const uint64_t end = base + size;
+  for (unsigned i = 0; i < memblock.memory.count() && cur < end; ++i) {
+    const MemRegion& m = memblock.memory[i];
+    if (m.end() <= cur) continue;
+    if (m.base > cur || (m.flags & MEMBLOCK_NOMAP)) return false;
+    cur = m.end();
+  }
+  return cur >= end;
+}
 bool memblock_is_reserved(uint64_t pa) { return memblock.reserved.overlaps(pa, 1); }
 uint64_t memblock_start_of_DRAM() { return memblock.memory.count() ? memblock.memory[0].base : 0; }
 uint64_t memblock_end_of_DRAM() {

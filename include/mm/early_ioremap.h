@@ -19,6 +19,7 @@ enum class EarlyIoremapError {
   AlreadyUnmapped,
   SizeMismatch, // unmap with a different size (reported; the recorded size is unmapped)
   FixmapFailed,
+  IsRam,        // early_ioremap (Device) of memblock memory: use early_memremap
 };
 
 struct EarlyIoremapSlotInfo {

@@ -35,7 +35,10 @@ class IoremapArea {
 };
 
 void ioremap_init(IoremapArea* area);
+// Device-nGnRE mapping of a device's registers. RAM (memblock memory) is refused: use memremap().
 VirtAddr ioremap(PhysAddr phys, uint64_t size);
+// RAM, write-back: its linear-map address. Anything that is not RAM is refused: use ioremap().
+VirtAddr memremap(PhysAddr phys, uint64_t size);
 void iounmap(VirtAddr addr);
 
 }  // namespace kernel

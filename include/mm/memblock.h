@@ -63,6 +63,11 @@ void memblock_free(uint64_t base, uint64_t size);
 // below alloc_limit, and reserves it. Empty when nothing fits (PA 0 is a valid result).
 Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align);
 bool memblock_is_memory(uint64_t pa);
+// Whether any byte of [base, base+size) is RAM that the linear map covers (memory, not NOMAP):
+// such RAM must not get a Device alias.
+bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size);
+// Whether every byte of [base, base+size) is RAM that the linear map covers.
+bool memblock_is_mapped_memory(uint64_t base, uint64_t size);
 bool memblock_is_reserved(uint64_t pa);
 uint64_t memblock_start_of_DRAM();
 uint64_t memblock_end_of_DRAM();

@@ -3,6 +3,9 @@
 
 #include "fixmap_fixture.h"
 #include "mm/early_ioremap.h"
+#include "mm/ioremap.h"
+#include "mm/memblock.h"
+#include "mm/paging.h"
 
 namespace kernel::test {
 namespace {
@@ -136,6 +139,78 @@ TEST_F(EarlyIoremapTest, ScopedMappingUnmapsItself) {
   }
   EXPECT_FALSE(early_ioremap_slot(0).used);
   EXPECT_EQ(early_ioremap_check_leaks(), 0u);
+}
+
+}  // namespace
+}  // namespace kernel::test
+
+namespace kernel::test {
+namespace {
+
+// Device mappings of RAM make a mismatched-attribute alias of the linear map's Normal mapping
+// (Arm ARM B2.8): early_ioremap and ioremap refuse RAM and name the call to use instead. QEMU
+// never objects to such an alias, so only this test can.
+class RamIsNotADeviceTest : public EarlyIoremapTest {
+ protected:
+  void SetUp() override {
+    EarlyIoremapTest::SetUp();
+    memblock_reset();
+    memblock_add(kRamBase, kRamSize, "ram");
+    memblock_mark_nomap(kRamBase + 0x100000, 0x100000);  // firmware's no-map carve-out
+  }
+  void TearDown() override {
+    memblock_reset();
+    EarlyIoremapTest::TearDown();
+  }
+};
+
+TEST_F(RamIsNotADeviceTest, EarlyIoremapOfRamIsRefusedWithAMessage) {
+  log_buffer_reset();
+  EXPECT_EQ(early_ioremap(PhysAddr(kRamBase + 0x3000), 0x100), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::IsRam);
+  EXPECT_NE(kernel_log().find("early_ioremap(0x40003000, 0x100): the range is RAM (memblock memory), not a device; "
+                              "use early_memremap() for RAM"),
+            std::string::npos)
+      << kernel_log();
+  // A range that only ends in RAM is refused too.
+  EXPECT_EQ(early_ioremap(PhysAddr(kRamBase - 0x1000), 0x2000), nullptr);
+  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::IsRam);
+  // early_memremap is the right call for RAM, early_ioremap for devices and for no-map RAM.
+  void* ram = early_memremap(PhysAddr(kRamBase + 0x3000), 0x100);
+  EXPECT_NE(ram, nullptr);
+  void* dev = early_ioremap(PhysAddr(0x0900'0000), 0x1000);
+  EXPECT_NE(dev, nullptr);
+  void* nomap = early_ioremap(PhysAddr(kRamBase + 0x100000), 0x1000);
+  EXPECT_NE(nomap, nullptr);
+  early_memunmap(ram, 0x100);
+  early_iounmap(dev, 0x1000);
+  early_iounmap(nomap, 0x1000);
+}
+
+TEST_F(RamIsNotADeviceTest, IoremapRefusesRamAndMemremapRefusesDevices) {
+  static SimArena* arena_for_tables;
+  arena_for_tables = &arena;
+  IoremapArea area(mmu, []() -> Optional<PhysAddr> { return arena_for_tables->alloc_page(); });
+  area.init(pgd, VMALLOC_START, VMALLOC_END);
+  ioremap_init(&area);
+  log_buffer_reset();
+  EXPECT_TRUE(ioremap(PhysAddr(kRamBase + 0x5000), PAGE_SIZE).is_null());
+  EXPECT_NE(kernel_log().find("ioremap(0x40005000, 0x1000): the range is RAM (memblock memory), not a device; use "
+                              "memremap() for RAM"),
+            std::string::npos)
+      << kernel_log();
+  EXPECT_EQ(area.live(), 0u);
+  VirtAddr uart = ioremap(PhysAddr(0x0900'0000), PAGE_SIZE);
+  EXPECT_FALSE(uart.is_null());
+  EXPECT_EQ(walk(uart.value()).type, MemType::DeviceNGnRE);
+  iounmap(uart);
+  // memremap: RAM through the linear map; a device or no-map RAM is refused.
+  EXPECT_EQ(memremap(PhysAddr(kRamBase + 0x5010), 0x20).value(), linear_va(kRamBase + 0x5010));
+  EXPECT_TRUE(memremap(PhysAddr(0x0900'0000), 0x1000).is_null());
+  EXPECT_TRUE(memremap(PhysAddr(kRamBase + 0x100000), 0x1000).is_null());
+  EXPECT_TRUE(memremap(PhysAddr(kRamBase + kRamSize - 0x1000), 0x2000).is_null());  // runs past RAM
+  EXPECT_NE(kernel_log().find("not (all) RAM in the linear map; use ioremap() for devices"), std::string::npos);
+  ioremap_init(nullptr);
 }
 
 }  // namespace
