@@ -111,15 +111,44 @@ constexpr ParamSpec kKnownParams[] = {
     {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true}, {"shell", false},
 };
 
+// Linux's own parameters that boot firmware and distributions put on every command line (the Pi
+// firmware prepends console=, coherent_pool= and driver settings to cmdline.txt). They are not
+// mistakes, so they are listed once instead of warned about one by one; a "module.param" name is a
+// Linux module parameter.
+constexpr const char* kLinuxParams[] = {"console", "coherent_pool", "root",   "rootfstype", "rootwait", "ro",
+                                        "rw",      "quiet",         "splash", "loglevel",   "cma",      "init",
+                                        "elevator"};
+
 void check_cmdline() {
   size_t pos = 0;
   CmdlineParam p;
+  char linux_params[320];
+  size_t lp = 0;
+  bool console_param = false, truncated = false;
+  linux_params[0] = '\0';
   while (cmdline_next(boot_command_line, &pos, &p)) {
     bool known = false;
     for (const ParamSpec& s : kKnownParams) known |= param_is(p, s.name);
-    if (!known)
+    if (known) continue;
+    bool linux_param = memchr(p.name, '.', p.name_len) != nullptr;
+    for (const char* name : kLinuxParams) linux_param |= param_is(p, name);
+    if (!linux_param) {
       pr_warn("Unknown kernel command line parameter \"%.*s\", ignored\n", static_cast<int>(p.name_len), p.name);
+      continue;
+    }
+    console_param |= param_is(p, "console");
+    const size_t len = static_cast<size_t>((p.value ? p.value + p.value_len : p.name + p.name_len) - p.name);
+    if (lp + len + 2 < sizeof linux_params) {
+      lp += static_cast<size_t>(
+          snprintf(linux_params + lp, sizeof linux_params - lp, "%s%.*s", lp ? " " : "", static_cast<int>(len), p.name));
+    } else {
+      truncated = true;
+    }
   }
+  if (lp)
+    pr_info("Kernel command line: Linux parameters, not used by this kernel: %s%s%s\n", linux_params,
+            truncated ? " ..." : "",
+            console_param ? " (the console is the PL011 chosen by earlycon= or /chosen/stdout-path)" : "");
   if (cmdline_find(boot_command_line, "halt", &p) && !value_is(p, "idle") && !value_is(p, "off"))
     pr_warn("halt=%.*s: unknown value (expected halt=idle or halt=off); powering off at the end of boot\n",
             static_cast<int>(p.value_len), p.value ? p.value : "");

@@ -130,7 +130,7 @@ CASES = {
         "expected pl011,<address> or pl011,mmio32,<address>; using the device tree instead"]),
     "unknown_parameters": dict(bootargs="foo=bar ktest.fast quiet", status=0, lines=[
         "Unknown kernel command line parameter \"foo\", ignored",
-        "Unknown kernel command line parameter \"ktest.fast\", ignored", "Boot complete"]),
+        "Kernel command line: Linux parameters, not used by this kernel: ktest.fast quiet\n", "Boot complete"]),
     "absurdly_long_bootargs": dict(bootargs="x" * 3000, status=0, lines=[
         "Kernel command line: 3000 bytes, truncated to 2047", "Boot complete"]),
     "bad_halt_value": dict(bootargs="halt=sometimes", status=0, lines=[
