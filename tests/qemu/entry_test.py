@@ -121,6 +121,8 @@ def main():
                   "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (shim, shim_at),
                   "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (dtb, dtb_at),
                   "-device", "loader,addr=0x%x,cpu-num=0" % shim_at]
+    ver = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout.splitlines()
+    print("QEMU: %s (%s)" % (cmd[0], ver[0] if ver else "version unknown"))
     print("+ " + " ".join(cmd))
     try:
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=a.timeout)
