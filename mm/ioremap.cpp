@@ -79,6 +79,11 @@ VirtAddr ioremap(PhysAddr phys, uint64_t size) {
 
 VirtAddr memremap(PhysAddr phys, uint64_t size) {
   // Linux's memremap(MEMREMAP_WB) of RAM: the linear map already maps it, Normal write-back.
+  if (!g_area) {
+    pr_err("memremap: memremap(0x%lx) before paging_init built the linear map: use early_memremap() (caller %p)\n",
+           phys.value(), __builtin_return_address(0));
+    return VirtAddr();
+  }
   if (!size || phys.value() + size < phys.value()) {
     pr_err("memremap: memremap(0x%lx, 0x%lx): bad size (caller %p)\n", phys.value(), size,
            __builtin_return_address(0));

@@ -236,6 +236,7 @@ Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align) {
 bool memblock_is_memory(uint64_t pa) { return memblock.memory.overlaps(pa, 1); }
 
 bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size) {
+  if (base + size < base) size = ~base;  // clamp a wrapping range to the end of the address space
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& m = memblock.memory[i];
     if (!(m.flags & MEMBLOCK_NOMAP) && base < m.end() && m.base < base + size) return true;
@@ -245,6 +246,7 @@ bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size) {
 
 bool memblock_is_mapped_memory(uint64_t base, uint64_t size) {
   // Regions are sorted and merged: walk them, every byte must be covered by a mapped one.
+  if (!size || base + size < base) return false;
   uint64_t cur = base;
   const uint64_t end = base + size;
   for (unsigned i = 0; i < memblock.memory.count() && cur < end; ++i) {

@@ -219,7 +219,8 @@ uint64_t check_wx_pages(MmuOps& ops, PhysAddr pgd) {
         if (!leaf_executable(d)) return;
         const uint64_t pa = d.output_address().value();
         x->pages += size / PAGE_SIZE;
-        if (x->count && x->run[x->count - 1].end == pa) {
+        if (x->count && x->run[x->count - 1].end == pa &&
+            x->run[x->count - 1].va + (x->run[x->count - 1].end - x->run[x->count - 1].pa) == va) {
           x->run[x->count - 1].end = pa + size;
         } else if (x->count < ExecRanges::kMax) {
           x->run[x->count++] = {pa, pa + size, va};

@@ -78,9 +78,20 @@ primary_entry:
 	add	x1, x1, :lo12:early_vectors
 	msr	vbar_el1, x1
 	isb
-	/* The CPU that entered boots, whatever its MPIDR (booting.rst lets the loader pick any CPU;
-	 * the others stay with the firmware until they are released by their own MPIDR). */
-	bl	el2_setup
+	/* With firmware above the kernel (entry at EL2 or EL1) the CPU that entered boots, whatever
+	 * its MPIDR: booting.rst lets the loader pick any CPU, and the firmware holds the others until
+	 * each is released by its own MPIDR. At EL3 there is no firmware: every core of the SoC
+	 * starts here at reset (a Pi with kernel_old=1 and no armstub), so, as the armstub does, the
+	 * core with MPIDR Aff3..Aff0 = 0 boots and every other one parks itself. */
+	mrs	x1, CurrentEL
+	cmp	x1, #(3 << 2)
+	b.ne	2f
+	mrs	x1, mpidr_el1
+	and	x2, x1, #0xffffff		/* Aff2..Aff0 */
+	ubfx	x1, x1, #32, #8			/* Aff3 */
+	orr	x1, x1, x2
+	cbnz	x1, el3_secondary_park
+2:	bl	el2_setup
 	mov	x1, #(3 << 20)			/* CPACR_EL1.FPEN: no FP/SIMD traps (libfdt uses NEON) */
 	msr	cpacr_el1, x1
 	isb
@@ -106,7 +117,31 @@ early_exception_park:
 	mrs	x2, far_el1
 1:	wfe
 	b	1b
+
+/* A parking table for VBAR_EL2 while EL2 is set up: an exception taken there (an UNDEF on a CPU
+ * without a feature the code assumed) parks visibly in el2_exception_park instead of jumping to an
+ * UNKNOWN vector. ESR_EL2, ELR_EL2 and FAR_EL2 in x0, x1, x2 for gdb. */
+	.balign	2048
+el2_park_vectors:
+	.rept	16
+	.balign	128
+	b	el2_exception_park
+	.endr
+el2_exception_park:
+	mrs	x0, esr_el2
+	mrs	x1, elr_el2
+	mrs	x2, far_el2
+1:	wfe
+	b	1b
 	.popsection
+
+/* Cores other than the boot core after an EL3 entry: interrupts masked, waiting in wfe, with
+ * their MPIDR in x1 for gdb, until SMP bring-up releases them. */
+el3_secondary_park:
+	msr	daifset, #0xf
+	mrs	x1, mpidr_el1
+1:	wfe
+	b	1b
 
 /*
  * Give EL1 a defined world, whatever EL the CPU entered at. Sets w20 = the entry EL.
@@ -128,7 +163,11 @@ el2_setup:
 	cmp	x0, #3
 	b.ne	0f
 	/* ---- EL3 ---- */
+	mov_q	x0, SCTLR_EL2_RES1		/* SCTLR_EL3: MMU off, little-endian (same RES1 bits) */
+	msr	sctlr_el3, x0
+	isb
 	msr	cptr_el3, xzr			/* no FP/SIMD traps to EL3 */
+	msr	mdcr_el3, xzr			/* no debug or PMU traps to EL3 (reset value UNKNOWN) */
 	mrs	x0, midr_el1			/* CPUECTLR_EL1.SMPEN on Cortex-A35/A53/A57/A72 (TRMs) */
 	ubfx	x1, x0, #24, #8			/* implementer */
 	cmp	x1, #0x41
@@ -146,12 +185,29 @@ el2_setup:
 	orr	x0, x0, #(1 << 6)		/* SMPEN: take part in coherency before the caches are on */
 	msr	S3_1_C15_C2_1, x0
 	isb
+3:	mrs	x0, id_aa64pfr0_el1
+	ubfx	x0, x0, #24, #4			/* GIC system register interface: let EL2 and EL1 use it */
+	cbz	x0, 3f
+	mov	x0, #0xf			/* ICC_SRE_EL3: SRE, DFB, DIB, Enable */
+	msr	S3_6_C12_C12_5, x0
+	isb
 3:	mov_q	x0, SCTLR_EL2_RES1
 	msr	sctlr_el2, x0
 	adr	x0, el3_vectors
 	msr	vbar_el3, x0
-	mov	x0, #0x531			/* SCR_EL3: NS, RES1 [5:4], HCE, RW (EL2 AArch64); SMD = 0 */
-	msr	scr_el3, x0
+	/* SCR_EL3: NS, RES1 [5:4], HCE, RW (EL2 is AArch64), SMD = 0 (the EL3 service below); and
+	 * the enables without which EL2's own accesses to its registers trap to EL3: FGTEn with
+	 * FEAT_FGT, HXEn with FEAT_HCX. */
+	mov	x0, #0x531
+	mrs	x1, id_aa64mmfr0_el1
+	ubfx	x1, x1, #56, #4			/* FEAT_FGT */
+	cbz	x1, 3f
+	orr	x0, x0, #(1 << 27)		/* FGTEn */
+3:	mrs	x1, id_aa64mmfr1_el1
+	ubfx	x1, x1, #40, #4			/* FEAT_HCX */
+	cbz	x1, 3f
+	orr	x0, x0, #(1 << 38)		/* HXEn */
+3:	msr	scr_el3, x0
 	mov	x0, #0x3c9			/* EL2h, D A I F masked */
 	msr	spsr_el3, x0
 	adr	x0, 2f
@@ -164,21 +220,37 @@ el2_setup:
 	/* ---- EL1: SCTLR_EL1 was made defined at entry ---- */
 	ret
 1:	/* ---- EL2 ---- */
+	adr	x0, el2_park_vectors		/* until the eret: no UNKNOWN vector */
+	msr	vbar_el2, x0
 	mov_q	x0, SCTLR_EL2_RES1		/* EL2 stays MMU-off, little-endian */
 	msr	sctlr_el2, x0
 	isb
+	/* Cores without FEAT_E2H0 (ID_AA64MMFR4_EL1.E2H0 negative) have HCR_EL2.E2H RES1: EL1
+	 * register names then reach EL2 registers and CNTHCTL/CPTR change layout. This kernel
+	 * does not run its EL2 code in that mode: it parks in el2_e2h_res1_unsupported, where gdb
+	 * names the reason (docs/architecture-rules.md). */
+	mrs	x0, S3_0_C0_C7_4		/* ID_AA64MMFR4_EL1 (RAZ where not implemented) */
+	sbfx	x0, x0, #24, #4			/* E2H0, signed */
+	tbnz	x0, #63, el2_e2h_res1_unsupported
 	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
 	msr	hcr_el2, x0
 	mrs	x0, midr_el1			/* EL1 reads of MIDR/MPIDR return VPIDR/VMPIDR_EL2 */
 	msr	vpidr_el2, x0
 	mrs	x0, mpidr_el1
 	msr	vmpidr_el2, x0
-	mrs	x0, pmcr_el0			/* MDCR_EL2: no debug or PMU traps; HPMN = all counters */
-	ubfx	x0, x0, #11, #5			/* PMCR_EL0.N */
-	msr	mdcr_el2, x0
-	mrs	x0, cnthctl_el2
-	orr	x0, x0, #3			/* EL1PCTEN | EL1PCEN: EL1 may use the physical timer */
-	msr	cnthctl_el2, x0
+	/* MDCR_EL2: no debug or PMU traps; HPMN = every counter (PMCR_EL0.N) when there is a PMU
+	 * (PMCR_EL0 is UNDEFINED without one: ID_AA64DFR0_EL1.PMUVer 0 or 0xf). */
+	mov	x1, xzr
+	mrs	x0, id_aa64dfr0_el1
+	ubfx	x0, x0, #8, #4			/* PMUVer */
+	cbz	x0, 4f
+	cmp	x0, #0xf
+	b.eq	4f
+	mrs	x0, pmcr_el0
+	ubfx	x1, x0, #11, #5			/* PMCR_EL0.N */
+4:	msr	mdcr_el2, x1
+	mov	x0, #3				/* CNTHCTL_EL2: EL1PCTEN | EL1PCEN, every other control */
+	msr	cnthctl_el2, x0			/* (event stream, ECV, EL1 counter traps) off */
 	msr	cntvoff_el2, xzr		/* virtual count == physical count */
 	mov	x0, #0x33ff			/* CPTR_EL2: RES1 bits only, TFP = 0 (no FP trap) */
 	msr	cptr_el2, x0
@@ -204,6 +276,8 @@ el2_setup:
 	orr	x0, x0, #0x8			/* Enable: let EL1 use the GICv3 system registers */
 	msr	S3_4_C12_C9_5, x0
 	isb
+	mrs	x0, S3_4_C12_C9_5		/* ICH_* exist only if SRE stuck (not a legacy-only GIC) */
+	tbz	x0, #0, 2f
 	msr	S3_4_C12_C11_0, xzr		/* ICH_HCR_EL2: no virtual interface */
 2:	mov_q	x0, SCTLR_EL1_RES1
 	msr	sctlr_el1, x0
@@ -212,6 +286,11 @@ el2_setup:
 	msr	elr_el2, x30			/* "return" to the caller, at EL1 */
 	isb
 	eret
+
+el2_e2h_res1_unsupported:
+	msr	daifset, #0xf
+1:	wfe
+	b	1b
 
 /*
  * EL3 vectors, installed only when the kernel entered at EL3 (no firmware above it). One service,
@@ -225,35 +304,40 @@ el2_setup:
 el3_vectors:
 	.rept	8				/* current EL: not expected, park */
 	.balign	128
-	b	.
+	b	el3_exception_park
 	.endr
 	.balign	128				/* lower EL, AArch64, synchronous: SMC */
 	b	el3_smc
 	.rept	7
 	.balign	128
-	b	.
+	b	el3_exception_park
 	.endr
 el3_smc:
 	mrs	x2, esr_el3
 	lsr	x2, x2, #26
 	cmp	x2, #0x17			/* EC 0x17: SMC from AArch64 */
-	b.ne	1f
+	b.ne	el3_exception_park		/* a trap to EL3 is a bug here: never eret into it again */
 	movz	w2, #(SMCCC_SIP_SET_CNTFRQ >> 16), lsl #16
 	movk	w2, #(SMCCC_SIP_SET_CNTFRQ & 0xffff)
-	cmp	x0, x2
+	cmp	w0, w2				/* SMCCC: the function ID is W0 */
 	b.ne	1f
 	msr	cntfrq_el0, x1
 	mov	x0, #0
 	eret
 1:	movn	x0, #0				/* SMCCC NOT_SUPPORTED */
 	eret
+el3_exception_park:
+	mrs	x0, esr_el3
+	mrs	x1, elr_el3
+1:	wfe
+	b	1b
 	.popsection
 
 /*
  * Builds two sets of tables with the MMU off:
  *  - TTBR1 (init_pg_dir): the kernel image at KIMAGE_VADDR in 4 KiB pages with final permissions:
  *    text RX, rodata R, data/BSS/page tables RW + XN. No page is ever writable and executable.
- *  - TTBR0 (idmap_pg_dir): a 2 MiB read-only executable block identity-mapping this page, so the
+ *  - TTBR0 (idmap_pg_dir): one read-only executable 4 KiB page identity-mapping this page, so the
  *    instruction after the MMU-enable write still translates.
  */
 create_page_tables:
@@ -332,10 +416,13 @@ create_page_tables:
 	cmp	x10, x14
 	b.lo	2b
 
-	/* TTBR0 identity map of this page (a 2 MiB block: pgd -> pud -> pmd block). */
+	/* TTBR0 identity map of this one page (pgd -> pud -> pmd -> pte), read-only and executable.
+	 * Only this page: a 2 MiB block would also be an executable alias of the data, BSS and page
+	 * tables next to it whenever TTBR0 walks are enabled (the TTBR1 switch in paging_init). */
 	adrp	x0, idmap_pg_dir
 	add	x1, x0, #0x1000
 	add	x2, x0, #0x2000
+	add	x3, x0, #0x3000
 	adrp	x4, __idmap_text_start
 	ubfx	x6, x4, #39, #9
 	orr	x7, x1, #TABLE_DESC
@@ -344,12 +431,13 @@ create_page_tables:
 	orr	x7, x2, #TABLE_DESC
 	str	x7, [x1, x6, lsl #3]
 	ubfx	x6, x4, #21, #9
-	lsr	x7, x4, #21
-	lsl	x7, x7, #21
-	mov	x9, #(PTE_VALID_BIT | PTE_AF_BIT | PTE_SH_INNER | PTE_AP_RO_BIT | (MT_NORMAL << PTE_ATTRINDX_SHIFT))
-	orr	x7, x7, x9
-	orr	x7, x7, #(PTE_UXN << 32)
+	orr	x7, x3, #TABLE_DESC
 	str	x7, [x2, x6, lsl #3]
+	ubfx	x6, x4, #12, #9
+	ldr	x7, =(PTE_PAGE_BASE | PTE_AP_RO_BIT)
+	orr	x7, x7, x4
+	orr	x7, x7, #(PTE_UXN << 32)
+	str	x7, [x3, x6, lsl #3]
 
 	/* The tables were written with the MMU (and so the caches) off, while the walker will read
 	 * them through the cache: drop any line a speculative fill brought in meanwhile. The dmb

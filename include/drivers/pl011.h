@@ -41,8 +41,9 @@ class Pl011 {
  private:
   uint32_t read(uint32_t off) const { return *reinterpret_cast<volatile uint32_t*>(regs_.value() + off); }
   void write_reg(uint32_t off, uint32_t v) { *reinterpret_cast<volatile uint32_t*>(regs_.value() + off) = v; }
-  // Waits until FR & mask is 0, at most kWaitLimitUs; false (and stuck) if it never is.
-  bool wait_fr_clear(uint32_t mask);
+  // Waits until FR & mask is 0, at most kWaitLimitUs; false if it never is, and then the UART is
+  // declared stuck when `latch` (not while reprogramming: a wait that times out there is not fatal).
+  bool wait_fr_clear(uint32_t mask, bool latch = true);
   VirtAddr regs_;
   bool stuck_ = false;
   uint32_t stuck_flags_ = 0;  // FR as last read when it got stuck

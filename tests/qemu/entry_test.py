@@ -47,12 +47,13 @@ CASES = {
         shim="ldr x0, =PSCI_CPU_ON_64\n mov x1, #1\n ldr x2, =KERNEL\n ldr x3, =DTB\n hvc #0\n"
              " cbnz x0, .\n ldr x0, =PSCI_CPU_OFF\n hvc #0\n b .\n .ltorg",
         lines=["Booting fixmap-kernel on physical CPU 0x0000000001", "Boot complete"]),
-    # A Raspberry Pi with kernel_old=1 and no armstub enters at EL3: nothing above the kernel set
-    # CNTFRQ_EL0 (QEMU's reset value is 62.5 MHz; the DT here says 54 MHz, the BCM2711 value) and
+    # A Raspberry Pi with kernel_old=1 and no armstub enters at EL3 on all four cores at once (here:
+    # QEMU's loader starts every core at the shim): the core with MPIDR 0 boots, the others park.
+    # Nothing above the kernel set CNTFRQ_EL0 (QEMU's reset value is 62.5 MHz; the DT here says 54 MHz, the BCM2711 value) and
     # the kernel must do the firmware's work itself. The firmware's memory-node fix-up (RAM below
     # the VideoCore's 64 MiB, which QEMU's VideoCore model uses) is done here with fdtput.
     "el3_entry_sets_cntfrq_from_dt": dict(
-        machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True,
+        machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True, all_cpus=4,
         fdtput=[["-t", "x", "/memory@0", "reg", "0", "0x3c000000"],
                 ["-t", "u", "/timer", "clock-frequency", "54000000"]],
         shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
@@ -60,7 +61,7 @@ CASES = {
                "arch_timer: entered at EL3: CNTFRQ_EL0 set to 54000000 Hz from the device tree's timer "
                "clock-frequency (was 62500000 Hz)", "(timer 54000000 Hz)", "Boot complete"]),
     "el3_entry_without_dt_frequency": dict(
-        machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True,
+        machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True, all_cpus=4,
         fdtput=[["-t", "x", "/memory@0", "reg", "0", "0x3c000000"]],
         shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
         lines=["CPU: entered at EL3, running at EL1",
@@ -121,6 +122,8 @@ def main():
                   "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (shim, shim_at),
                   "-device", "loader,file=%s,addr=0x%x,force-raw=on" % (dtb, dtb_at),
                   "-device", "loader,addr=0x%x,cpu-num=0" % shim_at]
+    for cpu in range(1, case.get("all_cpus", 1)):
+        cmd += ["-device", "loader,addr=0x%x,cpu-num=%d" % (shim_at, cpu)]
     ver = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout.splitlines()
     print("QEMU: %s (%s)" % (cmd[0], ver[0] if ver else "version unknown"))
     print("+ " + " ".join(cmd))
