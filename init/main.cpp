@@ -1,5 +1,5 @@
 // start_kernel: the C++ side of boot. Each step uses the fixmap until the next one exists.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/semihosting.h"
 #include "asm/sysreg.h"
@@ -274,7 +274,8 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   }
   // Text patching through FIX_TEXT_POKE0: a permanent slot, used after early boot.
   patching_init(TextRegion{reinterpret_cast<uint64_t>(_text), reinterpret_cast<uint64_t>(_etext),
-                           [](uint64_t va) { return kimg_to_phys(reinterpret_cast<void*>(va)); }});
+                           [](uint64_t va) { return kimg_to_phys(reinterpret_cast<void*>(va)); }},
+                kernel_text_ops);
   setup_cpu_features();
   if (fixmap_dump(mmu_translate)) panic("fixmap: a slot disagrees with the MMU after paging_init");
   check_wx_pages(kernel_mmu_ops, swapper_pg_dir);

@@ -1,7 +1,7 @@
 // A small monitor on the PL011: look inside the running kernel (fixmap slots, page tables, memory,
 // early_ioremap state), translate addresses level by level, and patch an instruction live.
 // Polled receive; backspace; history of the last lines with the up/down arrows.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "drivers/pl011.h"
@@ -16,7 +16,7 @@
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
 #include "mm/pgtable_builder.h"
-#include "mm/walk.h"
+#include "mm/pgtable_walker.h"
 
 extern "C" {
 int monitor_poke_target();  // mov w0, #7; ret
@@ -142,12 +142,12 @@ void cmd_ptdump(int argc, char** argv) {
   c.hi = ~0ull;
   if (argc > 1 && !parse_u64(argv[1], &c.lo)) return (void)mprintf("usage: ptdump [start [end]] (hex addresses)\n");
   if (argc > 2 && !parse_u64(argv[2], &c.hi)) return (void)mprintf("usage: ptdump [start [end]] (hex addresses)\n");
+  if (c.lo < 0xffff000000000000ull) c.lo = 0xffff000000000000ull;  // the kernel (TTBR1) half only
   mprintf("---[ kernel page tables (swapper_pg_dir at pa 0x%lx) ]---\n", swapper_pg_dir.value());
-  walk_leaves(
-      kernel_mmu_ops, swapper_pg_dir,
-      [](void* p, uint64_t va, uint64_t size, Pte d, unsigned) {
-        auto* x = static_cast<PtdumpCtx*>(p);
-        if (va + size <= x->lo || va > x->hi) return;
+  DirectTableEnv env(kernel_mmu_ops);
+  PtdumpCtx* x = &c;
+  for_each_leaf(
+      env, swapper_pg_dir, c.lo, c.hi, [x](uint64_t va, uint64_t size, Pte d, unsigned) {
         uint64_t attrs = (d.raw & ~kOutputAddrMask) | Pte::kTable;  // blocks and pages print alike
         uint64_t pa = d.output_address().value() & ~(size - 1);
         if (va == x->end && attrs == x->attrs && pa == x->pa + (x->end - x->start)) {
@@ -156,8 +156,7 @@ void cmd_ptdump(int argc, char** argv) {
         }
         ptdump_flush(x);
         x->start = va, x->end = va + size, x->pa = pa, x->attrs = attrs;
-      },
-      &c);
+      });
   ptdump_flush(&c);
   mprintf("---[ %u range%s ]---\n", c.lines, c.lines == 1 ? "" : "s");
 }
@@ -182,32 +181,35 @@ void cmd_translate(int argc, char** argv) {
   uint64_t va;
   if (argc != 2 || !parse_u64(argv[1], &va)) return (void)mprintf("usage: translate <virtual address>\n");
   if (!is_ttbr1_address(va)) return (void)mprintf("translate: 0x%lx is not a kernel (TTBR1) address\n", va);
-  PhysAddr table = swapper_pg_dir;
-  for (unsigned level = 0; level <= 3; ++level) {
-    Pte* t = kernel_mmu_ops.table_ptr(table);
-    if (!t) return (void)mprintf("  L%u: table at pa 0x%lx is not reachable\n", level, table.value());
-    unsigned idx = table_index(va, level);
-    Pte d = t[idx];
-    mprintf("  L%u table pa 0x%lx [%3u] = 0x%016lx ", level, table.value(), idx, d.raw);
+  DirectTableEnv env(kernel_mmu_ops);
+  const Translation t = translate(env, swapper_pg_dir, VirtAddr(va));
+  if (!t.levels) return (void)mprintf("  L0: table at pa 0x%lx is not reachable\n", swapper_pg_dir.value());
+  for (unsigned level = 0; level < t.levels; ++level) {
+    const Pte d = t.entry[level];
+    mprintf("  L%u table pa 0x%lx [%3u] = 0x%016lx ", level, t.table[level].value(), table_index(va, level), d.raw);
     if (!d.valid()) return (void)mprintf("invalid: translation fault, level %u\n", level);
-    if (level < 3 && d.is_table_or_page()) {
+    if (level < t.level) {
       mprintf("table -> pa 0x%lx\n", d.output_address().value());
-      table = d.output_address();
       continue;
     }
+    if (!t.ok) return (void)mprintf("%s fault, level %u\n", t.fault, level);
     char prot[32];
     describe_prot(PgProt{d.raw & ~kOutputAddrMask}, prot, sizeof prot);
-    uint64_t span = uint64_t{1} << kLevelShift[level];
-    uint64_t pa = (d.raw & kOutputAddrMask & ~(span - 1)) | (va & (span - 1));
-    mprintf("%s, %s\n", level == 3 ? "page" : "block", prot);
-    mprintf("  => pa 0x%lx\n", pa);
-    PhysAddr at;
-    if (arch_translate(VirtAddr(va), false, &at))
-      mprintf("  MMU (AT S1E1R): pa 0x%lx %s\n", at.value(), at.value() == pa ? "(agrees)" : "(DISAGREES)");
-    else
-      mprintf("  MMU (AT S1E1R): fault (DISAGREES)\n");
+    mprintf("%s, %s\n", level == kLeafLevel ? "page" : "block", prot);
+  }
+  if (t.ok) {
+    mprintf("  => pa 0x%lx\n", t.pa.value());
+  } else if (t.levels && t.level < kLeafLevel && t.entry[t.level].is_table_or_page()) {
+    return (void)mprintf("  L%u: table at pa 0x%lx is not reachable\n", t.level + 1,
+                         t.entry[t.level].output_address().value());
+  } else {
     return;
   }
+  PhysAddr at;
+  if (arch_translate(VirtAddr(va), false, &at))
+    mprintf("  MMU (AT S1E1R): pa 0x%lx %s\n", at.value(), at == t.pa ? "(agrees)" : "(DISAGREES)");
+  else
+    mprintf("  MMU (AT S1E1R): fault (DISAGREES)\n");
 }
 
 void cmd_poke_demo(int, char**) {

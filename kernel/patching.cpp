@@ -8,6 +8,7 @@ namespace kernel {
 namespace {
 SpinLock g_patch_lock;
 TextRegion g_text{};
+TextPatchOps* g_ops = nullptr;
 uint64_t g_patched = 0;
 }  // namespace
 
@@ -22,7 +23,10 @@ const char* patch_error_str(PatchError e) {
   return "?";
 }
 
-void patching_init(const TextRegion& text) { g_text = text; }
+void patching_init(const TextRegion& text, TextPatchOps& ops) {
+  g_text = text;
+  g_ops = &ops;
+}
 uint64_t patching_count() { return g_patched; }
 
 namespace {
@@ -32,7 +36,7 @@ PatchError check(uint64_t a, void* caller) {
     pr_err("patching: 0x%lx: %s (caller %p)\n", a, patch_error_str(PatchError::Unaligned), caller);
     return PatchError::Unaligned;
   }
-  if (a < g_text.start || a + 4 > g_text.end || !g_text.to_phys) {
+  if (a < g_text.start || a + 4 > g_text.end || !g_text.to_phys || !g_ops) {
     pr_err("patching: 0x%lx: %s [0x%lx-0x%lx) (caller %p)\n", a, patch_error_str(PatchError::NotText), g_text.start,
            g_text.end, caller);
     return PatchError::NotText;
@@ -42,15 +46,14 @@ PatchError check(uint64_t a, void* caller) {
 
 // Called with the lock held and interrupts masked.
 PatchError patch_one(uint64_t a, uint32_t insn) {
-  Fixmap* fm = fixmap_get();
   PhysAddr pa = g_text.to_phys(a);
   VirtAddr alias = __set_fixmap_offset(FIX_TEXT_POKE0, pa, FIXMAP_PAGE_NORMAL);  // RW, never executable
   if (alias.is_null()) return PatchError::MapFailed;
-  void* p = fm->ops().access(alias, 4);
-  if (p) fm->ops().write_insn(p, insn);
+  void* p = g_ops->access(alias, 4);
+  if (p) g_ops->write_insn(p, insn);
   (void)clear_fixmap(FIX_TEXT_POKE0);  // the alias is gone (and its TLB entry) before anything runs
   if (!p) return PatchError::Unreachable;
-  fm->ops().sync_icache(VirtAddr(a), 4);
+  g_ops->sync_icache(VirtAddr(a), 4);
   ++g_patched;
   return PatchError::None;
 }

@@ -5,6 +5,7 @@
 
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "mm/pgtable_walker.h"
 
 namespace kernel {
 
@@ -31,27 +32,28 @@ const char* fixmap_status_str(FixmapStatus s) {
 
 namespace {
 
-// Follows (or installs) the table entry for `va` at `level` in the table at `table`.
-FixmapStatus next_table(MmuOps& ops, PhysAddr table, uint64_t va, unsigned level, PhysAddr fresh, PhysAddr* next) {
-  Pte* t = ops.table_ptr(table);
-  if (!t) {
-    pr_err("fixmap: level-%u table at pa 0x%lx is not reachable\n", level, table.value());
-    return FixmapStatus::TableMissing;
+// The fixmap's own tables (bm_pud, bm_pmd, bm_pte[]) as the cursor's source of "new" tables: an
+// empty entry on the way to the fixmap gets the static table for its level. They are never zeroed
+// here: they are zero in BSS before the first attach, and may be live under another root after.
+class FixmapAttachAccess {
+ public:
+  FixmapAttachAccess(PageTableOps& ops, const FixmapTables& t) : ops_(ops), t_(t) {}
+  Pte* map_table(PhysAddr table, unsigned) { return ops_.table_ptr(table); }
+  void unmap_table(unsigned) {}
+  Optional<PhysAddr> alloc_table(unsigned level, uint64_t va) {
+    const PhysAddr t = level == 1   ? t_.pud
+                       : level == 2 ? t_.pmd
+                                    : t_.pte[(va - first_pmd) / PMD_SIZE];
+    if (t.is_null()) return nullopt;
+    return t;
   }
-  Pte* e = &t[table_index(va, level)];
-  if (e->none()) {
-    if (fresh.is_null()) return FixmapStatus::TableMissing;
-    ops.set_pte(e, Pte::make_table(fresh));
-    *next = fresh;
-    return FixmapStatus::Ok;
-  }
-  if (!e->is_table_or_page()) {  // a block where we need a table
-    pr_err("fixmap: level-%u entry %u is 0x%016lx, not a table\n", level, table_index(va, level), e->raw);
-    return FixmapStatus::TableMissing;
-  }
-  *next = e->output_address();
-  return FixmapStatus::Ok;
-}
+  bool zero_table(PhysAddr) { return true; }
+  PageTableOps& ops() { return ops_; }
+
+ private:
+  PageTableOps& ops_;
+  const FixmapTables& t_;
+};
 
 }  // namespace
 
@@ -61,17 +63,23 @@ FixmapStatus Fixmap::init(PhysAddr pgd, const FixmapTables& tables) {
 }
 
 FixmapStatus Fixmap::attach(PhysAddr pgd) {
-  PhysAddr pud, pmd;
-  FixmapStatus st = next_table(ops_, pgd, FIXADDR_TOT_START, 0, tables_.pud, &pud);
-  if (st != FixmapStatus::Ok) return st;
-  st = next_table(ops_, pud, FIXADDR_TOT_START, 1, tables_.pmd, &pmd);
-  if (st != FixmapStatus::Ok) return st;
+  FixmapAttachAccess access(ops_, tables_);
+  PageTableCursor<FixmapAttachAccess> c(access, pgd);
   Pte* new_pte[nr_pte_tables] = {};
   for (unsigned k = 0; k < nr_pte_tables; ++k) {
-    PhysAddr pte;
-    st = next_table(ops_, pmd, first_pmd + k * PMD_SIZE, 2, tables_.pte[k], &pte);
-    if (st != FixmapStatus::Ok) return st;
-    new_pte[k] = ops_.table_ptr(pte);
+    const uint64_t va = first_pmd + k * PMD_SIZE;
+    const SeekStatus st = c.seek(va, kLeafLevel, true);
+    if (st == SeekStatus::Leaf) {
+      pr_err("fixmap: level-%u entry %u is 0x%016lx, not a table\n", c.level(), c.index_at(c.level()),
+             c.entry()->raw);
+      return FixmapStatus::TableMissing;
+    }
+    if (st != SeekStatus::Ok) {
+      pr_err("fixmap: the walk from the PGD at pa 0x%lx to 0x%lx did not reach the fixmap tables (%s)\n",
+             pgd.value(), va, st == SeekStatus::OutOfMemory ? "no table to install" : "a table is not reachable");
+      return FixmapStatus::TableMissing;
+    }
+    new_pte[k] = ops_.table_ptr(c.table_at(kLeafLevel));
     if (!new_pte[k]) return FixmapStatus::TableMissing;
   }
   pgd_ = pgd;

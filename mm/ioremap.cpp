@@ -25,10 +25,10 @@ VirtAddr IoremapArea::map(PhysAddr phys, uint64_t size, PgProt prot, void* calle
     return VirtAddr();
   }
   uint64_t va = next_;
-  MapError err = map_range(env_, ops_, pgd_, va, phys.page_base(), pages * PAGE_SIZE, prot, false);
+  MapError err = map_range(env_, pgd_, VirtAddr(va), phys.page_base(), pages * PAGE_SIZE, prot, false);
   if (err != MapError::None) {
     pr_err("ioremap: ioremap(0x%lx, 0x%lx) failed: %s (caller %p)\n", phys.value(), size, map_error_str(err), caller);
-    (void)unmap_range(env_, ops_, pgd_, va, pages * PAGE_SIZE);
+    (void)unmap_range(env_, pgd_, VirtAddr(va), pages * PAGE_SIZE);
     return VirtAddr();
   }
   next_ += (pages + 1) * PAGE_SIZE;
@@ -39,7 +39,7 @@ VirtAddr IoremapArea::map(PhysAddr phys, uint64_t size, PgProt prot, void* calle
 bool IoremapArea::unmap(VirtAddr addr, void* caller) {
   for (Area& a : areas_) {
     if (a.pages && addr.value() >= a.va && addr.value() < a.va + a.pages * PAGE_SIZE) {
-      (void)unmap_range(env_, ops_, pgd_, a.va, a.pages * PAGE_SIZE);
+      (void)unmap_range(env_, pgd_, VirtAddr(a.va), a.pages * PAGE_SIZE);
       a = Area{};
       return true;
     }

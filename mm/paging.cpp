@@ -12,12 +12,12 @@ struct PhysRange {
 };
 }  // namespace
 
-Optional<PhysAddr> build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
+Optional<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
                        SwapperStats* stats, const char** err) {
   SwapperStats local;
   if (!stats) stats = &local;
   *err = nullptr;
-  Optional<PhysAddr> pgd_alloc = env.alloc_table();
+  Optional<PhysAddr> pgd_alloc = env.alloc_table(0, 0);
   if (!pgd_alloc) {
     *err = "no memory for the swapper PGD";
     return nullopt;
@@ -49,7 +49,7 @@ Optional<PhysAddr> build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pg
     const uint64_t end = r.end();
     auto map = [&](uint64_t s, uint64_t e, PgProt prot, bool blocks) {
       if (s >= e) return MapError::None;
-      return map_range(env, ops, pgd, linear_va(s), PhysAddr(s), e - s, prot, blocks, &stats->linear);
+      return map_range(env, pgd, VirtAddr(linear_va(s)), PhysAddr(s), e - s, prot, blocks, &stats->linear);
     };
     MapError e = MapError::None;
     for (unsigned k = 0; k < nro && e == MapError::None; ++k) {
@@ -69,14 +69,14 @@ Optional<PhysAddr> build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pg
   }
   // The kernel image, page by page with its final permissions.
   for (unsigned i = 0; i < nsegs; ++i) {
-    MapError e = map_range(env, ops, pgd, segs[i].va, segs[i].pa, segs[i].size, segs[i].prot, false, &stats->image);
+    MapError e = map_range(env, pgd, segs[i].va, segs[i].pa, segs[i].size, segs[i].prot, false, &stats->image);
     if (e != MapError::None) {
       *err = map_error_str(e);
       return nullopt;
     }
   }
   // The fixmap: share the old top-level entry (bm_pud and below), as Linux does.
-  Pte* old = ops.table_ptr(old_pgd);
+  Pte* old = env.ops().table_ptr(old_pgd);
   if (!old) {
     *err = "the old PGD is not reachable";
     return nullopt;
@@ -87,7 +87,7 @@ Optional<PhysAddr> build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pg
     *err = "FIX_PGD is unusable";
     return nullopt;
   }
-  if (np[idx].none()) ops.set_pte(&np[idx], old[idx]);
+  if (np[idx].none()) env.ops().set_pte(&np[idx], old[idx]);
   env.unmap_table(0);
   return pgd;
 }

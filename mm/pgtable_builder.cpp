@@ -21,7 +21,8 @@ Pte* FixmapTableEnv::map_table(PhysAddr table, unsigned level) {
 void FixmapTableEnv::unmap_table(unsigned level) { (void)clear_fixmap(kLevelSlot[level]); }
 
 bool FixmapTableEnv::zero_table(PhysAddr table) {
-  // A fresh table page is not reachable any other way yet: zero it through FIX_PTE.
+  // A fresh table page is not reachable any other way yet: zero it through FIX_PTE (free while a
+  // table above level 3 is being filled: the cursor has not mapped level 3).
   if (set_fixmap(FIX_PTE, table) != FixmapStatus::Ok) return false;
   void* p = ops_.access(VirtAddr(__fix_to_virt(FIX_PTE)), PAGE_SIZE);
   if (p) memset(p, 0, PAGE_SIZE);
@@ -48,137 +49,90 @@ const char* map_error_str(MapError e) {
 }
 
 namespace {
+MapError seek_error(SeekStatus s) {
+  return s == SeekStatus::OutOfMemory ? MapError::OutOfMemory : MapError::Unreachable;
+}
+}  // namespace
 
-struct MapCtx {
-  PageTableEnv& env;
-  MmuOps& ops;
-  PgProt prot;
-  bool blocks;
-  MapStats* stats;
-};
-
-MapError map_level(MapCtx& c, unsigned level, PhysAddr table, uint64_t va, uint64_t end, uint64_t pa) {
-  Pte* t = c.env.map_table(table, level);
-  if (!t) return MapError::Unreachable;
-  MapError err = MapError::None;
-  const uint64_t span = uint64_t{1} << kLevelShift[level];
-  while (va < end && err == MapError::None) {
-    uint64_t next = (va | (span - 1)) + 1;
-    if (next > end || next == 0) next = end;
-    Pte* e = &t[table_index(va, level)];
-    if (level == 3) {
-      Pte want = pfn_pte(PhysAddr(pa), c.prot);
-      if (e->valid() && e->raw != want.raw) err = MapError::Conflict;
-      else {
-        c.ops.set_pte(e, want);
-        if (c.stats) ++c.stats->ptes;
+template <TableAccess Env>
+MapError map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t size, PgProt prot,
+                   bool allow_blocks, MapStats* stats) {
+  if (!is_aligned(start.value() | phys.value() | size, PAGE_SIZE)) return MapError::Unaligned;
+  MapStats local;
+  if (!stats) stats = &local;
+  PageTableCursor<Env> c(env, pgd);
+  const uint64_t end = start.value() + size;
+  uint64_t va = start.value(), pa = phys.value();
+  unsigned finest = 1;  // a table already where a block could go: map this block's range finer
+  uint64_t finer_until = 0;
+  while (va < end) {
+    if (va >= finer_until) finest = 1;
+    // The largest leaf that fits: a 1 GiB or 2 MiB block when both addresses are aligned to it,
+    // the range covers it, and nothing finer is mapped there already; else a page.
+    unsigned target = kLeafLevel;
+    if (allow_blocks) {
+      for (unsigned l = finest; l < kLeafLevel; ++l) {
+        const uint64_t span = level_span(l);
+        if (is_aligned(va, span) && is_aligned(pa, span) && end - va >= span) {
+          target = l;
+          break;
+        }
       }
-    } else if (level >= 1 && c.blocks && next - va == span && is_aligned(pa, span) && e->none()) {
-      c.ops.set_pte(e, Pte{(pa & kOutputAddrMask) | (c.prot.bits & ~Pte::kTable)});
-      if (c.stats) ++(level == 1 ? c.stats->pud_blocks : c.stats->pmd_blocks);
+    }
+    const SeekStatus st = c.seek(va, target, true, &stats->tables);
+    if (st == SeekStatus::Leaf) return MapError::Conflict;  // a block where a finer mapping is wanted
+    if (st != SeekStatus::Ok) return seek_error(st);
+    Pte* e = c.entry();
+    const uint64_t span = level_span(target);
+    if (target == kLeafLevel) {
+      const Pte want = pfn_pte(PhysAddr(pa), prot);
+      if (e->valid() && e->raw != want.raw) return MapError::Conflict;
+      env.ops().set_pte(e, want);
+      ++stats->ptes;
+    } else if (e->none()) {
+      env.ops().set_pte(e, Pte{(pa & kOutputAddrMask) | (prot.bits & ~Pte::kTable)});
+      ++(target == 1 ? stats->pud_blocks : stats->pmd_blocks);
+    } else if (e->is_table_or_page()) {
+      finest = target + 1;  // keep the tables that are there: map this span with smaller leaves
+      finer_until = va + span;
+      continue;
     } else {
-      if (e->none()) {
-        Optional<PhysAddr> alloc = c.env.alloc_table();
-        if (!alloc) {
-          err = MapError::OutOfMemory;
-          break;
-        }
-        const PhysAddr nt = *alloc;
-        if (!c.env.zero_table(nt)) {
-          err = MapError::Unreachable;
-          break;
-        }
-        c.ops.publish_barrier();  // the zeroes before the descriptor that makes them reachable
-        c.ops.set_pte(e, Pte::make_table(nt));
-        if (c.stats) ++c.stats->tables;
-      } else if (!e->is_table_or_page()) {
-        err = MapError::Conflict;  // a block where a finer mapping is wanted
-        break;
-      }
-      err = map_level(c, level + 1, e->output_address(), va, next, pa);
+      return MapError::Conflict;
     }
-    pa += next - va;
-    va = next;
+    va += span;
+    pa += span;
   }
-  c.env.unmap_table(level);
-  return err;
+  return MapError::None;
 }
 
-}  // namespace
-
-MapError map_range(PageTableEnv& env, MmuOps& ops, PhysAddr pgd, uint64_t va, PhysAddr pa, uint64_t size,
-                   PgProt prot, bool allow_blocks, MapStats* stats) {
-  if (!is_aligned(va | pa.value() | size, PAGE_SIZE)) return MapError::Unaligned;
-  MapCtx c{env, ops, prot, allow_blocks, stats};
-  return map_level(c, 0, pgd, va, va + size, pa.value());
-}
-
-MapError unmap_range(PageTableEnv& env, MmuOps& ops, PhysAddr pgd, uint64_t va, uint64_t size) {
-  MapError err = MapError::None;
-  for (uint64_t off = 0; off < size && err == MapError::None; off += PAGE_SIZE) {
-    uint64_t v = va + off;
-    PhysAddr t = pgd;
-    unsigned mapped = 0;
-    for (unsigned level = 0; level <= 3; ++level) {
-      Pte* tab = env.map_table(t, level);
-      if (!tab) {
-        err = MapError::Unreachable;
-        break;
-      }
-      mapped = level + 1;
-      Pte* e = &tab[table_index(v, level)];
-      if (level == 3) {
-        if (e->valid()) {
-          ops.set_pte(e, Pte{});
-          ops.flush_tlb_kernel_page(VirtAddr(v), TlbLevel::L3);
-        }
-        break;
-      }
-      if (!e->is_table_or_page()) break;  // nothing mapped here at page granularity
-      t = e->output_address();
-    }
-    while (mapped) env.unmap_table(--mapped);
+template <TableAccess Env>
+MapError unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
+  PageTableCursor<Env> c(env, pgd);
+  for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+    const uint64_t va = start.value() + off;
+    const SeekStatus st = c.seek(va, kLeafLevel, false);
+    if (st == SeekStatus::Unreachable) return MapError::Unreachable;
+    if (st != SeekStatus::Ok) continue;  // nothing mapped here at page granularity
+    Pte* e = c.entry();
+    if (!e->valid()) continue;
+    env.ops().set_pte(e, Pte{});
+    env.ops().flush_tlb_kernel_page(VirtAddr(va), TlbLevel::L3);
   }
-  return err;
+  return MapError::None;
 }
+
+template MapError map_range(FixmapTableEnv&, PhysAddr, VirtAddr, PhysAddr, uint64_t, PgProt, bool, MapStats*);
+template MapError map_range(LinearTableEnv&, PhysAddr, VirtAddr, PhysAddr, uint64_t, PgProt, bool, MapStats*);
+template MapError unmap_range(FixmapTableEnv&, PhysAddr, VirtAddr, uint64_t);
+template MapError unmap_range(LinearTableEnv&, PhysAddr, VirtAddr, uint64_t);
 
 namespace {
-void walk_table(MmuOps& ops, PhysAddr table, unsigned level, uint64_t va_base, LeafVisitor visit, void* ctx) {
-  Pte* t = ops.table_ptr(table);
-  if (!t) return;
-  const uint64_t span = uint64_t{1} << kLevelShift[level];
-  for (unsigned i = 0; i < kPtrsPerTable; ++i) {
-    Pte d = t[i];
-    if (!d.valid()) continue;
-    uint64_t va = va_base + i * span;
-    if (level < 3 && d.is_table_or_page()) walk_table(ops, d.output_address(), level + 1, va, visit, ctx);
-    else if (level == 3 ? d.is_table_or_page() : (level > 0 && d.is_block())) visit(ctx, va, span, d, level);
-  }
-}
 
-struct WxCtx {
-  uint64_t pages = 0;
-  uint64_t run_start = 0, run_end = 0;
-};
-
-void flush_wx(WxCtx* w) {
-  if (w->run_end > w->run_start)
-    pr_warn("mm: W+X mapping at 0x%016lx-0x%016lx (%lu KiB): writable and executable\n", w->run_start,
-            w->run_end - 1, (w->run_end - w->run_start) >> 10);
-  w->run_start = w->run_end = 0;
-}
-}  // namespace
-
-void walk_leaves(MmuOps& ops, PhysAddr pgd, LeafVisitor visit, void* ctx) {
-  walk_table(ops, pgd, 0, 0xffff000000000000ULL, visit, ctx);
-}
-
-namespace {
 constexpr bool leaf_writable(Pte d) { return !d.read_only(); }
 constexpr bool leaf_executable(Pte d) { return !d.pxn() || (d.el0_access() && !d.uxn()); }
 
-// Physical ranges that are executable somewhere, merged as the walk finds them (in VA order, so
-// the kernel text's pages arrive as one run).
+// Physical ranges that are executable somewhere, merged as the walk finds them when both the
+// physical and the virtual addresses continue (in VA order, so the text arrives as one run).
 struct ExecRanges {
   static constexpr unsigned kMax = 64;
   struct Run {
@@ -187,73 +141,71 @@ struct ExecRanges {
   unsigned count = 0;
   bool overflow = false;
   uint64_t pages = 0;
+
+  void add(uint64_t va, uint64_t pa, uint64_t size) {
+    pages += size / PAGE_SIZE;
+    Run* last = count ? &run[count - 1] : nullptr;
+    if (last && last->end == pa && last->va + (last->end - last->pa) == va) last->end = pa + size;
+    else if (count < kMax) run[count++] = {pa, pa + size, va};
+    else overflow = true;
+  }
 };
 
-struct AliasCtx {
-  const ExecRanges* exec;
-  uint64_t pages = 0;
+// Consecutive W+X leaves reported as one range.
+struct WxRun {
+  uint64_t pages = 0, start = 0, end = 0;
+  void add(uint64_t va, uint64_t size) {
+    pages += size / PAGE_SIZE;
+    if (end != va) flush(), start = va;
+    end = va + size;
+  }
+  void flush() {
+    if (end > start)
+      pr_warn("mm: W+X mapping at 0x%016lx-0x%016lx (%lu KiB): writable and executable\n", start, end - 1,
+              (end - start) >> 10);
+    start = end = 0;
+  }
 };
+
+constexpr uint64_t kTtbr1First = 0xffff'0000'0000'0000ULL, kTtbr1Last = ~0ULL;
+
 }  // namespace
 
-uint64_t check_wx_pages(MmuOps& ops, PhysAddr pgd) {
-  WxCtx w;
+uint64_t check_wx_pages(PageTableOps& ops, PhysAddr pgd) {
+  DirectTableEnv env(ops);
+  WxRun wx;
   ExecRanges ex;
-  walk_leaves(
-      ops, pgd,
-      [](void* c, uint64_t va, uint64_t size, Pte d, unsigned) {
-        auto* wx = static_cast<WxCtx*>(c);
-        if (!(leaf_writable(d) && leaf_executable(d))) return;
-        wx->pages += size / PAGE_SIZE;
-        if (wx->run_end != va) flush_wx(wx), wx->run_start = va;
-        wx->run_end = va + size;
-      },
-      &w);
-  flush_wx(&w);
+  for_each_leaf(env, pgd, kTtbr1First, kTtbr1Last, [&](uint64_t va, uint64_t size, Pte d, unsigned) {
+    const uint64_t pa = d.output_address().value() & ~(size - 1);
+    if (!leaf_executable(d)) return;
+    ex.add(va, pa, size);
+    if (leaf_writable(d)) wx.add(va, size);
+  });
+  wx.flush();
   // Aliases: no physical page that is executable through one mapping may be writable through any
-  // other (the linear map, the fixmap, ioremap). The MMU checks each mapping on its own, and
-  // QEMU does not model the problem at all.
-  walk_leaves(
-      ops, pgd,
-      [](void* c, uint64_t va, uint64_t size, Pte d, unsigned) {
-        auto* x = static_cast<ExecRanges*>(c);
-        if (!leaf_executable(d)) return;
-        const uint64_t pa = d.output_address().value();
-        x->pages += size / PAGE_SIZE;
-        if (x->count && x->run[x->count - 1].end == pa &&
-            x->run[x->count - 1].va + (x->run[x->count - 1].end - x->run[x->count - 1].pa) == va) {
-          x->run[x->count - 1].end = pa + size;
-        } else if (x->count < ExecRanges::kMax) {
-          x->run[x->count++] = {pa, pa + size, va};
-        } else {
-          x->overflow = true;
-        }
-      },
-      &ex);
-  AliasCtx a{&ex};
-  walk_leaves(
-      ops, pgd,
-      [](void* c, uint64_t va, uint64_t size, Pte d, unsigned) {
-        auto* ac = static_cast<AliasCtx*>(c);
-        if (!leaf_writable(d)) return;
-        const uint64_t pa = d.output_address().value();
-        for (unsigned i = 0; i < ac->exec->count; ++i) {
-          const auto& r = ac->exec->run[i];
-          const uint64_t s = pa > r.pa ? pa : r.pa, e = pa + size < r.end ? pa + size : r.end;
-          if (s >= e || va - pa == r.va - r.pa) continue;  // the same mapping: a W+X page, counted above
-          ac->pages += (e - s) / PAGE_SIZE;
-          pr_warn("mm: W+X alias: pa 0x%016lx-0x%016lx is executable at 0x%016lx and writable at 0x%016lx\n", s,
-                  e - 1, r.va + (s - r.pa), va + (s - pa));
-        }
-      },
-      &a);
+  // other (the linear map, the fixmap, ioremap). The MMU checks each mapping on its own, and QEMU
+  // does not model the problem at all.
+  uint64_t alias_pages = 0;
+  for_each_leaf(env, pgd, kTtbr1First, kTtbr1Last, [&](uint64_t va, uint64_t size, Pte d, unsigned) {
+    if (!leaf_writable(d)) return;
+    const uint64_t pa = d.output_address().value() & ~(size - 1);
+    for (unsigned i = 0; i < ex.count; ++i) {
+      const auto& r = ex.run[i];
+      const uint64_t s = pa > r.pa ? pa : r.pa, e = pa + size < r.end ? pa + size : r.end;
+      if (s >= e || va - pa == r.va - r.pa) continue;  // the same mapping: a W+X page, counted above
+      alias_pages += (e - s) / PAGE_SIZE;
+      pr_warn("mm: W+X alias: pa 0x%016lx-0x%016lx is executable at 0x%016lx and writable at 0x%016lx\n", s, e - 1,
+              r.va + (s - r.pa), va + (s - pa));
+    }
+  });
   if (ex.overflow) pr_warn("mm: W+X alias check: more than %u executable ranges, the rest unchecked\n", ExecRanges::kMax);
-  if (w.pages || a.pages || ex.overflow)
+  if (wx.pages || alias_pages || ex.overflow)
     pr_warn("mm: Checked W+X mappings: FAILED, %lu W+X pages found, %lu executable pages writable through an alias\n",
-            w.pages, a.pages);
+            wx.pages, alias_pages);
   else
     pr_info("mm: Checked W+X mappings: passed, no W+X pages found; no writable alias of the %lu executable pages "
             "(all mappings compared by physical address)\n", ex.pages);
-  return w.pages + a.pages + (ex.overflow ? 1 : 0);
+  return wx.pages + alias_pages + (ex.overflow ? 1 : 0);
 }
 
 }  // namespace kernel

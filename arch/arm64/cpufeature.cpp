@@ -1,5 +1,5 @@
 // CPU features from the ID registers, applied by patching the kernel text at boot.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/atomic.h"
 #include "asm/sysreg.h"
 #include "kernel/jump_label.h"

@@ -1,6 +1,6 @@
 // early_fixmap_init(): the fixmap's statically allocated tables, wired into the swapper tables
 // that head.S built (TTBR1_EL1).
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "kernel/panic.h"

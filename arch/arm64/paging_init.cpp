@@ -1,7 +1,7 @@
 // paging_init: the final swapper page tables, built in memblock memory through the fixmap's
 // FIX_PGD..FIX_PTE slots, then switched to with break-before-make; and mem_init, which hands
 // memblock's free memory to the buddy allocator.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "kernel/panic.h"
@@ -59,16 +59,16 @@ void replace_ttbr1(PhysAddr new_pgd) {
 void paging_init() {
   FixmapTableEnv env(kernel_mmu_ops, memblock_alloc_table);
   const KernelSegment segs[] = {
-      {"text", va_of(_text), kimg_to_phys(_text), va_of(_etext) - va_of(_text), PAGE_KERNEL_ROX},
-      {"rodata", va_of(_etext), kimg_to_phys(_etext), va_of(_erodata) - va_of(_etext), PAGE_KERNEL_RO},
-      {"data", va_of(_erodata), kimg_to_phys(_erodata), va_of(__stack_guard) - va_of(_erodata), PAGE_KERNEL},
+      {"text", virt_of(_text), kimg_to_phys(_text), va_of(_etext) - va_of(_text), PAGE_KERNEL_ROX},
+      {"rodata", virt_of(_etext), kimg_to_phys(_etext), va_of(_erodata) - va_of(_etext), PAGE_KERNEL_RO},
+      {"data", virt_of(_erodata), kimg_to_phys(_erodata), va_of(__stack_guard) - va_of(_erodata), PAGE_KERNEL},
       // The page at __stack_guard stays unmapped: a stack overflow faults there.
-      {"stack", va_of(__stack_guard) + PAGE_SIZE, kimg_to_phys(__stack_guard + PAGE_SIZE),
+      {"stack", virt_of(__stack_guard + PAGE_SIZE), kimg_to_phys(__stack_guard + PAGE_SIZE),
        va_of(_end) - va_of(__stack_guard) - PAGE_SIZE, PAGE_KERNEL},
   };
   SwapperStats st;
   const char* err = nullptr;
-  Optional<PhysAddr> built = build_swapper(env, kernel_mmu_ops, swapper_pgd_phys(), segs, 4, &st, &err);
+  Optional<PhysAddr> built = build_swapper(env, swapper_pgd_phys(), segs, 4, &st, &err);
   if (!built) panic("paging_init: %s", err);
   const PhysAddr pgd = *built;
   MapStats& lin = st.linear;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kernel/types.h"
+#include "mm/pgtable_ops.h"
 
 namespace kernel {
 
@@ -21,7 +22,8 @@ struct TextRegion {
   uint64_t end;
   PhysAddr (*to_phys)(uint64_t va);
 };
-void patching_init(const TextRegion& text);
+// `ops` writes the instruction through the alias and does the cache maintenance.
+void patching_init(const TextRegion& text, TextPatchOps& ops);
 
 PatchError aarch64_insn_patch_text_nosync(void* addr, uint32_t insn);
 // Several instructions, all under one lock hold (Linux uses stop_machine with several CPUs

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "asm/fixmap.h"
-#include "mm/mmu_ops.h"
+#include "mm/pgtable_ops.h"
 
 namespace kernel {
 
@@ -26,7 +26,7 @@ struct FixmapTables {
 
 class Fixmap {
  public:
-  explicit Fixmap(MmuOps& ops) : ops_(ops) {}
+  explicit Fixmap(PageTableOps& ops) : ops_(ops) {}
 
   // early_fixmap_init(): link the fixmap tables into the tables rooted at `pgd`. Existing upper
   // levels are reused (the kernel image may share them); empty ones get the static tables.
@@ -44,12 +44,12 @@ class Fixmap {
   // The current descriptor of a slot (zero when not mapped or not initialised).
   Pte read(unsigned idx) const;
   bool is_live(unsigned idx) const { return read(idx).valid(); }
-  MmuOps& ops() { return ops_; }
+  PageTableOps& ops() { return ops_; }
   PhysAddr pgd() const { return pgd_; }
 
  private:
   Pte* entry(unsigned idx) const;
-  MmuOps& ops_;
+  PageTableOps& ops_;
   PhysAddr pgd_;
   FixmapTables tables_{};
   Pte* pte_[fixmap_layout::nr_pte_tables] = {};

@@ -9,7 +9,7 @@ namespace kernel {
 class IoremapArea {
  public:
   static constexpr unsigned kMaxAreas = 64;
-  IoremapArea(MmuOps& ops, LinearTableEnv::AllocFn alloc) : ops_(ops), env_(ops, alloc) {}
+  IoremapArea(PageTableOps& ops, LinearTableEnv::AllocFn alloc) : env_(ops, alloc) {}
   void init(PhysAddr pgd, uint64_t start, uint64_t end) {
     pgd_ = pgd;
     next_ = start;
@@ -27,7 +27,6 @@ class IoremapArea {
     uint64_t pages = 0;
     PhysAddr phys;
   };
-  MmuOps& ops_;
   LinearTableEnv env_;
   PhysAddr pgd_;
   uint64_t next_ = 0, end_ = 0;

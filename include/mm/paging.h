@@ -9,7 +9,7 @@ namespace kernel {
 
 struct KernelSegment {
   const char* name;
-  uint64_t va;
+  VirtAddr va;
   PhysAddr pa;
   uint64_t size;
   PgProt prot;
@@ -24,7 +24,7 @@ struct SwapperStats {
 // Builds the tables in memory from env.alloc_table(). The linear alias of each read-only segment
 // (text, rodata) is read-only and mapped in pages; the rest of RAM is RW, XN, in blocks. `old_pgd` is read (through table_ptr) for
 // the fixmap's top-level entry, which the new PGD shares. Returns the new PGD, or nothing (err set).
-Optional<PhysAddr> build_swapper(PageTableEnv& env, MmuOps& ops, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
+Optional<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
                        SwapperStats* stats, const char** err);
 
 // The linear map: VA = PAGE_OFFSET + PA.

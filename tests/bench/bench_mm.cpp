@@ -32,7 +32,7 @@ using namespace kernel::test;
 namespace {
 
 // Recording every operation would measure the recorder: the benchmark MmuOps only stores.
-class FastOps final : public MmuOps {
+class FastOps final : public HostPageTableOps, public HostTextPatchOps {
  public:
   explicit FastOps(SimArena& a) : arena_(a) {}
   Pte* table_ptr(PhysAddr t) override { return reinterpret_cast<Pte*>(arena_.ptr(t)); }
@@ -114,7 +114,7 @@ void map_region(uint64_t bytes, bool blocks) {
   std::memset(w.arena.ptr(pgd), 0, PAGE_SIZE);  // a fresh, empty PGD each time
   g_next_table = World::kBase + (8ull << 20);
   LinearTableEnv env(w.ops, bench_alloc);
-  MapError e = map_range(env, w.ops, pgd, 0xffff000040000000ull, PhysAddr(0x40000000), bytes, PAGE_KERNEL, blocks);
+  MapError e = map_range(env, pgd, VirtAddr(0xffff000040000000ull), PhysAddr(0x40000000), bytes, PAGE_KERNEL, blocks);
   if (e != MapError::None) std::abort();
 }
 
@@ -134,10 +134,10 @@ void paging_init_gib(uint64_t gib) {
   memblock_add(0x80000000, gib << 30, "RAM");
   memblock.alloc_limit = World::kBase + (32ull << 20);
   FixmapTableEnv env(w.ops, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  KernelSegment segs[] = {{"text", KIMAGE_VADDR, PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},
-                          {"data", KIMAGE_VADDR + 0x20000, PhysAddr(0x40220000), 0x40000, PAGE_KERNEL}};
+  KernelSegment segs[] = {{"text", VirtAddr(KIMAGE_VADDR), PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},
+                          {"data", VirtAddr(KIMAGE_VADDR + 0x20000), PhysAddr(0x40220000), 0x40000, PAGE_KERNEL}};
   const char* err;
-  if (!build_swapper(env, w.ops, w.pgd, segs, 2, nullptr, &err).has_value()) std::abort();
+  if (!build_swapper(env, w.pgd, segs, 2, nullptr, &err).has_value()) std::abort();
 }
 
 // ---- buddy ------------------------------------------------------------------------------------

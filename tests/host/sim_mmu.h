@@ -1,4 +1,4 @@
-// A simulated physical memory arena and an MmuOps that records every descriptor store and TLB
+// A simulated physical memory arena and page-table / text-patching operations that record every descriptor store and TLB
 // invalidate, for running the kernel's page-table and fixmap code on the host.
 #pragma once
 
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "asm/memory.h"
-#include "mm/mmu_ops.h"
-#include "mm/walk.h"
+#include "mm/pgtable_ops.h"
+#include "sim_walk.h"
 
 namespace kernel::test {
 
@@ -51,7 +51,7 @@ struct MmuOp {
   uint64_t c;
 };
 
-class RecordingMmuOps final : public MmuOps {
+class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
  public:
   explicit RecordingMmuOps(SimArena& arena) : arena_(arena) {}
 

@@ -6,6 +6,7 @@
 #include "fixmap_fixture.h"
 #include "mm/memblock.h"
 #include "mm/paging.h"
+#include "mm/pgtable_builder.h"
 
 namespace kernel::test {
 namespace {
@@ -19,9 +20,9 @@ class PagingTest : public FixmapTest {
     memblock_add(kRamBase, kRamSize, "arena");
     memblock_reserve(kRamBase + kRamSize - (1 << 20), 1 << 20, "fixture tables");
     memblock_reserve(kImage, 0x100000, "kernel image");
-    segs[0] = {"text", KIMAGE_VADDR, PhysAddr(kImage), 0x40000, PAGE_KERNEL_ROX};
-    segs[1] = {"rodata", KIMAGE_VADDR + 0x40000, PhysAddr(kImage + 0x40000), 0x20000, PAGE_KERNEL_RO};
-    segs[2] = {"data", KIMAGE_VADDR + 0x60000, PhysAddr(kImage + 0x60000), 0xa0000, PAGE_KERNEL};
+    segs[0] = {"text", VirtAddr(KIMAGE_VADDR), PhysAddr(kImage), 0x40000, PAGE_KERNEL_ROX};
+    segs[1] = {"rodata", VirtAddr(KIMAGE_VADDR + 0x40000), PhysAddr(kImage + 0x40000), 0x20000, PAGE_KERNEL_RO};
+    segs[2] = {"data", VirtAddr(KIMAGE_VADDR + 0x60000), PhysAddr(kImage + 0x60000), 0xa0000, PAGE_KERNEL};
   }
   void TearDown() override {
     memblock_reset();
@@ -30,7 +31,7 @@ class PagingTest : public FixmapTest {
   PhysAddr build(SwapperStats* st) {
     FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
     const char* err = nullptr;
-    Optional<PhysAddr> p = build_swapper(env, mmu, pgd, segs, 3, st, &err);
+    Optional<PhysAddr> p = build_swapper(env, pgd, segs, 3, st, &err);
     EXPECT_TRUE(p.has_value()) << err;
     return p.value_or(PhysAddr());
   }
@@ -77,7 +78,7 @@ TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheAliasCheckCatchesAWritableOn
 
   // A writable mapping of one text page elsewhere (what the old linear map was) is an alias.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, mmu, np, 0xffff800100000000ull, PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800100000000ull), PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
             MapError::None);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 1u);
@@ -95,7 +96,7 @@ TEST_F(PagingTest, ABlockAliasOverTextIsCaught) {
   segs[0].prot = PAGE_KERNEL_ROX;
   PhysAddr np = build(nullptr);
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, mmu, np, 0xffff800140000000ull, PhysAddr(kRamBase), PUD_SIZE, PAGE_KERNEL, true),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800140000000ull), PhysAddr(kRamBase), PUD_SIZE, PAGE_KERNEL, true),
             MapError::None);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 0x40000u / PAGE_SIZE);
@@ -108,7 +109,7 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
   PhysAddr np = build(nullptr);
   for (const KernelSegment& s : segs) {
     for (uint64_t off = 0; off < s.size; off += PAGE_SIZE) {
-      WalkResult w = walk_ttbr1(mmu, np, VirtAddr(s.va + off));
+      WalkResult w = walk_ttbr1(mmu, np, s.va.offset(off));
       ASSERT_TRUE(w.ok) << s.name;
       ASSERT_EQ(w.pa.value(), s.pa.value() + off);
       ASSERT_EQ(w.level, 3);
@@ -121,7 +122,7 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
   EXPECT_NE(kernel_log().find("mm: Checked W+X mappings: passed, no W+X pages found"), std::string::npos);
   // A writable+executable page is found and reported.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, mmu, np, 0xffff800100000000ull, PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800100000000ull), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
             MapError::None);
   // 2 W+X pages, and the same 2 pages are writable through the linear map as well.
   EXPECT_EQ(check_wx_pages(mmu, np), 4u);
@@ -162,8 +163,64 @@ TEST_F(PagingTest, OutOfMemoryIsReportedNotCrashed) {
   memblock_reserve(kRamBase, kRamSize, "everything");
   FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   const char* err = nullptr;
-  EXPECT_FALSE(build_swapper(env, mmu, pgd, segs, 3, nullptr, &err).has_value());
+  EXPECT_FALSE(build_swapper(env, pgd, segs, 3, nullptr, &err).has_value());
   EXPECT_STREQ(err, "no memory for the swapper PGD");
+}
+
+}  // namespace
+}  // namespace kernel::test
+
+namespace kernel::test {
+namespace {
+
+// The kernel's one walker (mm/pgtable_walker.h) against the tests' oracle (sim_walk.h, written
+// separately from the Arm ARM): every page of the linear map, the image and the fixmap, holes and
+// addresses past the end translate the same way, level and permissions included.
+TEST_F(PagingTest, TheCursorTranslatesLikeTheOracle) {
+  PhysAddr np = build(nullptr);
+  ASSERT_EQ(fm.attach(np), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), FixmapStatus::Ok);
+  DirectTableEnv env(mmu);
+  std::vector<uint64_t> vas;
+  for (uint64_t off = 0; off < kRamSize + (4 << 20); off += 0x3000) vas.push_back(linear_va(kRamBase) + off);
+  for (uint64_t off = 0; off < 0x110000; off += 0x1000) vas.push_back(KIMAGE_VADDR + off + 0x18);
+  for (uint64_t va = FIXADDR_TOT_START; va < FIXADDR_TOP + 0x2000; va += PAGE_SIZE) vas.push_back(va);
+  vas.push_back(0xffff'7fff'ffff'f000);  // top of the linear map region: empty at level 1
+  unsigned ok = 0;
+  for (uint64_t va : vas) {
+    const WalkResult o = walk_ttbr1(mmu, np, VirtAddr(va));
+    const Translation t = translate(env, np, VirtAddr(va));
+    ASSERT_EQ(t.ok, o.ok) << std::hex << va;
+    ASSERT_EQ(static_cast<int>(t.level), o.level) << std::hex << va;
+    if (!o.ok) continue;
+    ++ok;
+    EXPECT_EQ(t.pa, o.pa) << std::hex << va;
+    EXPECT_EQ(t.writable, o.writable) << std::hex << va;
+    EXPECT_EQ(t.el1_exec, o.el1_exec) << std::hex << va;
+    EXPECT_EQ(t.el0_access, o.el0_access) << std::hex << va;
+    EXPECT_EQ(t.type, o.type) << std::hex << va;
+    EXPECT_EQ(t.entry[t.level].raw, o.leaf.raw);
+  }
+  EXPECT_GT(ok, 5000u);
+  (void)clear_fixmap(FIX_EARLYCON_MEM_BASE);
+}
+
+// for_each_leaf finds every leaf once, in address order, and skips holes a whole entry at a time.
+TEST_F(PagingTest, LeafVisitCoversTheLinearMapAndImageExactlyOnce) {
+  PhysAddr np = build(nullptr);
+  DirectTableEnv env(mmu);
+  uint64_t last = 0, linear = 0, image = 0, visits = 0;
+  for_each_leaf(env, np, 0xffff'0000'0000'0000ULL, ~0ULL, [&](uint64_t va, uint64_t size, Pte, unsigned level) {
+    EXPECT_GE(va, last);
+    EXPECT_EQ(size, level_span(level));
+    last = va + size;
+    ++visits;
+    if (va >= linear_va(kRamBase) && va < linear_va(kRamBase + kRamSize)) linear += size;
+    if (va >= KIMAGE_VADDR && va < KIMAGE_VADDR + 0x100000) image += size;
+  });
+  EXPECT_EQ(linear, kRamSize);
+  EXPECT_EQ(image, 0x100000u);
+  EXPECT_EQ(visits, (kRamSize / PMD_SIZE - 1) + PMD_SIZE / PAGE_SIZE + 0x100000 / PAGE_SIZE);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ class PatchingTest : public FixmapTest {
  protected:
   void SetUp() override {
     FixmapTest::SetUp();
-    patching_init(TextRegion{kText, kText + 0x10000, [](uint64_t va) { return PhysAddr(va - kText + kTextPa); }});
+    patching_init(TextRegion{kText, kText + 0x10000, [](uint64_t va) { return PhysAddr(va - kText + kTextPa); }}, mmu);
     mmu.ops.clear();
   }
   uint32_t text_word(uint64_t va) {

@@ -94,7 +94,7 @@ TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {
   static SimArena* g_arena;
   g_arena = &arena;
   LinearTableEnv env(mmu, []() -> Optional<PhysAddr> { return g_arena->alloc_page(); });
-  ASSERT_EQ(map_range(env, mmu, pgd, 0xffff'8001'0000'0000, PhysAddr(0x4100'0000), 16 * PAGE_SIZE, PAGE_KERNEL, false),
+  ASSERT_EQ(map_range(env, pgd, VirtAddr(0xffff'8001'0000'0000), PhysAddr(0x4100'0000), 16 * PAGE_SIZE, PAGE_KERNEL, false),
             MapError::None);
   unsigned tables = 0;
   for (size_t i = 0; i < mmu.ops.size(); ++i) {

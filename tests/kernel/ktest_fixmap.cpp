@@ -1,12 +1,12 @@
 // In-kernel tests of the fixmap on the real MMU.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "drivers/pl011.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
 #include "mm/fixmap.h"
-#include "mm/walk.h"
+#include "mm/pgtable_builder.h"
 
 extern "C" {
 extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], _end[], __stack_guard[];
@@ -81,7 +81,8 @@ KTEST(fixmap, console_moved_off_the_earlycon_slot_to_device_memory) {
   VirtAddr regs = earlycon_uart.regs();
   KEXPECT(regs.value() >= VMALLOC_START && regs.value() < VMALLOC_END);
   PhysAddr ttbr1(read_sysreg(ttbr1_el1) & kOutputAddrMask);
-  WalkResult w = walk_ttbr1(kernel_mmu_ops, ttbr1, regs);
+  DirectTableEnv env(kernel_mmu_ops);
+  const Translation w = translate(env, ttbr1, regs);
   KASSERT(w.ok);
   KEXPECT(w.type == MemType::DeviceNGnRE);
   KEXPECT(!w.el1_exec);
@@ -121,8 +122,9 @@ KTEST(fixmap, scoped_mapping_clears_itself) {
 KTEST(mmu, kernel_image_is_w_xor_x) {
   PhysAddr ttbr1(read_sysreg(ttbr1_el1) & kOutputAddrMask);
   unsigned text = 0, wx = 0;
+  DirectTableEnv env(kernel_mmu_ops);
   for (uint64_t va = reinterpret_cast<uint64_t>(_text); va < reinterpret_cast<uint64_t>(_end); va += PAGE_SIZE) {
-    WalkResult w = walk_ttbr1(kernel_mmu_ops, ttbr1, VirtAddr(va));
+    const Translation w = translate(env, ttbr1, VirtAddr(va));
     if (va == reinterpret_cast<uint64_t>(__stack_guard)) {
       KEXPECT(!w.ok);  // the stack guard page is never mapped
       continue;

@@ -1,5 +1,5 @@
 // In-kernel tests of memblock, paging_init, the buddy allocator, early_ioremap and ioremap.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "drivers/pl011.h"
@@ -11,7 +11,6 @@
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
 #include "mm/pgtable_builder.h"
-#include "mm/walk.h"
 
 namespace kernel {
 

@@ -1,5 +1,5 @@
 // In-kernel tests of text patching and of the protections that make it necessary.
-#include "arch/arm64/mmu_ops.h"
+#include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/atomic.h"
 #include "asm/sysreg.h"

@@ -1,10 +1,10 @@
-// A software translation table walker for the TTBR1 half (stage 1, EL1&0 regime, 4 KiB granule,
-// 48-bit VA), written from the Arm ARM (D8.2 "Translation process", D8.3 descriptor formats,
-// D8.4 "Memory access control"). The host tests use it as the oracle for what the MMU would do;
-// the kernel uses it for page-table dumps and the W^X check.
+// The tests' oracle: a software translation table walker for the TTBR1 half (stage 1, EL1&0
+// regime, 4 KiB granule, 48-bit VA), written from the Arm ARM (D8.2 "Translation process", D8.3
+// descriptor formats, D8.4 "Memory access control") independently of the kernel's cursor
+// (mm/pgtable_walker.h), so that it can catch it. Test code only.
 #pragma once
 
-#include "mm/mmu_ops.h"
+#include "mm/pgtable_ops.h"
 
 namespace kernel {
 
@@ -21,6 +21,6 @@ struct WalkResult {
   const char* fault = nullptr;  // "translation", "address size", "not a TTBR1 address", "table unreachable"
 };
 
-WalkResult walk_ttbr1(MmuOps& ops, PhysAddr ttbr1, VirtAddr va, bool wxn = true);
+WalkResult walk_ttbr1(PageTableOps& ops, PhysAddr ttbr1, VirtAddr va, bool wxn = true);
 
 }  // namespace kernel

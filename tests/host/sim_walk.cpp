@@ -1,10 +1,10 @@
-#include "mm/walk.h"
+#include "sim_walk.h"
 
 #include "asm/memory.h"
 
 namespace kernel {
 
-WalkResult walk_ttbr1(MmuOps& ops, PhysAddr ttbr1, VirtAddr va, bool wxn) {
+WalkResult walk_ttbr1(PageTableOps& ops, PhysAddr ttbr1, VirtAddr va, bool wxn) {
   WalkResult r;
   const uint64_t v = va.value();
   if (!is_ttbr1_address(v)) {  // T1SZ = 16: bits [63:48] must all be ones (D8.2.3)
