@@ -173,7 +173,7 @@ void cmd_early_ioremap(int, char**) {
     EarlyIoremapSlotInfo i = early_ioremap_slot(s);
     if (i.used) mprintf("  slot %u: va 0x%lx -> pa 0x%lx, 0x%lx bytes, by %p\n", s, i.va.value(), i.phys.value(),
                         i.size, i.caller);
-    else mprintf("  slot %u: free (va 0x%lx, 256 KiB)\n", s, __fix_to_virt(FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS));
+    else mprintf("  slot %u: free (va 0x%lx, 256 KiB)\n", s, __fix_to_virt(btmap_slot_first(s)));
   }
 }
 

@@ -21,7 +21,7 @@ Slot g_slots[FIX_BTMAPS_SLOTS];
 bool g_reset = false;
 EarlyIoremapError g_last = EarlyIoremapError::None;
 
-constexpr uint64_t slot_base(unsigned s) { return __fix_to_virt(FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS); }
+constexpr uint64_t slot_base(unsigned s) { return __fix_to_virt(btmap_slot_first(s)); }
 
 void* fail(EarlyIoremapError e) {
   g_last = e;
@@ -71,7 +71,7 @@ void* do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
     return fail(EarlyIoremapError::NoFreeSlot);
   }
   // Pages go to decreasing fixmap indices, i.e. increasing virtual addresses.
-  unsigned idx = FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS;
+  unsigned idx = btmap_slot_first(s);
   for (uint64_t i = 0; i < pages; ++i) {
     if (__set_fixmap(idx - static_cast<unsigned>(i), phys.page_base().offset(i * PAGE_SIZE), prot) !=
         FixmapStatus::Ok) {
@@ -114,7 +114,7 @@ void do_unmap(void* addr, uint64_t size, void* caller) {
     g_last = EarlyIoremapError::SizeMismatch;
   }
   uint64_t pages = (slot.phys.page_offset() + slot.size + PAGE_SIZE - 1) / PAGE_SIZE;
-  unsigned idx = FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS;
+  unsigned idx = btmap_slot_first(s);
   for (uint64_t i = 0; i < pages; ++i) (void)clear_fixmap(idx - static_cast<unsigned>(i));
   slot.last_freed = slot.va;
   slot.va = VirtAddr();

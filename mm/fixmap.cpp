@@ -186,27 +186,18 @@ bool virt_to_fix(VirtAddr va, unsigned* idx) {
 }
 
 const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len) {
-  if (idx == FIX_HOLE)
+  if (idx == FIX_HOLE) {
     snprintf(buf, len, "FIX_HOLE");
-  else if (idx >= FIX_FDT_END && idx <= FIX_FDT)
-    snprintf(buf, len, "FIX_FDT+%u", FIX_FDT - idx);
-  else if (idx == FIX_EARLYCON_MEM_BASE)
-    snprintf(buf, len, "FIX_EARLYCON_MEM_BASE");
-  else if (idx == FIX_TEXT_POKE0)
-    snprintf(buf, len, "FIX_TEXT_POKE0");
-  else if (idx >= FIX_BTMAP_END && idx <= FIX_BTMAP_BEGIN) {
-    unsigned n = FIX_BTMAP_BEGIN - idx;
-    snprintf(buf, len, "FIX_BTMAP slot %u page %u", n / NR_FIX_BTMAPS, n % NR_FIX_BTMAPS);
-  } else if (idx == FIX_PTE)
-    snprintf(buf, len, "FIX_PTE");
-  else if (idx == FIX_PMD)
-    snprintf(buf, len, "FIX_PMD");
-  else if (idx == FIX_PUD)
-    snprintf(buf, len, "FIX_PUD");
-  else if (idx == FIX_PGD)
-    snprintf(buf, len, "FIX_PGD");
-  else
-    snprintf(buf, len, "invalid(%u)", idx);
+    return buf;
+  }
+  for (const FixmapSlot& s : kFixmapSlots) {
+    if (!s.contains(idx)) continue;
+    if (s.pages() == 1) snprintf(buf, len, "%s", s.name);
+    else if (s.lo == FIX_FDT_END) snprintf(buf, len, "%s+%u", s.name, s.hi - idx);
+    else snprintf(buf, len, "%s page %u", s.name, s.hi - idx);
+    return buf;
+  }
+  snprintf(buf, len, "invalid(%u)", idx);
   return buf;
 }
 

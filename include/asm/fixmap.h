@@ -37,6 +37,51 @@ enum fixed_addresses : unsigned {
   __end_of_fixed_addresses
 };
 
+// early_ioremap slot s: indices [btmap_slot_last(s), btmap_slot_first(s)], pages mapped with
+// increasing VA from btmap_slot_first(s) (the highest index, the lowest VA).
+constexpr unsigned btmap_slot_first(unsigned s) { return FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS; }
+constexpr unsigned btmap_slot_last(unsigned s) { return btmap_slot_first(s) - NR_FIX_BTMAPS + 1; }
+
+// Every slot of the fixmap in one table: its name and its index range (lo = highest VA, hi =
+// lowest VA, where a multi-page slot starts). The dump, slot names and layout tests read it.
+struct FixmapSlot {
+  const char* name;
+  unsigned lo, hi;
+  constexpr unsigned pages() const { return hi - lo + 1; }
+  constexpr bool contains(unsigned idx) const { return idx >= lo && idx <= hi; }
+};
+inline constexpr FixmapSlot kFixmapSlots[] = {
+    {"FIX_FDT", FIX_FDT_END, FIX_FDT},
+    {"FIX_EARLYCON_MEM_BASE", FIX_EARLYCON_MEM_BASE, FIX_EARLYCON_MEM_BASE},
+    {"FIX_TEXT_POKE0", FIX_TEXT_POKE0, FIX_TEXT_POKE0},
+    {"FIX_BTMAP slot 0", btmap_slot_last(0), btmap_slot_first(0)},
+    {"FIX_BTMAP slot 1", btmap_slot_last(1), btmap_slot_first(1)},
+    {"FIX_BTMAP slot 2", btmap_slot_last(2), btmap_slot_first(2)},
+    {"FIX_BTMAP slot 3", btmap_slot_last(3), btmap_slot_first(3)},
+    {"FIX_BTMAP slot 4", btmap_slot_last(4), btmap_slot_first(4)},
+    {"FIX_BTMAP slot 5", btmap_slot_last(5), btmap_slot_first(5)},
+    {"FIX_BTMAP slot 6", btmap_slot_last(6), btmap_slot_first(6)},
+    {"FIX_PTE", FIX_PTE, FIX_PTE},
+    {"FIX_PMD", FIX_PMD, FIX_PMD},
+    {"FIX_PUD", FIX_PUD, FIX_PUD},
+    {"FIX_PGD", FIX_PGD, FIX_PGD},
+};
+inline constexpr unsigned kFirstBtmapSlot = 3;  // kFixmapSlots[3 + s] is early_ioremap slot s
+
+// The table covers every index but FIX_HOLE exactly once.
+consteval bool fixmap_slots_tile_the_fixmap() {
+  for (unsigned idx = FIX_HOLE + 1; idx < __end_of_fixed_addresses; ++idx) {
+    unsigned n = 0;
+    for (const FixmapSlot& s : kFixmapSlots) n += s.contains(idx);
+    if (n != 1) return false;
+  }
+  return true;
+}
+static_assert(fixmap_slots_tile_the_fixmap(), "kFixmapSlots must cover every fixmap index exactly once");
+static_assert(kFixmapSlots[kFirstBtmapSlot].lo == btmap_slot_last(0) &&
+                  kFixmapSlots[kFirstBtmapSlot + FIX_BTMAPS_SLOTS - 1].lo == FIX_BTMAP_END,
+              "the BTMAP slots follow each other in kFixmapSlots");
+
 // The permanent part [FIXADDR_START, FIXADDR_TOP) and the whole area including BTMAP and FIX_P*D.
 inline constexpr uint64_t FIXADDR_SIZE = uint64_t{__end_of_permanent_fixed_addresses} << PAGE_SHIFT;
 inline constexpr uint64_t FIXADDR_START = FIXADDR_TOP - FIXADDR_SIZE;

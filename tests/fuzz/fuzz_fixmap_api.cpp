@@ -101,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Slot accounting: a used slot has exactly its pages live in the BTMAP window.
     for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) {
       EarlyIoremapSlotInfo info = early_ioremap_slot(s);
-      unsigned begin = FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS;
+      unsigned begin = btmap_slot_first(s);
       uint64_t pages = info.used ? (info.phys.page_offset() + info.size + PAGE_SIZE - 1) / PAGE_SIZE : 0;
       for (unsigned i = 0; i < NR_FIX_BTMAPS; ++i)
         if (fm.is_live(begin - i) != (i < pages) && info.used) __builtin_trap();

@@ -21,7 +21,7 @@ class EarlyIoremapTest : public FixmapTest {
     FixmapTest::TearDown();
   }
   static uint64_t va(void* p) { return reinterpret_cast<uint64_t>(p); }
-  static uint64_t slot_base(unsigned s) { return __fix_to_virt(FIX_BTMAP_BEGIN - s * NR_FIX_BTMAPS); }
+  static uint64_t slot_base(unsigned s) { return __fix_to_virt(btmap_slot_first(s)); }
 };
 
 TEST_F(EarlyIoremapTest, FirstFreeSlotOffsetKeptIncreasingVa) {
