@@ -16,6 +16,7 @@
 #include "mm/early_ioremap.h"
 #include "mm/fixmap.h"
 #include "mm/ioremap.h"
+#include "kernel/setup.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
 #include "mm/pgtable_builder.h"

@@ -258,23 +258,30 @@ int memory_regions(const void* fdt, Region* out, int max, int* total) {
   return n;
 }
 
-int reserved_regions(const void* fdt, Region* out, int max, int* total) {
+int reservations(const void* fdt, Reservation* out, int max, int* total, BadRegFn bad) {
   int n = 0, all = 0;
   int count = fdt_num_mem_rsv(fdt);
   for (int i = 0; i < count; ++i) {
     uint64_t a, s;
     if (fdt_get_mem_rsv(fdt, i, &a, &s) != 0) break;
-    if (n < max) out[n++] = Region{a, s};
+    if (n < max) out[n++] = Reservation{Region{a, s}, "/memreserve/", false};
     ++all;
   }
   int rm = fdt_path_offset(fdt, "/reserved-memory");
   if (rm >= 0) {
     for (int node = fdt_first_subnode(fdt, rm); node >= 0; node = fdt_next_subnode(fdt, node)) {
       if (!node_is_enabled(fdt, node)) continue;
+      const bool nomap = fdt_getprop(fdt, node, "no-map", nullptr) != nullptr;
+      const char* name = fdt_get_name(fdt, node, nullptr);
       for (int i = 0;; ++i) {
         Region r;
-        if (!read_reg_in(fdt, node, rm, i, &r, nullptr, 0)) break;
-        if (n < max) out[n++] = r;
+        char err[128];
+        if (!read_reg_in(fdt, node, rm, i, &r, err, sizeof err)) {
+          if (i == 0 && bad && fdt_getprop(fdt, node, "reg", nullptr)) bad(name, err);
+          break;
+        }
+        if (!r.size) continue;
+        if (n < max) out[n++] = Reservation{r, name, nomap};
         ++all;
       }
     }

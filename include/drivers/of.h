@@ -45,8 +45,16 @@ bool node_is_enabled(const void* fdt, int node);  // "status" absent, "okay" or 
 
 // Every /memory node's reg cells, in order. Returns the number found (up to max); *total counts all.
 int memory_regions(const void* fdt, Region* out, int max, int* total);
-// /memreserve/ entries and /reserved-memory children with a "reg".
-int reserved_regions(const void* fdt, Region* out, int max, int* total);
+// What the tree reserves: /memreserve/ entries, then the reg entries of every enabled
+// /reserved-memory child (empty ones skipped). Returns how many (<= max); *total counts all. A
+// child whose reg cannot be read is skipped and, when `bad` is given, reported through it.
+struct Reservation {
+  Region region;
+  const char* name;  // "/memreserve/" or the /reserved-memory child's node name
+  bool nomap;        // "no-map": not in the linear map either
+};
+using BadRegFn = void (*)(const char* node, const char* why);
+int reservations(const void* fdt, Reservation* out, int max, int* total, BadRegFn bad = nullptr);
 
 // The enabled node whose reg (translated to a CPU address) contains `addr`; -1 if none. Its path
 // goes to `path` and the matching reg entry to `*reg` (when not null) when found.

@@ -81,8 +81,4 @@ bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end);
 void memblock_dump();
 void memblock_reset();  // host tests
 
-// Fills memblock from the device tree (mm/memblock_fdt.cpp). False when no usable memory.
-bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kernel_size, PhysAddr dtb_phys,
-                            uint64_t dtb_size);
-
 }  // namespace kernel

@@ -231,7 +231,8 @@ void op_fdt_scan() {
   of::Region r[8];
   int t;
   of::memory_regions(fdt, r, 8, &t);
-  of::reserved_regions(fdt, r, 8, &t);
+  of::Reservation res[8];
+  of::reservations(fdt, res, 8, &t);
   benchmark::DoNotOptimize(c.base);
 }
 

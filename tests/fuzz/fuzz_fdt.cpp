@@ -8,6 +8,7 @@
 #include "drivers/of.h"
 #include "kernel/printk.h"
 #include "mm/fixmap.h"
+#include "kernel/setup.h"
 #include "mm/memblock.h"
 #include "sim_mmu.h"
 
@@ -62,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   of::Region r[16];
   int total;
   of::memory_regions(fdt, r, 16, &total);
-  of::reserved_regions(fdt, r, 16, &total);
+  of::Reservation res[16];
+  of::reservations(fdt, res, 16, &total);
   of::SpinTableCpu st[8];
   of::spin_table_cpus(fdt, st, 8);
   of::psci_conduit(fdt);

@@ -8,6 +8,7 @@
 
 #include "dtb_files.h"
 #include "fixmap_fixture.h"
+#include "kernel/setup.h"
 #include "mm/memblock.h"
 
 namespace kernel::test {

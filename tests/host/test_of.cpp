@@ -286,7 +286,8 @@ TEST(OfAllDebianDtbs, ScanningNeverCrashes) {
     of::Region r[8];
     int total;
     of::memory_regions(b.data(), r, 8, &total);
-    of::reserved_regions(b.data(), r, 8, &total);
+    of::Reservation res[8];
+    of::reservations(b.data(), res, 8, &total);
     of::psci_conduit(b.data());
     ++n;
   }

@@ -76,10 +76,11 @@ int main(int argc, char** argv) {
 
   const char* args = cmdline ? cmdline : of::bootargs(fdt);
   EarlyconChoice con = earlycon_select(fdt, args);
-  of::Region mem[64], res[64];
+  of::Region mem[64];
+  of::Reservation res[64];
   int mem_total = 0, res_total = 0;
   int nmem = of::memory_regions(fdt, mem, 64, &mem_total);
-  int nres = of::reserved_regions(fdt, res, 64, &res_total);
+  int nres = of::reservations(fdt, res, 64, &res_total);
   of::SpinTableCpu st[16];
   int nst = of::spin_table_cpus(fdt, st, 16);
   of::PsciConduit psci = of::psci_conduit(fdt);
@@ -95,8 +96,8 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long>(mem[i].size));
     std::printf("],\n  \"reserved\": [");
     for (int i = 0; i < nres; ++i)
-      std::printf("%s{\"base\": %lu, \"size\": %lu}", i ? ", " : "", static_cast<unsigned long>(res[i].base),
-                  static_cast<unsigned long>(res[i].size));
+      std::printf("%s{\"base\": %lu, \"size\": %lu}", i ? ", " : "", static_cast<unsigned long>(res[i].region.base),
+                  static_cast<unsigned long>(res[i].region.size));
     std::printf("],\n  \"console\": ");
     if (con.found)
       std::printf("{\"type\": \"pl011\", \"address\": %lu, \"source\": \"%s\", \"options\": \"%s\", \"baud\": %u}",
@@ -125,8 +126,8 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long>(mem[i].base));
     }
     for (int i = 0; i < nres; ++i)
-      std::printf("reserved:   [0x%016lx-0x%016lx]\n", static_cast<unsigned long>(res[i].base),
-                  static_cast<unsigned long>(res[i].base + res[i].size - (res[i].size ? 1 : 0)));
+      std::printf("reserved:   [0x%016lx-0x%016lx]\n", static_cast<unsigned long>(res[i].region.base),
+                  static_cast<unsigned long>(res[i].region.base + res[i].region.size - (res[i].region.size ? 1 : 0)));
     if (con.warning[0]) std::printf("note:       %s\n", con.warning);
     if (con.found)
       std::printf("console:    pl011 at 0x%016lx, chosen by %s%s%s\n", static_cast<unsigned long>(con.base.value()),

@@ -1,10 +1,13 @@
-// Filling memblock from the device tree: every memory node's reg cells, minus the kernel image,
-// the DTB, /memreserve/ entries and /reserved-memory children (no-map ones leave the linear map).
+// Boot policy: memblock filled from what the device tree describes (drivers/of reads the tree,
+// mm/memblock keeps the ranges): every memory node's reg cells, minus the kernel image, the DTB,
+// the tree's reservations (no-map ones leave the linear map too) and the spin-table release
+// addresses. Compiled for the host too, so the tests and tools/dtb-probe run this very policy.
 #include <libfdt.h>
 
 #include "drivers/of.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/setup.h"
 #include "mm/memblock.h"
 
 namespace kernel {
@@ -40,39 +43,23 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
   memblock_reserve(kernel_phys.value(), kernel_size, "kernel image");
   memblock_reserve(dtb_phys.value(), dtb_size, "device tree");
 
-  int count = fdt_num_mem_rsv(fdt);
-  for (int i = 0; i < count; ++i) {
-    uint64_t a, s;
-    if (fdt_get_mem_rsv(fdt, i, &a, &s) != 0) break;
-    pr_info("Reserved memory: /memreserve/ [0x%016lx-0x%016lx]\n", a, a + s - 1);
-    memblock_reserve(a, s, "/memreserve/");
+  of::Reservation res[MemblockType::kMax];
+  int total_res = 0;
+  const int nres = of::reservations(fdt, res, MemblockType::kMax, &total_res, [](const char* node, const char* why) {
+    pr_warn("Reserved memory: %s: %s\n", node, why);
+  });
+  if (total_res > nres) pr_warn("memblock: %d reservations in the device tree, only %d used\n", total_res, nres);
+  for (int i = 0; i < nres; ++i) {
+    const of::Reservation& rsv = res[i];
+    pr_info("Reserved memory: %s [0x%016lx-0x%016lx]%s\n", rsv.name, rsv.region.base, rsv.region.base + rsv.region.size - 1,
+            rsv.nomap ? " no-map" : "");
+    if (rsv.nomap) memblock_mark_nomap(rsv.region.base, rsv.region.size);
+    memblock_reserve(rsv.region.base, rsv.region.size, rsv.name);
   }
   // Spin-table release addresses: secondary CPUs poll them, so their page must never be reused.
   of::SpinTableCpu st[16];
   int nst = of::spin_table_cpus(fdt, st, 16);
   for (int i = 0; i < nst; ++i) memblock_reserve(st[i].release_addr, 8, "spin-table release address");
-  int rm = fdt_path_offset(fdt, "/reserved-memory");
-  if (rm >= 0) {
-    for (int node = fdt_first_subnode(fdt, rm); node >= 0; node = fdt_next_subnode(fdt, node)) {
-      if (!of::node_is_enabled(fdt, node)) continue;
-      bool nomap = fdt_getprop(fdt, node, "no-map", nullptr) != nullptr;
-      const char* name = fdt_get_name(fdt, node, nullptr);
-      for (int i = 0;; ++i) {
-        of::Region reg;
-        char err[128];
-        if (!of::read_reg(fdt, node, i, &reg, err, sizeof err)) {
-          if (i == 0 && fdt_getprop(fdt, node, "reg", nullptr))
-            pr_warn("Reserved memory: %s: %s\n", name, err);
-          break;
-        }
-        if (!reg.size) continue;
-        pr_info("Reserved memory: %s [0x%016lx-0x%016lx]%s\n", name, reg.base, reg.base + reg.size - 1,
-                nomap ? " no-map" : "");
-        if (nomap) memblock_mark_nomap(reg.base, reg.size);
-        memblock_reserve(reg.base, reg.size, name);
-      }
-    }
-  }
   return true;
 }
 
