@@ -3,6 +3,7 @@
 #include "asm/arch.h"
 #include "asm/semihosting.h"
 #include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "drivers/earlycon.h"
 #include "drivers/of.h"
 #include "drivers/pl011.h"
@@ -188,9 +189,10 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   boot_info = BootInfo{PhysAddr(dtb_phys), PhysAddr(phys_base), entry_el};
   printk_set_clock(arch_uptime_ns);
 
-  uint64_t mpidr = read_sysreg(mpidr_el1), midr = read_sysreg(midr_el1);
-  pr_info("Booting fixmap-kernel on physical CPU 0x%010lx [0x%08lx]\n", mpidr & 0xff00ffffffUL, midr);
-  pr_info("CPU: entered at EL%u, running at EL%lu\n", entry_el, (read_sysreg(CurrentEL) >> 2) & 3);
+  const auto mpidr = MpidrEl1::read();
+  const auto midr = MidrEl1::read();
+  pr_info("Booting fixmap-kernel on physical CPU 0x%010lx [0x%08lx]\n", mpidr.hwid(), midr.raw);
+  pr_info("CPU: entered at EL%u, running at EL%lu\n", entry_el, CurrentEl::read().el());
   pr_info("Kernel image: pa 0x%016lx-0x%016lx at va 0x%016lx (%lu KiB)\n", phys_base,
           phys_base + static_cast<uint64_t>(_end - _text) - 1, reinterpret_cast<uint64_t>(_text),
           static_cast<uint64_t>(_end - _text) >> 10);

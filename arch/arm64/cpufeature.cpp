@@ -1,7 +1,7 @@
 // CPU features from the ID registers, applied by patching the kernel text at boot.
 #include "asm/mmu_ops.h"
 #include "asm/atomic.h"
-#include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "kernel/jump_label.h"
 #include "kernel/printk.h"
 
@@ -10,14 +10,14 @@ namespace kernel {
 DEFINE_STATIC_KEY_FALSE(arm64_lse_atomics);
 
 void setup_cpu_features() {
-  uint64_t isar0 = read_sysreg(id_aa64isar0_el1);
-  uint64_t midr = read_sysreg(midr_el1);
-  unsigned atomic = (isar0 >> 20) & 0xf;  // ID_AA64ISAR0_EL1.Atomic: 2 = LSE (FEAT_LSE)
-  pr_info("CPU features: MIDR 0x%08lx, ID_AA64ISAR0_EL1 0x%016lx: LSE atomics %s\n", midr, isar0,
-          atomic >= 2 ? "present" : "absent");
+  const auto isar0 = IdAa64Isar0El1::read();
+  const auto midr = MidrEl1::read();
+  const bool lse = isar0.has_lse();
+  pr_info("CPU features: MIDR 0x%08lx, ID_AA64ISAR0_EL1 0x%016lx: LSE atomics %s\n", midr.raw, isar0.raw,
+          lse ? "present" : "absent");
   pr_info("CPU features: FEAT_TTL %s: TLBI by VA %s\n", kernel_mmu_ops.has_ttl() ? "present" : "absent",
           kernel_mmu_ops.has_ttl() ? "carries the level hint (TTL 0b0111 for a 4 KiB page)" : "carries no level hint");
-  if (atomic >= 2) {
+  if (lse) {
     unsigned n = static_key_enable(&arm64_lse_atomics);
     pr_info("CPU features: using LSE atomics (SWPA): %u site%s patched\n", n, n == 1 ? "" : "s");
   } else {

@@ -19,18 +19,11 @@
 #include "asm/boot.h"
 #include "asm/memory.h"
 #include "asm/pgtable.h"
+#include "asm/sysreg_defs.h"		/* every system register value and field below */
 
-#define SCTLR_EL1_RES1   0x30d00800       /* v8.0 RES1 bits 29,28,23,22,20,11 */
-#define SCTLR_EL2_RES1   0x30c50830       /* v8.0 RES1 bits 29,28,23,22,18,16,11,5,4: MMU off, LE */
-#define SCTLR_EL1_M      (1 << 0)
-#define SCTLR_EL1_C      (1 << 2)
-#define SCTLR_EL1_SA     (1 << 3)
-#define SCTLR_EL1_I      (1 << 12)
-#define SCTLR_EL1_WXN    (1 << 19)        /* writable implies XN: W^X enforced by hardware too */
-
-/* TCR_EL1: T0SZ=T1SZ=16 (48-bit VA), 4K granules (TG0=0, TG1=2), walks inner-shareable WBWA. */
-#define TCR_EL1_VALUE    0xb5103510
-#define TCR_EPD0         (1 << 7)
+#if MDCR_EL2_HPMN_SHIFT != 0
+#error "el2_setup writes PMCR_EL0.N to MDCR_EL2.HPMN without a shift"
+#endif
 
 /* Leaf attributes for the kernel image (see asm/pgtable.h). */
 #define PTE_PAGE_BASE    (PTE_VALID_BIT | PTE_TABLE_BIT | PTE_AF_BIT | PTE_SH_INNER | (MT_NORMAL << PTE_ATTRINDX_SHIFT))
@@ -69,7 +62,7 @@ primary_entry:
 	msr	spsel, #1
 	mov	x19, x0
 	mrs	x1, CurrentEL
-	cmp	x1, #(1 << 2)
+	cmp	x1, #CURRENTEL_EL(1)
 	b.ne	1f
 	mov_q	x1, SCTLR_EL1_RES1		/* at EL1: little-endian, MMU and caches off, now */
 	msr	sctlr_el1, x1
@@ -84,15 +77,15 @@ primary_entry:
 	 * starts here at reset (a Pi with kernel_old=1 and no armstub), so, as the armstub does, the
 	 * core with MPIDR Aff3..Aff0 = 0 boots and every other one parks itself. */
 	mrs	x1, CurrentEL
-	cmp	x1, #(3 << 2)
+	cmp	x1, #CURRENTEL_EL(3)
 	b.ne	2f
 	mrs	x1, mpidr_el1
-	and	x2, x1, #0xffffff		/* Aff2..Aff0 */
-	ubfx	x1, x1, #32, #8			/* Aff3 */
+	and	x2, x1, #MPIDR_AFF2_0_MASK
+	ubfx	x1, x1, #MPIDR_AFF3_SHIFT, #MPIDR_AFF_WIDTH
 	orr	x1, x1, x2
 	cbnz	x1, el3_secondary_park
 2:	bl	el2_setup
-	mov	x1, #(3 << 20)			/* CPACR_EL1.FPEN: no FP/SIMD traps (libfdt uses NEON) */
+	mov	x1, #CPACR_EL1_FPEN_NO_TRAP	/* no FP/SIMD traps (libfdt uses NEON) */
 	msr	cpacr_el1, x1
 	isb
 	adrp	x21, _text
@@ -158,38 +151,38 @@ el3_secondary_park:
  */
 el2_setup:
 	mrs	x0, CurrentEL
-	lsr	x0, x0, #2
+	lsr	x0, x0, #CURRENTEL_EL_SHIFT
 	mov	w20, w0
 	cmp	x0, #3
 	b.ne	0f
 	/* ---- EL3 ---- */
-	mov_q	x0, SCTLR_EL2_RES1		/* SCTLR_EL3: MMU off, little-endian (same RES1 bits) */
+	mov_q	x0, SCTLR_EL3_RES1		/* MMU off, little-endian */
 	msr	sctlr_el3, x0
 	isb
 	msr	cptr_el3, xzr			/* no FP/SIMD traps to EL3 */
 	msr	mdcr_el3, xzr			/* no debug or PMU traps to EL3 (reset value UNKNOWN) */
 	mrs	x0, midr_el1			/* CPUECTLR_EL1.SMPEN on Cortex-A35/A53/A57/A72 (TRMs) */
-	ubfx	x1, x0, #24, #8			/* implementer */
-	cmp	x1, #0x41
+	ubfx	x1, x0, #MIDR_IMPLEMENTER_SHIFT, #MIDR_IMPLEMENTER_WIDTH
+	cmp	x1, #ARM_CPU_IMP_ARM
 	b.ne	3f
-	ubfx	x1, x0, #4, #12			/* part number */
-	cmp	x1, #0xd03
+	ubfx	x1, x0, #MIDR_PARTNUM_SHIFT, #MIDR_PARTNUM_WIDTH
+	cmp	x1, #ARM_CPU_PART_CORTEX_A53
 	b.eq	6f
-	cmp	x1, #0xd04
+	cmp	x1, #ARM_CPU_PART_CORTEX_A35
 	b.eq	6f
-	cmp	x1, #0xd07
+	cmp	x1, #ARM_CPU_PART_CORTEX_A57
 	b.eq	6f
-	cmp	x1, #0xd08
+	cmp	x1, #ARM_CPU_PART_CORTEX_A72
 	b.ne	3f
-6:	mrs	x0, S3_1_C15_C2_1		/* CPUECTLR_EL1 */
-	orr	x0, x0, #(1 << 6)		/* SMPEN: take part in coherency before the caches are on */
-	msr	S3_1_C15_C2_1, x0
+6:	mrs	x0, SYS_CPUECTLR_EL1
+	orr	x0, x0, #CPUECTLR_EL1_SMPEN
+	msr	SYS_CPUECTLR_EL1, x0
 	isb
 3:	mrs	x0, id_aa64pfr0_el1
-	ubfx	x0, x0, #24, #4			/* GIC system register interface: let EL2 and EL1 use it */
+	ubfx	x0, x0, #ID_AA64PFR0_EL1_GIC_SHIFT, #ID_FIELD_WIDTH	/* GIC system registers: let EL2, EL1 use them */
 	cbz	x0, 3f
-	mov	x0, #0xf			/* ICC_SRE_EL3: SRE, DFB, DIB, Enable */
-	msr	S3_6_C12_C12_5, x0
+	mov	x0, #(ICC_SRE_ELx_SRE | ICC_SRE_ELx_DFB | ICC_SRE_ELx_DIB | ICC_SRE_ELx_ENABLE)
+	msr	SYS_ICC_SRE_EL3, x0
 	isb
 3:	mov_q	x0, SCTLR_EL2_RES1
 	msr	sctlr_el2, x0
@@ -198,17 +191,17 @@ el2_setup:
 	/* SCR_EL3: NS, RES1 [5:4], HCE, RW (EL2 is AArch64), SMD = 0 (the EL3 service below); and
 	 * the enables without which EL2's own accesses to its registers trap to EL3: FGTEn with
 	 * FEAT_FGT, HXEn with FEAT_HCX. */
-	mov	x0, #0x531
+	mov	x0, #SCR_EL3_BOOT
 	mrs	x1, id_aa64mmfr0_el1
-	ubfx	x1, x1, #56, #4			/* FEAT_FGT */
+	ubfx	x1, x1, #ID_AA64MMFR0_EL1_FGT_SHIFT, #ID_FIELD_WIDTH
 	cbz	x1, 3f
-	orr	x0, x0, #(1 << 27)		/* FGTEn */
+	orr	x0, x0, #SCR_EL3_FGTEN
 3:	mrs	x1, id_aa64mmfr1_el1
-	ubfx	x1, x1, #40, #4			/* FEAT_HCX */
+	ubfx	x1, x1, #ID_AA64MMFR1_EL1_HCX_SHIFT, #ID_FIELD_WIDTH
 	cbz	x1, 3f
-	orr	x0, x0, #(1 << 38)		/* HXEn */
+	orr	x0, x0, #SCR_EL3_HXEN
 3:	msr	scr_el3, x0
-	mov	x0, #0x3c9			/* EL2h, D A I F masked */
+	mov	x0, #INIT_PSTATE_EL2		/* EL2h, D A I F masked */
 	msr	spsr_el3, x0
 	adr	x0, 2f
 	msr	elr_el3, x0
@@ -229,10 +222,10 @@ el2_setup:
 	 * register names then reach EL2 registers and CNTHCTL/CPTR change layout. This kernel
 	 * does not run its EL2 code in that mode: it parks in el2_e2h_res1_unsupported, where gdb
 	 * names the reason (docs/architecture-rules.md). */
-	mrs	x0, S3_0_C0_C7_4		/* ID_AA64MMFR4_EL1 (RAZ where not implemented) */
-	sbfx	x0, x0, #24, #4			/* E2H0, signed */
+	mrs	x0, SYS_ID_AA64MMFR4_EL1
+	sbfx	x0, x0, #ID_AA64MMFR4_EL1_E2H0_SHIFT, #ID_FIELD_WIDTH	/* signed */
 	tbnz	x0, #63, el2_e2h_res1_unsupported
-	mov	x0, #(1 << 31)			/* HCR_EL2.RW: EL1 is AArch64; no other EL2 traps */
+	mov	x0, #HCR_EL2_RW			/* EL1 is AArch64; no other EL2 traps */
 	msr	hcr_el2, x0
 	mrs	x0, midr_el1			/* EL1 reads of MIDR/MPIDR return VPIDR/VMPIDR_EL2 */
 	msr	vpidr_el2, x0
@@ -242,46 +235,46 @@ el2_setup:
 	 * (PMCR_EL0 is UNDEFINED without one: ID_AA64DFR0_EL1.PMUVer 0 or 0xf). */
 	mov	x1, xzr
 	mrs	x0, id_aa64dfr0_el1
-	ubfx	x0, x0, #8, #4			/* PMUVer */
+	ubfx	x0, x0, #ID_AA64DFR0_EL1_PMUVER_SHIFT, #ID_FIELD_WIDTH
 	cbz	x0, 4f
-	cmp	x0, #0xf
+	cmp	x0, #ID_AA64DFR0_EL1_PMUVER_IMP_DEF
 	b.eq	4f
 	mrs	x0, pmcr_el0
-	ubfx	x1, x0, #11, #5			/* PMCR_EL0.N */
-4:	msr	mdcr_el2, x1
-	mov	x0, #3				/* CNTHCTL_EL2: EL1PCTEN | EL1PCEN, every other control */
+	ubfx	x1, x0, #PMCR_EL0_N_SHIFT, #PMCR_EL0_N_WIDTH
+4:	msr	mdcr_el2, x1			/* HPMN = N */
+	mov	x0, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)	/* every other control */
 	msr	cnthctl_el2, x0			/* (event stream, ECV, EL1 counter traps) off */
 	msr	cntvoff_el2, xzr		/* virtual count == physical count */
-	mov	x0, #0x33ff			/* CPTR_EL2: RES1 bits only, TFP = 0 (no FP trap) */
+	mov	x0, #CPTR_EL2_BOOT		/* TFP = 0 (no FP trap); SVE, SME trapped */
 	msr	cptr_el2, x0
 	msr	hstr_el2, xzr
 	msr	vttbr_el2, xzr
 	mrs	x0, id_aa64mmfr1_el1
-	ubfx	x0, x0, #40, #4			/* FEAT_HCX: HCRX_EL2 exists, reset value UNKNOWN */
+	ubfx	x0, x0, #ID_AA64MMFR1_EL1_HCX_SHIFT, #ID_FIELD_WIDTH	/* HCRX_EL2: reset value UNKNOWN */
 	cbz	x0, 4f
-	msr	S3_4_C1_C2_2, xzr		/* HCRX_EL2 */
+	msr	SYS_HCRX_EL2, xzr
 4:	mrs	x0, id_aa64mmfr0_el1
-	ubfx	x0, x0, #56, #4			/* FEAT_FGT: fine-grained traps, reset values UNKNOWN */
+	ubfx	x0, x0, #ID_AA64MMFR0_EL1_FGT_SHIFT, #ID_FIELD_WIDTH	/* fine-grained traps, UNKNOWN */
 	cbz	x0, 5f
-	msr	S3_4_C1_C1_4, xzr		/* HFGRTR_EL2 */
-	msr	S3_4_C1_C1_5, xzr		/* HFGWTR_EL2 */
-	msr	S3_4_C1_C1_6, xzr		/* HFGITR_EL2 */
-	msr	S3_4_C3_C1_4, xzr		/* HDFGRTR_EL2 */
-	msr	S3_4_C3_C1_5, xzr		/* HDFGWTR_EL2 */
+	msr	SYS_HFGRTR_EL2, xzr
+	msr	SYS_HFGWTR_EL2, xzr
+	msr	SYS_HFGITR_EL2, xzr
+	msr	SYS_HDFGRTR_EL2, xzr
+	msr	SYS_HDFGWTR_EL2, xzr
 5:	mrs	x0, id_aa64pfr0_el1
-	ubfx	x0, x0, #24, #4			/* GIC system register interface present? */
+	ubfx	x0, x0, #ID_AA64PFR0_EL1_GIC_SHIFT, #ID_FIELD_WIDTH	/* GIC system registers present? */
 	cbz	x0, 2f
-	mrs	x0, S3_4_C12_C9_5		/* ICC_SRE_EL2 */
-	orr	x0, x0, #0x1			/* SRE */
-	orr	x0, x0, #0x8			/* Enable: let EL1 use the GICv3 system registers */
-	msr	S3_4_C12_C9_5, x0
+	mrs	x0, SYS_ICC_SRE_EL2
+	orr	x0, x0, #ICC_SRE_ELx_SRE
+	orr	x0, x0, #ICC_SRE_ELx_ENABLE	/* let EL1 use the GICv3 system registers */
+	msr	SYS_ICC_SRE_EL2, x0
 	isb
-	mrs	x0, S3_4_C12_C9_5		/* ICH_* exist only if SRE stuck (not a legacy-only GIC) */
-	tbz	x0, #0, 2f
-	msr	S3_4_C12_C11_0, xzr		/* ICH_HCR_EL2: no virtual interface */
+	mrs	x0, SYS_ICC_SRE_EL2		/* ICH_* exist only if SRE stuck (not a legacy-only GIC) */
+	tbz	x0, #ICC_SRE_ELx_SRE_SHIFT, 2f
+	msr	SYS_ICH_HCR_EL2, xzr		/* no virtual interface */
 2:	mov_q	x0, SCTLR_EL1_RES1
 	msr	sctlr_el1, x0
-	mov	x0, #0x3c5			/* EL1h, D A I F masked */
+	mov	x0, #INIT_PSTATE_EL1		/* EL1h, D A I F masked */
 	msr	spsr_el2, x0
 	msr	elr_el2, x30			/* "return" to the caller, at EL1 */
 	isb
@@ -314,8 +307,8 @@ el3_vectors:
 	.endr
 el3_smc:
 	mrs	x2, esr_el3
-	lsr	x2, x2, #26
-	cmp	x2, #0x17			/* EC 0x17: SMC from AArch64 */
+	lsr	x2, x2, #ESR_ELx_EC_SHIFT
+	cmp	x2, #ESR_ELx_EC_SMC64
 	b.ne	el3_exception_park		/* a trap to EL3 is a bug here: never eret into it again */
 	movz	w2, #(SMCCC_SIP_SET_CNTFRQ >> 16), lsl #16
 	movk	w2, #(SMCCC_SIP_SET_CNTFRQ & 0xffff)
@@ -457,9 +450,9 @@ create_page_tables:
 /* dc ivac over [x0, x1): line size from CTR_EL0.DminLine. Clobbers x2, x3. */
 dcache_inval_poc:
 	mrs	x3, ctr_el0
-	ubfx	x3, x3, #16, #4
+	ubfx	x3, x3, #CTR_EL0_DMINLINE_SHIFT, #CTR_EL0_MINLINE_WIDTH
 	mov	x2, #4
-	lsl	x2, x2, x3			/* line size in bytes */
+	lsl	x2, x2, x3			/* line size in bytes (DminLine counts words) */
 	sub	x3, x2, #1
 	bic	x0, x0, x3
 0:	dc	ivac, x0
@@ -473,11 +466,11 @@ enable_mmu:
 	msr	mair_el1, x0
 	ldr	x0, =TCR_EL1_VALUE
 	mrs	x1, id_aa64mmfr0_el1
-	ubfx	x1, x1, #0, #4			/* PARange */
-	cmp	x1, #5
-	mov	x2, #5
-	csel	x1, x1, x2, ls			/* at most 48 bits: IPS = min(PARange, 5) */
-	bfi	x0, x1, #32, #3
+	ubfx	x1, x1, #ID_AA64MMFR0_EL1_PARANGE_SHIFT, #ID_FIELD_WIDTH
+	cmp	x1, #ID_AA64MMFR0_EL1_PARANGE_48
+	mov	x2, #ID_AA64MMFR0_EL1_PARANGE_48
+	csel	x1, x1, x2, ls			/* at most 48 bits: IPS = min(PARange, 48 bits) */
+	bfi	x0, x1, #TCR_IPS_SHIFT, #TCR_IPS_WIDTH
 	msr	tcr_el1, x0
 	adrp	x0, idmap_pg_dir
 	msr	ttbr0_el1, x0
@@ -488,7 +481,7 @@ enable_mmu:
 	ic	iallu
 	dsb	nsh
 	isb
-	ldr	x0, =(SCTLR_EL1_RES1 | SCTLR_EL1_M | SCTLR_EL1_C | SCTLR_EL1_SA | SCTLR_EL1_I | SCTLR_EL1_WXN)
+	ldr	x0, =SCTLR_EL1_MMU_ON		/* MMU, caches, SP alignment checks, WXN */
 	msr	sctlr_el1, x0
 	isb
 	ic	iallu				/* discard instructions fetched with the MMU off */

@@ -4,6 +4,7 @@
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -44,12 +45,12 @@ uint64_t va_of(const char* sym) { return reinterpret_cast<uint64_t>(sym); }
 
 void replace_ttbr1(PhysAddr new_pgd) {
   // Run the switch from the identity map, so nothing executes from TTBR1 while it is empty.
-  uint64_t tcr = read_sysreg(tcr_el1);
-  write_sysreg(tcr & ~(uint64_t{1} << 7), tcr_el1);  // EPD0 off: TTBR0 (idmap) walks again
+  const auto tcr = TcrEl1::read();
+  TcrEl1(tcr).set_epd0(false).write();  // TTBR0 (idmap) walks again
   isb();
   auto fn = reinterpret_cast<void (*)(uint64_t, uint64_t)>(kimg_to_phys(idmap_cpu_replace_ttbr1).value());
   fn(new_pgd.value(), kimg_to_phys(reserved_pg_dir).value());
-  write_sysreg(tcr, tcr_el1);
+  tcr.write();
   isb();
   asm volatile("tlbi vmalle1is\n dsb ish\n isb" ::: "memory");
 }

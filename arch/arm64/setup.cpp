@@ -4,6 +4,7 @@
 #include "asm/memory.h"
 #include "asm/semihosting.h"
 #include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "drivers/of.h"
 #include "drivers/psci.h"
 #include "kernel/panic.h"
@@ -36,13 +37,13 @@ bool phys_in_kernel_image(PhysAddr pa, uint64_t len) {
 VirtAddr kimg_phys_to_virt(PhysAddr pa) { return VirtAddr(pa.value() - boot_info.phys_base.value() + KIMAGE_VADDR); }
 
 bool arch_translate(VirtAddr va, bool write, PhysAddr* pa) {
-  uint64_t par;
+  ParEl1 par;
   if (write)
-    asm volatile("at s1e1w, %1\n isb\n mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
+    asm volatile("at s1e1w, %1\n isb\n mrs %0, par_el1" : "=r"(par.raw) : "r"(va.value()) : "memory");
   else
-    asm volatile("at s1e1r, %1\n isb\n mrs %0, par_el1" : "=r"(par) : "r"(va.value()) : "memory");
-  if (par & 1) return false;  // PAR_EL1.F: the walk faulted
-  *pa = PhysAddr((par & 0x0000fffffffff000ULL) | va.page_offset());
+    asm volatile("at s1e1r, %1\n isb\n mrs %0, par_el1" : "=r"(par.raw) : "r"(va.value()) : "memory");
+  if (par.f()) return false;  // the walk faulted
+  *pa = PhysAddr(par.page_address() | va.page_offset());
   return true;
 }
 

@@ -4,6 +4,7 @@
 
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "kernel/kallsyms.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -23,33 +24,35 @@ void do_exception(kernel::PtRegs* regs, uint64_t kind);
 namespace kernel {
 
 const char* esr_class_name(uint32_t ec) {
-  switch (ec) {
-    case 0x00: return "Unknown reason (undefined instruction)";
-    case 0x01: return "Trapped WFI/WFE";
-    case 0x07: return "Trapped SVE/SIMD/FP access";
-    case 0x0e: return "Illegal Execution state";
-    case 0x15: return "SVC (AArch64)";
-    case 0x16: return "HVC (AArch64)";
-    case 0x17: return "SMC (AArch64)";
-    case 0x18: return "Trapped MSR/MRS/system instruction";
-    case 0x20: return "Instruction Abort (lower EL)";
-    case 0x21: return "Instruction Abort (current EL)";
-    case 0x22: return "PC alignment fault";
-    case 0x24: return "Data Abort (lower EL)";
-    case 0x25: return "Data Abort (current EL)";
-    case 0x26: return "SP alignment fault";
-    case 0x2f: return "SError interrupt";
-    case 0x30: return "Breakpoint (lower EL)";
-    case 0x31: return "Breakpoint (current EL)";
-    case 0x32: return "Software Step (lower EL)";
-    case 0x33: return "Software Step (current EL)";
-    case 0x34: return "Watchpoint (lower EL)";
-    case 0x35: return "Watchpoint (current EL)";
-    case 0x3c: return "BRK instruction";
-    default: return "Unrecognised exception class";
+  switch (static_cast<EsrEc>(ec)) {
+    case EsrEc::Unknown: return "Unknown reason (undefined instruction)";
+    case EsrEc::Wfx: return "Trapped WFI/WFE";
+    case EsrEc::FpAsimd: return "Trapped SVE/SIMD/FP access";
+    case EsrEc::IllegalState: return "Illegal Execution state";
+    case EsrEc::Svc64: return "SVC (AArch64)";
+    case EsrEc::Hvc64: return "HVC (AArch64)";
+    case EsrEc::Smc64: return "SMC (AArch64)";
+    case EsrEc::SysReg: return "Trapped MSR/MRS/system instruction";
+    case EsrEc::InstrAbortLowerEl: return "Instruction Abort (lower EL)";
+    case EsrEc::InstrAbortCurrentEl: return "Instruction Abort (current EL)";
+    case EsrEc::PcAlignment: return "PC alignment fault";
+    case EsrEc::DataAbortLowerEl: return "Data Abort (lower EL)";
+    case EsrEc::DataAbortCurrentEl: return "Data Abort (current EL)";
+    case EsrEc::SpAlignment: return "SP alignment fault";
+    case EsrEc::SError: return "SError interrupt";
+    case EsrEc::BreakpointLowerEl: return "Breakpoint (lower EL)";
+    case EsrEc::BreakpointCurrentEl: return "Breakpoint (current EL)";
+    case EsrEc::SoftwareStepLowerEl: return "Software Step (lower EL)";
+    case EsrEc::SoftwareStepCurrentEl: return "Software Step (current EL)";
+    case EsrEc::WatchpointLowerEl: return "Watchpoint (lower EL)";
+    case EsrEc::WatchpointCurrentEl: return "Watchpoint (current EL)";
+    case EsrEc::Brk64: return "BRK instruction";
   }
+  return "Unrecognised exception class";
 }
 
+// DFSC/IFSC (Arm ARM, "ISS encoding for an exception from a Data Abort"): 0b0000LL..0b0011LL are
+// the faults of a translation level LL; the rest are single codes.
 const char* abort_fault_status(uint32_t fsc, char* buf, unsigned len) {
   unsigned level = fsc & 3;
   switch (fsc & 0x3c) {
@@ -75,7 +78,7 @@ const char* const kKindName[16] = {
     "Synchronous (EL0, AArch32)", "IRQ (EL0, AArch32)", "FIQ (EL0, AArch32)", "SError (EL0, AArch32)",
 };
 
-bool fixup(PtRegs* regs, uint32_t ec) {
+bool fixup(PtRegs* regs, EsrEc ec) {
   for (const ExEntry* e = __start___ex_table; e < __stop___ex_table; ++e) {
     if (e->insn == regs->elr) {
       regs->elr = e->fixup;
@@ -84,7 +87,7 @@ bool fixup(PtRegs* regs, uint32_t ec) {
   }
   // probe_exec(): an instruction abort at the probed address, called from probe_exec_asm.
   uint64_t call_ret = reinterpret_cast<uint64_t>(probe_exec_asm) + 12;  // after stp, mov, blr
-  if (ec == 0x21 && regs->x[30] == call_ret) {
+  if (ec == EsrEc::InstrAbortCurrentEl && regs->x[30] == call_ret) {
     regs->elr = reinterpret_cast<uint64_t>(probe_exec_fixup);
     return true;
   }
@@ -120,23 +123,26 @@ void dump_backtrace(uint64_t fp, uint64_t pc) {
 using namespace kernel;
 
 extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
-  uint32_t esr = static_cast<uint32_t>(regs->esr);
-  uint32_t ec = esr >> 26;
-  if ((kind == 4 || kind == 0) && g_depth == 0 && fixup(regs, ec)) return;
+  const uint32_t esr32 = static_cast<uint32_t>(regs->esr);  // the syndrome reported: ISS2 [63:32] unused
+  const EsrEl1 esr(esr32);
+  const uint32_t ec = static_cast<uint32_t>(esr.ec());
+  if ((kind == 4 || kind == 0) && g_depth == 0 && fixup(regs, esr.ec())) return;
   if (++g_depth > 1) {
     // A fault while reporting a fault: say so once and stop, never loop.
     pr_emerg("Recursive exception (%s, ESR 0x%08x, ELR 0x%016lx) while reporting an earlier one\n",
-             esr_class_name(ec), esr, regs->elr);
+             esr_class_name(ec), esr32, regs->elr);
     panic_stop(3);
   }
   pr_emerg("Unexpected exception: %s: %s\n", kind < 16 ? kKindName[kind] : "?", esr_class_name(ec));
-  pr_emerg("  ESR_EL1 0x%08x: EC 0x%02x IL %u ISS 0x%07x\n", esr, ec, (esr >> 25) & 1, esr & 0x1ffffff);
-  if (ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25) {
+  pr_emerg("  ESR_EL1 0x%08x: EC 0x%02x IL %u ISS 0x%07x\n", esr32, ec, esr.il() ? 1u : 0u,
+           static_cast<uint32_t>(esr.iss()));
+  if (esr.is_abort()) {
     char fs[48];
-    bool data = ec == 0x24 || ec == 0x25;
-    pr_emerg("  %s abort: %s%s%s\n", data ? "data" : "instruction", abort_fault_status(esr & 0x3f, fs, sizeof fs),
-             data ? ((esr >> 6) & 1 ? ", caused by a write (WnR=1)" : ", caused by a read (WnR=0)") : "",
-             (esr >> 10) & 1 ? ", FAR not valid" : "");
+    const bool data = esr.is_data_abort();
+    pr_emerg("  %s abort: %s%s%s\n", data ? "data" : "instruction",
+             abort_fault_status(static_cast<uint32_t>(esr.fsc()), fs, sizeof fs),
+             data ? (esr.wnr() ? ", caused by a write (WnR=1)" : ", caused by a read (WnR=0)") : "",
+             esr.fnv() ? ", FAR not valid" : "");
   }
   char sym[96];
   pr_emerg("  FAR_EL1 0x%016lx  ELR_EL1 0x%016lx  SPSR_EL1 0x%08lx\n", regs->far, regs->elr, regs->spsr);
@@ -159,7 +165,7 @@ extern "C" void handle_bad_stack(uint64_t sp) {
   pr_emerg("Kernel stack overflow: SP 0x%016lx is below the stack [0x%016lx-0x%016lx)%s\n", sp + 304,
            reinterpret_cast<uint64_t>(init_stack), reinterpret_cast<uint64_t>(init_stack_top),
            far >= guard && far < guard + 4096 ? ", the access hit the guard page" : "");
-  pr_emerg("  %s, ESR_EL1 0x%08lx, FAR_EL1 0x%016lx\n", esr_class_name(static_cast<uint32_t>(esr >> 26)), esr, far);
+  pr_emerg("  %s, ESR_EL1 0x%08lx, FAR_EL1 0x%016lx\n", esr_class_name(static_cast<uint32_t>(EsrEl1(esr).ec())), esr, far);
   pr_emerg("  ELR_EL1 0x%016lx %s\n", elr, kallsyms_format(elr, sym, sizeof sym));
   dump_backtrace(fp, elr);
   panic("kernel stack overflow");

@@ -3,6 +3,8 @@
 // positions: no C bitfields, whose layout the compiler chooses.
 #pragma once
 
+#include "asm/sysreg_defs.h"
+
 // Used by head.S as well.
 #define PTE_VALID_BIT        (1 << 0)
 #define PTE_TABLE_BIT        (1 << 1)     /* table (L0-L2) or page (L3); 0 = block at L1/L2 */
@@ -19,9 +21,10 @@
 #define MT_DEVICE_nGnRE  1
 #define MT_NORMAL_NC     2
 #define MT_NORMAL        3
-/* MAIR_EL1: attr0 Device-nGnRnE (0x00), attr1 Device-nGnRE (0x04), attr2 Normal-NC (0x44),
-   attr3 Normal inner/outer write-back read/write-allocate (0xff). */
-#define MAIR_EL1_VALUE 0x00000000ff440400
+/* MAIR_EL1: the attribute each AttrIndx above selects (encodings in asm/sysreg_defs.h). */
+#define MAIR_EL1_VALUE                                                                           \
+  (MAIR_ATTR(MT_DEVICE_nGnRnE, MAIR_ATTR_DEVICE_nGnRnE) | MAIR_ATTR(MT_DEVICE_nGnRE, MAIR_ATTR_DEVICE_nGnRE) | \
+   MAIR_ATTR(MT_NORMAL_NC, MAIR_ATTR_NORMAL_NC) | MAIR_ATTR(MT_NORMAL, MAIR_ATTR_NORMAL_WB))
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

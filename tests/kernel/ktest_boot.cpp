@@ -1,6 +1,7 @@
 // In-kernel tests of the boot environment.
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "kernel/kallsyms.h"
 #include "kernel/ktest.h"
 #include "kernel/printk.h"
@@ -14,18 +15,18 @@ void start_kernel(uint64_t, uint64_t, uint32_t);
 namespace kernel {
 
 KTEST(boot, runs_at_el1_with_vectors_installed) {
-  KEXPECT_EQ((read_sysreg(CurrentEL) >> 2) & 3, 1u);
+  KEXPECT_EQ(CurrentEl::read().el(), 1u);
   KEXPECT_EQ(read_sysreg(vbar_el1), reinterpret_cast<uint64_t>(vectors));
   KEXPECT(boot_info.entry_el >= 1 && boot_info.entry_el <= 3);
 }
 
 KTEST(boot, mmu_and_caches_on_with_wxn) {
-  uint64_t sctlr = read_sysreg(sctlr_el1);
-  KEXPECT(sctlr & 1);           // M
-  KEXPECT(sctlr & (1 << 2));    // C
-  KEXPECT(sctlr & (1 << 12));   // I
-  KEXPECT(sctlr & (1 << 19));   // WXN
-  KEXPECT(read_sysreg(tcr_el1) & (1 << 7));  // EPD0: the identity map is gone
+  const auto sctlr = SctlrEl1::read();
+  KEXPECT(sctlr.m());
+  KEXPECT(sctlr.c());
+  KEXPECT(sctlr.i());
+  KEXPECT(sctlr.wxn());
+  KEXPECT(TcrEl1::read().epd0());  // the identity map is gone
 }
 
 KTEST(boot, timer_counts_up) {
