@@ -202,11 +202,17 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   pr_info("fixmap: early_fixmap_init: bm_pud/bm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
           fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
 
-  FdtMapping fdt = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL);
-  if (!fdt.ok()) {
-    pr_emerg("Error: invalid device tree blob at physical address 0x%lx: %s\n", dtb_phys, fdt.error);
+  Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL);
+  Status valid = mapped ? of::check_blob(mapped.value().va.as_ptr<const void>(), mapped.value().size,
+                                         PhysAddr(dtb_phys))
+                        : Status(mapped.error());
+  if (!valid) {
+    char why[224];
+    valid.error().format(why, sizeof why);
+    pr_emerg("Error: invalid device tree blob at physical address 0x%lx: %s\n", dtb_phys, why);
     panic("no usable device tree (x0 = 0x%lx)", dtb_phys);
   }
+  FdtWindow fdt = mapped.value();
   initial_boot_params = fdt.va.as_ptr<const void>();
   initial_boot_params_size = fdt.size;
   pr_info("fdt: 0x%016lx (%u bytes) mapped at 0x%016lx via FIX_FDT\n", dtb_phys, fdt.size, fdt.va.value());
@@ -233,8 +239,9 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   pr_info("semihosting: %s\n", semihosting_available() ? "available (test exit codes)" : "not available");
 
   // Early scanning is done: the device tree stays mapped, read-only from now on.
-  fdt = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL_RO);
-  if (!fdt.ok()) panic("could not remap the device tree read-only: %s", fdt.error);
+  mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL_RO);
+  if (!mapped) panic_on(mapped.error(), "could not remap the device tree read-only");
+  fdt = mapped.value();
   initial_boot_params = fdt.va.as_ptr<const void>();
   pr_info("fdt: remapped read-only at 0x%016lx\n", fdt.va.value());
 

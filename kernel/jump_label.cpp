@@ -21,9 +21,10 @@ unsigned set_key(StaticKey* key, bool on) {
       continue;
     }
     uint32_t before = aarch64_insn_read(reinterpret_cast<void*>(e->code));
-    PatchError err = aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(e->code), insn);
-    if (err != PatchError::None) {
-      pr_err("jump_label: %s: patching 0x%lx failed: %s\n", key->name, e->code, patch_error_str(err));
+    Status st = aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(e->code), insn);
+    if (!st.ok()) {
+      pr_err("jump_label: %s: patching 0x%lx failed (%s)\n", key->name, e->code, errc_name(st.code()));
+      st.error().report();
       continue;
     }
     char sym[96];

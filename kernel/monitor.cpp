@@ -219,8 +219,12 @@ void cmd_poke_demo(int, char**) {
   mprintf("poke-demo: %s at 0x%lx: insn 0x%08x, returns %d\n", kallsyms_format(reinterpret_cast<uint64_t>(target), sym,
                                                                                   sizeof sym),
           reinterpret_cast<uint64_t>(target), before, monitor_poke_target());
-  PatchError e = aarch64_insn_patch_text_nosync(target, 0x52800540u);  // mov w0, #42
-  if (e != PatchError::None) return (void)mprintf("poke-demo: %s\n", patch_error_str(e));
+  Status st = aarch64_insn_patch_text_nosync(target, 0x52800540u);  // mov w0, #42
+  if (!st.ok()) {
+    char why[160];
+    st.error().format(why, sizeof why);
+    return (void)mprintf("poke-demo: %s\n", why);
+  }
   mprintf("poke-demo: patched through FIX_TEXT_POKE0 (va 0x%lx, now %s): insn 0x%08x, returns %d\n",
           __fix_to_virt(FIX_TEXT_POKE0), fixmap_get()->is_live(FIX_TEXT_POKE0) ? "live!" : "clear again",
           aarch64_insn_read(target), monitor_poke_target());

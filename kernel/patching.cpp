@@ -12,17 +12,6 @@ TextPatchOps* g_ops = nullptr;
 uint64_t g_patched = 0;
 }  // namespace
 
-const char* patch_error_str(PatchError e) {
-  switch (e) {
-    case PatchError::None: return "ok";
-    case PatchError::Unaligned: return "address is not 4-byte aligned";
-    case PatchError::NotText: return "address is not in the kernel text";
-    case PatchError::MapFailed: return "FIX_TEXT_POKE0 could not be mapped";
-    case PatchError::Unreachable: return "the text-poke alias is not reachable";
-  }
-  return "?";
-}
-
 void patching_init(const TextRegion& text, TextPatchOps& ops) {
   g_text = text;
   g_ops = &ops;
@@ -31,54 +20,46 @@ uint64_t patching_count() { return g_patched; }
 
 namespace {
 
-PatchError check(uint64_t a, void* caller) {
-  if (a & 3) {
-    pr_err("patching: 0x%lx: %s (caller %p)\n", a, patch_error_str(PatchError::Unaligned), caller);
-    return PatchError::Unaligned;
-  }
-  if (a < g_text.start || a + 4 > g_text.end || !g_text.to_phys || !g_ops) {
-    pr_err("patching: 0x%lx: %s [0x%lx-0x%lx) (caller %p)\n", a, patch_error_str(PatchError::NotText), g_text.start,
-           g_text.end, caller);
-    return PatchError::NotText;
-  }
-  return PatchError::None;
+Status check(uint64_t a, void* caller) {
+  Status st;
+  if (a & 3)
+    st = KERR(Errc::Unaligned, "patching: 0x%lx: address is not 4-byte aligned (caller %p)", a, caller);
+  else if (a < g_text.start || a + 4 > g_text.end || !g_text.to_phys || !g_ops)
+    st = KERR(Errc::NotText, "patching: 0x%lx: address is not in the kernel text [0x%lx-0x%lx) (caller %p)", a,
+              g_text.start, g_text.end, caller);
+  st.error().report();
+  return st;
 }
 
 // Called with the lock held and interrupts masked.
-PatchError patch_one(uint64_t a, uint32_t insn) {
+Status patch_one(uint64_t a, uint32_t insn) {
   PhysAddr pa = g_text.to_phys(a);
   VirtAddr alias = __set_fixmap_offset(FIX_TEXT_POKE0, pa, FIXMAP_PAGE_NORMAL);  // RW, never executable
-  if (alias.is_null()) return PatchError::MapFailed;
+  if (alias.is_null())  // set_fixmap said why
+    return Error(KERR(Errc::MapFailed, "patching: FIX_TEXT_POKE0 could not be mapped for 0x%lx", a)).mark_reported();
   void* p = g_ops->access(alias, 4);
   if (p) g_ops->write_insn(p, insn);
   (void)clear_fixmap(FIX_TEXT_POKE0);  // the alias is gone (and its TLB entry) before anything runs
-  if (!p) return PatchError::Unreachable;
+  if (!p) return KERR(Errc::Unreachable, "patching: the text-poke alias of 0x%lx is not reachable", a);
   g_ops->sync_icache(VirtAddr(a), 4);
   ++g_patched;
-  return PatchError::None;
+  return {};
 }
 
 }  // namespace
 
-PatchError aarch64_insn_patch_text_nosync(void* addr, uint32_t insn) {
+Status aarch64_insn_patch_text_nosync(void* addr, uint32_t insn) {
   uint64_t a = reinterpret_cast<uint64_t>(addr);
-  PatchError e = check(a, __builtin_return_address(0));
-  if (e != PatchError::None) return e;
+  TRY(check(a, __builtin_return_address(0)));
   IrqSaveGuard guard(g_patch_lock);
   return patch_one(a, insn);
 }
 
-PatchError aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count) {
-  for (unsigned i = 0; i < count; ++i) {
-    PatchError e = check(reinterpret_cast<uint64_t>(addrs[i]), __builtin_return_address(0));
-    if (e != PatchError::None) return e;
-  }
+Status aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count) {
+  for (unsigned i = 0; i < count; ++i) TRY(check(reinterpret_cast<uint64_t>(addrs[i]), __builtin_return_address(0)));
   IrqSaveGuard guard(g_patch_lock);
-  for (unsigned i = 0; i < count; ++i) {
-    PatchError e = patch_one(reinterpret_cast<uint64_t>(addrs[i]), insns[i]);
-    if (e != PatchError::None) return e;
-  }
-  return PatchError::None;
+  for (unsigned i = 0; i < count; ++i) TRY(patch_one(reinterpret_cast<uint64_t>(addrs[i]), insns[i]));
+  return {};
 }
 
 uint32_t aarch64_insn_read(const void* addr) { return *static_cast<const volatile uint32_t*>(addr); }

@@ -19,65 +19,46 @@ struct Slot {
 
 Slot g_slots[FIX_BTMAPS_SLOTS];
 bool g_reset = false;
-EarlyIoremapError g_last = EarlyIoremapError::None;
 
 constexpr uint64_t slot_base(unsigned s) { return __fix_to_virt(btmap_slot_first(s)); }
 
-void* fail(EarlyIoremapError e) {
-  g_last = e;
-  return nullptr;
-}
-
-void* do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
-  g_last = EarlyIoremapError::None;
-  if (g_reset) {
-    pr_warn("early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
-            "(caller %p)\n", phys.value(), size, caller);
-    return fail(EarlyIoremapError::AfterReset);
-  }
-  if (size == 0) {
-    pr_err("early_ioremap: early_ioremap(0x%lx, 0): size 0 (caller %p)\n", phys.value(), caller);
-    return fail(EarlyIoremapError::ZeroSize);
-  }
+Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
+  if (g_reset)
+    return KERR(Errc::AfterReset,
+                "early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
+                "(caller %p)", phys.value(), size, caller);
+  if (size == 0)
+    return KERR(Errc::ZeroSize, "early_ioremap: early_ioremap(0x%lx, 0): size 0 (caller %p)", phys.value(), caller);
   uint64_t last = phys.value() + size - 1;
-  if (last < phys.value()) {
-    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): the range wraps around the end of the physical address "
-           "space (caller %p)\n", phys.value(), size, caller);
-    return fail(EarlyIoremapError::WrapAround);
-  }
-  if (Pte{prot.bits}.mem_type() != MemType::Normal &&
-      memblock_overlaps_mapped_memory(phys.value(), size)) {
-    // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
-    // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.
-    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use "
-           "early_memremap() for RAM (caller %p)\n", phys.value(), size, caller);
-    return fail(EarlyIoremapError::IsRam);
-  }
+  if (last < phys.value())
+    return KERR(Errc::WrapAround,
+                "early_ioremap: early_ioremap(0x%lx, 0x%lx): the range wraps around the end of the physical address "
+                "space (caller %p)", phys.value(), size, caller);
+  // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
+  // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.
+  if (Pte{prot.bits}.mem_type() != MemType::Normal && memblock_overlaps_mapped_memory(phys.value(), size))
+    return KERR(Errc::IsRam,
+                "early_ioremap: early_ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use "
+                "early_memremap() for RAM (caller %p)", phys.value(), size, caller);
   uint64_t offset = phys.page_offset();
   uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
-  if (pages > NR_FIX_BTMAPS) {
-    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): needs %lu pages (in-page offset 0x%lx included), a slot "
-           "holds %u (256 KiB) (caller %p)\n", phys.value(), size, pages, offset, NR_FIX_BTMAPS, caller);
-    return fail(EarlyIoremapError::TooLarge);
-  }
+  if (pages > NR_FIX_BTMAPS)
+    return KERR(Errc::TooLarge,
+                "early_ioremap: early_ioremap(0x%lx, 0x%lx): needs %lu pages (in-page offset 0x%lx included), a slot "
+                "holds %u (256 KiB) (caller %p)", phys.value(), size, pages, offset, NR_FIX_BTMAPS, caller);
   unsigned s = 0;
   while (s < FIX_BTMAPS_SLOTS && !g_slots[s].va.is_null()) ++s;
-  if (s == FIX_BTMAPS_SLOTS) {
-    pr_err("early_ioremap: early_ioremap(0x%lx, 0x%lx): no free slot, all %u are in use (caller %p); holders:\n",
-           phys.value(), size, FIX_BTMAPS_SLOTS, caller);
-    for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i)
-      pr_err("early_ioremap:   slot %u: 0x%lx size 0x%lx by %p\n", i, g_slots[i].phys.value(), g_slots[i].size,
-             g_slots[i].caller);
-    return fail(EarlyIoremapError::NoFreeSlot);
-  }
+  if (s == FIX_BTMAPS_SLOTS)
+    return KERR(Errc::NoFreeSlot,
+                "early_ioremap: early_ioremap(0x%lx, 0x%lx): no free slot, all %u are in use (caller %p); holders:",
+                phys.value(), size, FIX_BTMAPS_SLOTS, caller);
   // Pages go to decreasing fixmap indices, i.e. increasing virtual addresses.
   unsigned idx = btmap_slot_first(s);
   for (uint64_t i = 0; i < pages; ++i) {
-    if (__set_fixmap(idx - static_cast<unsigned>(i), phys.page_base().offset(i * PAGE_SIZE), prot) !=
-        FixmapStatus::Ok) {
+    Status st = __set_fixmap(idx - static_cast<unsigned>(i), phys.page_base().offset(i * PAGE_SIZE), prot);
+    if (!st.ok()) {
       for (uint64_t j = 0; j < i; ++j) (void)clear_fixmap(idx - static_cast<unsigned>(j));
-      pr_err("early_ioremap: could not map 0x%lx through the fixmap (caller %p)\n", phys.value(), caller);
-      return fail(EarlyIoremapError::FixmapFailed);
+      return st.error();  // set_fixmap said what and why, with its caller: not again
     }
   }
   Slot& slot = g_slots[s];
@@ -88,31 +69,38 @@ void* do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
   return reinterpret_cast<void*>(static_cast<uintptr_t>(slot.va.value()));
 }
 
-void do_unmap(void* addr, uint64_t size, void* caller) {
-  g_last = EarlyIoremapError::None;
+// Reports a failed mapping once (with the slot holders when none was free).
+void* report_map(const Result<void*>& r) {
+  if (r.ok()) return r.value();
+  r.error().report(r == Errc::AfterReset);
+  if (r == Errc::NoFreeSlot)
+    for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i)
+      pr_err("early_ioremap:   slot %u: 0x%lx size 0x%lx by %p\n", i, g_slots[i].phys.value(), g_slots[i].size,
+             g_slots[i].caller);
+  return nullptr;
+}
+
+Status do_unmap(void* addr, uint64_t size, void* caller) {
   VirtAddr va = virt_of(addr);
   unsigned s = 0;
   while (s < FIX_BTMAPS_SLOTS && g_slots[s].va != va) ++s;
   if (va.is_null() || s == FIX_BTMAPS_SLOTS) {
     bool twice = false;
     for (const Slot& sl : g_slots) twice |= !va.is_null() && sl.last_freed == va;
-    if (twice) {
-      pr_err("early_ioremap: early_iounmap(%p, 0x%lx): already unmapped (unmapped twice?) (caller %p)\n", addr, size,
-             caller);
-      g_last = EarlyIoremapError::AlreadyUnmapped;
-    } else {
-      pr_err("early_ioremap: early_iounmap(%p, 0x%lx): not an address early_ioremap returned (caller %p)\n", addr,
-             size, caller);
-      g_last = EarlyIoremapError::NotMapped;
-    }
-    return;
+    if (twice)
+      return KERR(Errc::AlreadyUnmapped,
+                  "early_ioremap: early_iounmap(%p, 0x%lx): already unmapped (unmapped twice?) (caller %p)", addr, size,
+                  caller);
+    return KERR(Errc::NotMapped,
+                "early_ioremap: early_iounmap(%p, 0x%lx): not an address early_ioremap returned (caller %p)", addr,
+                size, caller);
   }
   Slot& slot = g_slots[s];
-  if (slot.size != size) {
-    pr_warn("early_ioremap: early_iounmap(%p, 0x%lx): size differs from the mapped 0x%lx; unmapping 0x%lx "
-            "(caller %p)\n", addr, size, slot.size, slot.size, caller);
-    g_last = EarlyIoremapError::SizeMismatch;
-  }
+  Status result;
+  if (slot.size != size)
+    result = KERR(Errc::SizeMismatch,
+                  "early_ioremap: early_iounmap(%p, 0x%lx): size differs from the mapped 0x%lx; unmapping 0x%lx "
+                  "(caller %p)", addr, size, slot.size, slot.size, caller);
   uint64_t pages = (slot.phys.page_offset() + slot.size + PAGE_SIZE - 1) / PAGE_SIZE;
   unsigned idx = btmap_slot_first(s);
   for (uint64_t i = 0; i < pages; ++i) (void)clear_fixmap(idx - static_cast<unsigned>(i));
@@ -120,24 +108,41 @@ void do_unmap(void* addr, uint64_t size, void* caller) {
   slot.va = VirtAddr();
   slot.size = 0;
   slot.caller = nullptr;
+  return result;
+}
+
+void report_unmap(const Status& st) {
+  st.error().report(st == Errc::SizeMismatch);  // the size mismatch is still unmapped: a warning
 }
 
 }  // namespace
 
 void* early_ioremap(PhysAddr phys, uint64_t size) {
-  return do_map(phys, size, FIXMAP_PAGE_IO, __builtin_return_address(0));
+  return report_map(do_map(phys, size, FIXMAP_PAGE_IO, __builtin_return_address(0)));
 }
 void* early_memremap(PhysAddr phys, uint64_t size) {
-  return do_map(phys, size, FIXMAP_PAGE_NORMAL, __builtin_return_address(0));
+  return report_map(do_map(phys, size, FIXMAP_PAGE_NORMAL, __builtin_return_address(0)));
 }
 void* early_memremap_ro(PhysAddr phys, uint64_t size) {
-  return do_map(phys, size, FIXMAP_PAGE_RO, __builtin_return_address(0));
+  return report_map(do_map(phys, size, FIXMAP_PAGE_RO, __builtin_return_address(0)));
 }
 void* early_memremap_prot(PhysAddr phys, uint64_t size, PgProt prot) {
-  return do_map(phys, size, prot, __builtin_return_address(0));
+  return report_map(do_map(phys, size, prot, __builtin_return_address(0)));
 }
-void early_iounmap(void* addr, uint64_t size) { do_unmap(addr, size, __builtin_return_address(0)); }
-void early_memunmap(void* addr, uint64_t size) { do_unmap(addr, size, __builtin_return_address(0)); }
+void early_iounmap(void* addr, uint64_t size) { report_unmap(do_unmap(addr, size, __builtin_return_address(0))); }
+void early_memunmap(void* addr, uint64_t size) { report_unmap(do_unmap(addr, size, __builtin_return_address(0))); }
+
+Result<void*> early_remap_checked(PhysAddr phys, uint64_t size, PgProt prot) {
+  Result<void*> r = do_map(phys, size, prot, __builtin_return_address(0));
+  report_map(r);
+  if (!r.ok()) r.error().mark_reported();
+  return r;
+}
+Status early_unmap_checked(void* addr, uint64_t size) {
+  Status st = do_unmap(addr, size, __builtin_return_address(0));
+  report_unmap(st);
+  return st;
+}
 
 bool copy_from_early_mem(void* dest, PhysAddr src, uint64_t size) {
   auto* d = static_cast<char*>(dest);
@@ -146,16 +151,16 @@ bool copy_from_early_mem(void* dest, PhysAddr src, uint64_t size) {
     // Keep each chunk inside one slot, counting the in-page offset.
     uint64_t n = kChunk - src.page_offset();
     if (n > size) n = size;
-    void* p = do_map(src, n, FIXMAP_PAGE_RO, __builtin_return_address(0));
+    void* p = report_map(do_map(src, n, FIXMAP_PAGE_RO, __builtin_return_address(0)));
     if (!p) return false;
     Fixmap* fm = fixmap_get();
     const void* through = fm->ops().access(virt_of(p), n);
     if (!through) {
-      do_unmap(p, n, __builtin_return_address(0));
+      report_unmap(do_unmap(p, n, __builtin_return_address(0)));
       return false;
     }
     memcpy(d, through, n);
-    do_unmap(p, n, __builtin_return_address(0));
+    report_unmap(do_unmap(p, n, __builtin_return_address(0)));
     d += n;
     src = src.offset(n);
     size -= n;
@@ -179,8 +184,6 @@ unsigned early_ioremap_check_leaks() {
   return n;
 }
 
-EarlyIoremapError early_ioremap_last_error() { return g_last; }
-
 EarlyIoremapSlotInfo early_ioremap_slot(unsigned s) {
   const Slot& sl = g_slots[s];
   return {!sl.va.is_null(), sl.va, sl.phys, sl.size, sl.caller};
@@ -189,7 +192,6 @@ EarlyIoremapSlotInfo early_ioremap_slot(unsigned s) {
 void early_ioremap_forget_all() {
   for (Slot& s : g_slots) s = Slot{};
   g_reset = false;
-  g_last = EarlyIoremapError::None;
 }
 
 }  // namespace kernel

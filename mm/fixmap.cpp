@@ -12,24 +12,6 @@ namespace kernel {
 using fixmap_layout::first_pmd;
 using fixmap_layout::nr_pte_tables;
 
-const char* fixmap_status_str(FixmapStatus s) {
-  switch (s) {
-    case FixmapStatus::Ok:
-      return "ok";
-    case FixmapStatus::NotInitialised:
-      return "the fixmap is not initialised yet (early_fixmap_init)";
-    case FixmapStatus::BadIndex:
-      return "index is FIX_HOLE or beyond __end_of_fixed_addresses";
-    case FixmapStatus::SlotLive:
-      return "slot is live with another mapping; clear_fixmap() it first (break-before-make)";
-    case FixmapStatus::NotMapped:
-      return "slot is not mapped";
-    case FixmapStatus::TableMissing:
-      return "the page-table walk did not reach the fixmap tables";
-  }
-  return "?";
-}
-
 namespace {
 
 // The fixmap's own tables (bm_pud, bm_pmd, bm_pte[]) as the cursor's source of "new" tables: an
@@ -57,34 +39,33 @@ class FixmapAttachAccess {
 
 }  // namespace
 
-FixmapStatus Fixmap::init(PhysAddr pgd, const FixmapTables& tables) {
+Status Fixmap::init(PhysAddr pgd, const FixmapTables& tables) {
   tables_ = tables;
   return attach(pgd);
 }
 
-FixmapStatus Fixmap::attach(PhysAddr pgd) {
+Status Fixmap::attach(PhysAddr pgd) {
   FixmapAttachAccess access(ops_, tables_);
   PageTableCursor<FixmapAttachAccess> c(access, pgd);
   Pte* new_pte[nr_pte_tables] = {};
   for (unsigned k = 0; k < nr_pte_tables; ++k) {
     const uint64_t va = first_pmd + k * PMD_SIZE;
     const SeekStatus st = c.seek(va, kLeafLevel, true);
-    if (st == SeekStatus::Leaf) {
-      pr_err("fixmap: level-%u entry %u is 0x%016lx, not a table\n", c.level(), c.index_at(c.level()),
-             c.entry()->raw);
-      return FixmapStatus::TableMissing;
-    }
-    if (st != SeekStatus::Ok) {
-      pr_err("fixmap: the walk from the PGD at pa 0x%lx to 0x%lx did not reach the fixmap tables (%s)\n",
-             pgd.value(), va, st == SeekStatus::OutOfMemory ? "no table to install" : "a table is not reachable");
-      return FixmapStatus::TableMissing;
-    }
+    if (st == SeekStatus::Leaf)
+      return KERR(Errc::TableMissing, "fixmap: level-%u entry %u on the way to 0x%lx is 0x%016lx, not a table",
+                  c.level(), c.index_at(c.level()), va, c.entry()->raw);
+    if (st != SeekStatus::Ok)
+      return KERR(Errc::TableMissing,
+                  "fixmap: the walk from the PGD at pa 0x%lx to 0x%lx did not reach the fixmap tables (%s)",
+                  pgd.value(), va, st == SeekStatus::OutOfMemory ? "no table to install" : "a table is not reachable");
     new_pte[k] = ops_.table_ptr(c.table_at(kLeafLevel));
-    if (!new_pte[k]) return FixmapStatus::TableMissing;
+    if (!new_pte[k])
+      return KERR(Errc::TableMissing, "fixmap: the PTE table at pa 0x%lx is not reachable",
+                  c.table_at(kLeafLevel).value());
   }
   pgd_ = pgd;
   for (unsigned k = 0; k < nr_pte_tables; ++k) pte_[k] = new_pte[k];
-  return FixmapStatus::Ok;
+  return {};
 }
 
 Pte* Fixmap::entry(unsigned idx) const {
@@ -98,9 +79,10 @@ Pte Fixmap::read(unsigned idx) const {
   return *entry(idx);
 }
 
-FixmapStatus Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
-  if (!initialised()) return FixmapStatus::NotInitialised;
-  if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses) return FixmapStatus::BadIndex;
+Status Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
+  if (!initialised()) return KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)");
+  if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses)
+    return KERR(Errc::BadIndex, "index is FIX_HOLE or beyond __end_of_fixed_addresses");
   Pte* e = entry(idx);
   VirtAddr va(__fix_to_virt(idx));
   if (prot.is_clear()) {
@@ -109,17 +91,19 @@ FixmapStatus Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
     // The entry was valid: a walker may have cached it. Invalidate even when it was not valid,
     // which is cheap and keeps "every clear is followed by a TLB invalidate" unconditional.
     ops_.flush_tlb_kernel_page(va, TlbLevel::L3);
-    return was_live ? FixmapStatus::Ok : FixmapStatus::NotMapped;
+    if (!was_live) return KERR(Errc::NotMapped, "slot is not mapped");
+    return {};
   }
   Pte want = pfn_pte(phys, prot);
   if (e->valid()) {
-    if (e->raw == want.raw) return FixmapStatus::Ok;
-    return FixmapStatus::SlotLive;
+    if (e->raw == want.raw) return {};
+    return KERR(Errc::SlotLive, "slot is live with pa=0x%lx; clear_fixmap() it first (break-before-make)",
+                e->output_address().value());
   }
   // The entry was invalid, so no TLB can hold it: no invalidate needed, only the barriers in
   // set_pte that order the store before later accesses through the new mapping.
   ops_.set_pte(e, want);
-  return FixmapStatus::Ok;
+  return {};
 }
 
 // ---- The kernel's fixmap and Linux's API on it -------------------------------------------------
@@ -127,28 +111,23 @@ FixmapStatus Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
 namespace {
 Fixmap* g_fixmap = nullptr;
 
-void report(const char* op, unsigned idx, PhysAddr phys, FixmapStatus st, void* caller) {
-  char name[48];
-  if (st == FixmapStatus::NotMapped) {
-    pr_warn("fixmap: %s of %s (index %u): %s (caller %p)\n", op, fixmap_slot_name(idx, name, sizeof name), idx,
-            fixmap_status_str(st), caller);
-    return;
-  }
-  if (st == FixmapStatus::SlotLive && g_fixmap) {
-    Pte cur = g_fixmap->read(idx);
-    pr_err(
-        "fixmap: refusing %s of %s (index %u) to pa=0x%lx: slot is live with pa=0x%lx; clear_fixmap() it "
-        "first (break-before-make) (caller %p)\n",
-        op, fixmap_slot_name(idx, name, sizeof name), idx, phys.value(), cur.output_address().value(), caller);
-    return;
-  }
-  pr_err("fixmap: %s of index %u (%s) failed: %s (caller %p)\n", op, idx, fixmap_slot_name(idx, name, sizeof name),
-         fixmap_status_str(st), caller);
-}
-
-FixmapStatus do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
-  FixmapStatus st = g_fixmap ? g_fixmap->set(idx, phys, prot) : FixmapStatus::NotInitialised;
-  if (st != FixmapStatus::Ok) report(prot.is_clear() ? "clear_fixmap" : "set_fixmap", idx, phys, st, caller);
+// The public API reports each failure once, with the slot, the caller and what to do.
+Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+  Status st = g_fixmap ? g_fixmap->set(idx, phys, prot)
+                       : Status(KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)"));
+  if (st.ok()) return st;
+  const char* op = prot.is_clear() ? "clear_fixmap" : "set_fixmap";
+  char name[48], why[200];
+  fixmap_slot_name(idx, name, sizeof name);
+  st.error().format(why, sizeof why);
+  if (st == Errc::NotMapped)
+    pr_warn("fixmap: %s of %s (index %u): %s (caller %p)\n", op, name, idx, why, caller);
+  else if (st == Errc::SlotLive)
+    pr_err("fixmap: refusing %s of %s (index %u) to pa=0x%lx: %s (caller %p)\n", op, name, idx, phys.value(), why,
+           caller);
+  else
+    pr_err("fixmap: %s of index %u (%s) failed: %s (caller %p)\n", op, idx, name, why, caller);
+  st.error().mark_reported();
   return st;
 }
 }  // namespace
@@ -156,12 +135,12 @@ FixmapStatus do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
 void fixmap_install(Fixmap* fm) { g_fixmap = fm; }
 Fixmap* fixmap_get() { return g_fixmap; }
 
-FixmapStatus __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
+Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
   return do_set(idx, phys, prot, __builtin_return_address(0));
 }
 
 VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot) {
-  if (do_set(idx, phys.page_base(), prot, __builtin_return_address(0)) != FixmapStatus::Ok) return VirtAddr();
+  if (!do_set(idx, phys.page_base(), prot, __builtin_return_address(0)).ok()) return VirtAddr();
   return VirtAddr(__fix_to_virt(idx) + phys.page_offset());
 }
 
@@ -216,73 +195,57 @@ uint32_t be32(const void* p) {
 }
 }  // namespace
 
-FdtMapping fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot) {
-  FdtMapping m;
-  // Each failure formats its message into m.error (format-checked at the call), then unmaps.
-  auto fail = [&](int) {
-    fixmap_unmap_fdt();
-    m.va = VirtAddr();
-    return m;
-  };
-  if (!g_fixmap || !g_fixmap->initialised())
-    return fail(snprintf(m.error, sizeof m.error, "the fixmap is not initialised"));
+namespace {
+Result<FdtWindow> map_fdt(PhysAddr dt_phys, PgProt prot) {
+  if (!g_fixmap || !g_fixmap->initialised()) return KERR(Errc::NotInitialised, "the fixmap is not initialised");
   if (dt_phys.is_null())
-    return fail(snprintf(m.error, sizeof m.error,
-                         "no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB address)"));
+    return KERR(Errc::Invalid, "no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB "
+                "address)");
   if (!dt_phys.is_aligned_to(8))
-    return fail(snprintf(m.error, sizeof m.error,
-                         "device tree at 0x%lx is not 8-byte aligned (booting.rst requires 8-byte alignment)",
-                         dt_phys.value()));
+    return KERR(Errc::Unaligned, "device tree at 0x%lx is not 8-byte aligned (booting.rst requires 8-byte alignment)",
+                dt_phys.value());
 
   fixmap_unmap_fdt();
   const uint64_t offset = dt_phys.page_offset();
-  if (g_fixmap->set(FIX_FDT, dt_phys.page_base(), prot) != FixmapStatus::Ok)
-    return fail(snprintf(m.error, sizeof m.error, "could not map the device tree at FIX_FDT"));
+  if (!g_fixmap->set(FIX_FDT, dt_phys.page_base(), prot).ok())
+    return KERR(Errc::MapFailed, "could not map the device tree at FIX_FDT");
   VirtAddr va(__fix_to_virt(FIX_FDT) + offset);
   // An 8-byte aligned blob may start as late as 8 bytes before a page end, so its 40-byte header
   // can straddle two pages: map the second one too in that case.
   if (offset + sizeof(fdt_header) > PAGE_SIZE &&
-      g_fixmap->set(FIX_FDT - 1, dt_phys.page_base().offset(PAGE_SIZE), prot) != FixmapStatus::Ok)
-    return fail(snprintf(m.error, sizeof m.error, "could not map the device tree header"));
+      !g_fixmap->set(FIX_FDT - 1, dt_phys.page_base().offset(PAGE_SIZE), prot).ok())
+    return KERR(Errc::MapFailed, "could not map the device tree header");
   const void* hdr = g_fixmap->ops().access(va, sizeof(fdt_header));
-  if (!hdr) return fail(snprintf(m.error, sizeof m.error, "the FDT window is not reachable through the MMU"));
+  if (!hdr) return KERR(Errc::Unreachable, "the FDT window is not reachable through the MMU");
   uint32_t magic = be32(hdr);
   if (magic != FDT_MAGIC)
-    return fail(snprintf(m.error, sizeof m.error, "no device tree at 0x%lx: bad magic 0x%08x (expected 0xd00dfeed)",
-                         dt_phys.value(), magic));
+    return KERR(Errc::Invalid, "no device tree at 0x%lx: bad magic 0x%08x (expected 0xd00dfeed)", dt_phys.value(),
+                magic);
   uint32_t size = be32(static_cast<const char*>(hdr) + 4);
   if (size > MAX_FDT_SIZE)
-    return fail(snprintf(m.error, sizeof m.error, "device tree at 0x%lx is %u bytes; the limit is %lu bytes (2 MiB)",
-                         dt_phys.value(), size, MAX_FDT_SIZE));
+    return KERR(Errc::TooLarge, "device tree at 0x%lx is %u bytes; the limit is %lu bytes (2 MiB)", dt_phys.value(),
+                size, MAX_FDT_SIZE);
   if (size < sizeof(fdt_header))
-    return fail(snprintf(m.error, sizeof m.error,
-                         "device tree at 0x%lx claims totalsize %u, smaller than its own header", dt_phys.value(),
-                         size));
+    return KERR(Errc::Invalid, "device tree at 0x%lx claims totalsize %u, smaller than its own header",
+                dt_phys.value(), size);
   if (dt_phys.value() + size < dt_phys.value())
-    return fail(snprintf(m.error, sizeof m.error,
-                         "device tree at 0x%lx wraps around the end of the physical address space", dt_phys.value()));
+    return KERR(Errc::WrapAround, "device tree at 0x%lx wraps around the end of the physical address space",
+                dt_phys.value());
 
   const uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
   for (uint64_t i = 1; i < pages; ++i) {
-    if (g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot) !=
-        FixmapStatus::Ok)
-      return fail(snprintf(m.error, sizeof m.error, "could not map page %lu of the device tree", i));
+    if (!g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot).ok())
+      return KERR(Errc::MapFailed, "could not map page %lu of the device tree", i);
   }
-  const void* blob = g_fixmap->ops().access(va, size);
-  if (!blob) return fail(snprintf(m.error, sizeof m.error, "the FDT window is not reachable through the MMU"));
-  int err = fdt_check_header(blob);
-  if (err)
-    return fail(
-        snprintf(m.error, sizeof m.error, "corrupt device tree at 0x%lx: %s", dt_phys.value(), fdt_strerror(err)));
-  // The whole structure block, not just the header: a truncated blob (or one that runs past the
-  // end of RAM, where reads return garbage) is caught here rather than half-way through parsing.
-  err = fdt_check_full(blob, size);
-  if (err)
-    return fail(snprintf(m.error, sizeof m.error, "corrupt device tree at 0x%lx (%u bytes): %s", dt_phys.value(), size,
-                         fdt_strerror(err)));
-  m.va = va;
-  m.size = size;
-  return m;
+  if (!g_fixmap->ops().access(va, size)) return KERR(Errc::Unreachable, "the FDT window is not reachable through the MMU");
+  return FdtWindow{va, size};
+}
+}  // namespace
+
+Result<FdtWindow> fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot) {
+  Result<FdtWindow> r = map_fdt(dt_phys, prot);
+  if (!r.ok()) fixmap_unmap_fdt();
+  return r;
 }
 
 }  // namespace kernel

@@ -25,9 +25,11 @@ VirtAddr IoremapArea::map(PhysAddr phys, uint64_t size, PgProt prot, void* calle
     return VirtAddr();
   }
   uint64_t va = next_;
-  MapError err = map_range(env_, pgd_, VirtAddr(va), phys.page_base(), pages * PAGE_SIZE, prot, false);
-  if (err != MapError::None) {
-    pr_err("ioremap: ioremap(0x%lx, 0x%lx) failed: %s (caller %p)\n", phys.value(), size, map_error_str(err), caller);
+  Status st = map_range(env_, pgd_, VirtAddr(va), phys.page_base(), pages * PAGE_SIZE, prot, false);
+  if (!st.ok()) {
+    char why[160];
+    st.error().format(why, sizeof why);
+    pr_err("ioremap: ioremap(0x%lx, 0x%lx) failed: %s (caller %p)\n", phys.value(), size, why, caller);
     (void)unmap_range(env_, pgd_, VirtAddr(va), pages * PAGE_SIZE);
     return VirtAddr();
   }

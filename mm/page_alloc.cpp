@@ -86,37 +86,37 @@ Page* BuddyAllocator::alloc_pages(unsigned order) {
   return &head;
 }
 
-FreeError BuddyAllocator::free_pages(Page* page, unsigned order) {
+Status BuddyAllocator::free_pages(Page* page, unsigned order) {
   void* caller = __builtin_return_address(0);
-  if (!page || page < memmap_ || page >= memmap_ + nr_pages_) {
-    pr_err("buddy: free_pages(%p, %u): not a page of this allocator (caller %p)\n", static_cast<void*>(page), order,
-           caller);
-    return FreeError::OutOfRange;
-  }
-  uint64_t pfn = page_to_pfn(page);
-  if (page->flags & Page::Reserved) {
-    pr_err("buddy: free_pages(pfn 0x%lx, order %u): the page is reserved memory, never allocated (caller %p)\n", pfn,
-           order, caller);
-    return FreeError::Reserved;
-  }
-  if (page->flags & Page::Buddy) {
-    pr_err("buddy: free_pages(pfn 0x%lx, order %u): double free, the block is already free (caller %p)\n", pfn, order,
-           caller);
-    return FreeError::DoubleFree;
-  }
-  if (!(page->flags & Page::Head)) {
-    pr_err("buddy: free_pages(pfn 0x%lx, order %u): not the head of an allocated block (never allocated, or freed "
-           "already as part of another block) (caller %p)\n", pfn, order, caller);
-    return FreeError::NeverAllocated;
-  }
-  if (page->order != order) {
-    pr_err("buddy: free_pages(pfn 0x%lx, order %u): the block was allocated with order %u (caller %p)\n", pfn, order,
-           page->order, caller);
-    return FreeError::WrongOrder;
+  Status st = check_free(page, order, caller);
+  if (!st.ok()) {
+    st.error().report();
+    return st;
   }
   page->flags = 0;
-  free_block(pfn, order);
-  return FreeError::None;
+  free_block(page_to_pfn(page), order);
+  return {};
+}
+
+Status BuddyAllocator::check_free(const Page* page, unsigned order, void* caller) const {
+  if (!page || page < memmap_ || page >= memmap_ + nr_pages_)
+    return KERR(Errc::OutOfRange, "buddy: free_pages(%p, %u): not a page of this allocator (caller %p)", page, order,
+                caller);
+  const uint64_t pfn = page_to_pfn(page);
+  if (page->flags & Page::Reserved)
+    return KERR(Errc::Reserved,
+                "buddy: free_pages(pfn 0x%lx, order %u): the page is reserved memory, never allocated (caller %p)", pfn,
+                order, caller);
+  if (page->flags & Page::Buddy)
+    return KERR(Errc::DoubleFree, "buddy: free_pages(pfn 0x%lx, order %u): double free, the block is already free "
+                "(caller %p)", pfn, order, caller);
+  if (!(page->flags & Page::Head))
+    return KERR(Errc::NeverAllocated, "buddy: free_pages(pfn 0x%lx, order %u): not the head of an allocated block "
+                "(never allocated, or freed already as part of another block) (caller %p)", pfn, order, caller);
+  if (page->order != order)
+    return KERR(Errc::WrongOrder, "buddy: free_pages(pfn 0x%lx, order %u): the block was allocated with order %u "
+                "(caller %p)", pfn, order, page->order, caller);
+  return {};
 }
 
 uint64_t BuddyAllocator::free_pages_total() const {

@@ -14,7 +14,7 @@ constexpr unsigned kLevelSlot[4] = {FIX_PGD, FIX_PUD, FIX_PMD, FIX_PTE};
 
 Pte* FixmapTableEnv::map_table(PhysAddr table, unsigned level) {
   unsigned slot = kLevelSlot[level];
-  if (set_fixmap(slot, table) != FixmapStatus::Ok) return nullptr;
+  if (!set_fixmap(slot, table).ok()) return nullptr;
   return static_cast<Pte*>(ops_.access(VirtAddr(__fix_to_virt(slot)), PAGE_SIZE));
 }
 
@@ -23,7 +23,7 @@ void FixmapTableEnv::unmap_table(unsigned level) { (void)clear_fixmap(kLevelSlot
 bool FixmapTableEnv::zero_table(PhysAddr table) {
   // A fresh table page is not reachable any other way yet: zero it through FIX_PTE (free while a
   // table above level 3 is being filled: the cursor has not mapped level 3).
-  if (set_fixmap(FIX_PTE, table) != FixmapStatus::Ok) return false;
+  if (!set_fixmap(FIX_PTE, table).ok()) return false;
   void* p = ops_.access(VirtAddr(__fix_to_virt(FIX_PTE)), PAGE_SIZE);
   if (p) memset(p, 0, PAGE_SIZE);
   (void)clear_fixmap(FIX_PTE);
@@ -37,27 +37,22 @@ bool LinearTableEnv::zero_table(PhysAddr table) {
   return true;
 }
 
-const char* map_error_str(MapError e) {
-  switch (e) {
-    case MapError::None: return "ok";
-    case MapError::OutOfMemory: return "out of memory for page tables";
-    case MapError::Unaligned: return "addresses or size not page aligned";
-    case MapError::Conflict: return "a different valid mapping is already there";
-    case MapError::Unreachable: return "a table page is not reachable";
-  }
-  return "?";
-}
-
 namespace {
-MapError seek_error(SeekStatus s) {
-  return s == SeekStatus::OutOfMemory ? MapError::OutOfMemory : MapError::Unreachable;
+Error seek_error(SeekStatus s, uint64_t va) {
+  if (s == SeekStatus::OutOfMemory) return KERR(Errc::OutOfMemory, "out of memory for page tables mapping 0x%lx", va);
+  return KERR(Errc::Unreachable, "a page-table page on the way to 0x%lx is not reachable", va);
+}
+Error conflict(uint64_t va, Pte have) {
+  return KERR(Errc::Conflict, "a different valid mapping is already at 0x%lx (0x%016lx)", va, have.raw);
 }
 }  // namespace
 
 template <TableAccess Env>
-MapError map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t size, PgProt prot,
+Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t size, PgProt prot,
                    bool allow_blocks, MapStats* stats) {
-  if (!is_aligned(start.value() | phys.value() | size, PAGE_SIZE)) return MapError::Unaligned;
+  if (!is_aligned(start.value() | phys.value() | size, PAGE_SIZE))
+    return KERR(Errc::Unaligned, "map 0x%lx -> 0x%lx, 0x%lx bytes: addresses or size not page aligned",
+                start.value(), phys.value(), size);
   MapStats local;
   if (!stats) stats = &local;
   PageTableCursor<Env> c(env, pgd);
@@ -80,13 +75,13 @@ MapError map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64
       }
     }
     const SeekStatus st = c.seek(va, target, true, &stats->tables);
-    if (st == SeekStatus::Leaf) return MapError::Conflict;  // a block where a finer mapping is wanted
-    if (st != SeekStatus::Ok) return seek_error(st);
+    if (st == SeekStatus::Leaf) return conflict(va, *c.entry());  // a block where a finer mapping is wanted
+    if (st != SeekStatus::Ok) return seek_error(st, va);
     Pte* e = c.entry();
     const uint64_t span = level_span(target);
     if (target == kLeafLevel) {
       const Pte want = pfn_pte(PhysAddr(pa), prot);
-      if (e->valid() && e->raw != want.raw) return MapError::Conflict;
+      if (e->valid() && e->raw != want.raw) return conflict(va, *e);
       env.ops().set_pte(e, want);
       ++stats->ptes;
     } else if (e->none()) {
@@ -97,34 +92,34 @@ MapError map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64
       finer_until = va + span;
       continue;
     } else {
-      return MapError::Conflict;
+      return conflict(va, *e);
     }
     va += span;
     pa += span;
   }
-  return MapError::None;
+  return {};
 }
 
 template <TableAccess Env>
-MapError unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
+Status unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
   PageTableCursor<Env> c(env, pgd);
   for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
     const uint64_t va = start.value() + off;
     const SeekStatus st = c.seek(va, kLeafLevel, false);
-    if (st == SeekStatus::Unreachable) return MapError::Unreachable;
+    if (st == SeekStatus::Unreachable) return seek_error(st, va);
     if (st != SeekStatus::Ok) continue;  // nothing mapped here at page granularity
     Pte* e = c.entry();
     if (!e->valid()) continue;
     env.ops().set_pte(e, Pte{});
     env.ops().flush_tlb_kernel_page(VirtAddr(va), TlbLevel::L3);
   }
-  return MapError::None;
+  return {};
 }
 
-template MapError map_range(FixmapTableEnv&, PhysAddr, VirtAddr, PhysAddr, uint64_t, PgProt, bool, MapStats*);
-template MapError map_range(LinearTableEnv&, PhysAddr, VirtAddr, PhysAddr, uint64_t, PgProt, bool, MapStats*);
-template MapError unmap_range(FixmapTableEnv&, PhysAddr, VirtAddr, uint64_t);
-template MapError unmap_range(LinearTableEnv&, PhysAddr, VirtAddr, uint64_t);
+template Status map_range(FixmapTableEnv&, PhysAddr, VirtAddr, PhysAddr, uint64_t, PgProt, bool, MapStats*);
+template Status map_range(LinearTableEnv&, PhysAddr, VirtAddr, PhysAddr, uint64_t, PgProt, bool, MapStats*);
+template Status unmap_range(FixmapTableEnv&, PhysAddr, VirtAddr, uint64_t);
+template Status unmap_range(LinearTableEnv&, PhysAddr, VirtAddr, uint64_t);
 
 namespace {
 

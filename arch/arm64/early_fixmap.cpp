@@ -28,8 +28,8 @@ void early_fixmap_init() {
   tables.pud = kimg_to_phys(bm_pud);
   tables.pmd = kimg_to_phys(bm_pmd);
   for (unsigned k = 0; k < fixmap_layout::nr_pte_tables; ++k) tables.pte[k] = kimg_to_phys(bm_pte[k]);
-  FixmapStatus st = g_kernel_fixmap.init(swapper_pgd_phys(), tables);
-  if (st != FixmapStatus::Ok) panic("early_fixmap_init: %s", fixmap_status_str(st));
+  Status st = g_kernel_fixmap.init(swapper_pgd_phys(), tables);
+  if (!st.ok()) panic_on(st.error(), "early_fixmap_init");
   fixmap_install(&g_kernel_fixmap);
 }
 

@@ -68,17 +68,17 @@ void paging_init() {
        va_of(_end) - va_of(__stack_guard) - PAGE_SIZE, PAGE_KERNEL},
   };
   SwapperStats st;
-  const char* err = nullptr;
-  Optional<PhysAddr> built = build_swapper(env, swapper_pgd_phys(), segs, 4, &st, &err);
-  if (!built) panic("paging_init: %s", err);
-  const PhysAddr pgd = *built;
+  Result<PhysAddr> built = build_swapper(env, swapper_pgd_phys(), segs, 4, &st);
+  if (!built) panic_on(built.error(), "paging_init");
+  const PhysAddr pgd = built.value();
   MapStats& lin = st.linear;
   MapStats& img = st.image;
 
   replace_ttbr1(pgd);
   swapper_pg_dir = pgd;
   kernel_mmu_ops.enable_linear_map();
-  if (fixmap_get()->attach(pgd) != FixmapStatus::Ok) panic("paging_init: the fixmap did not survive the switch");
+  if (Status attached = fixmap_get()->attach(pgd); !attached.ok())
+    panic_on(attached.error(), "paging_init: the fixmap did not survive the switch");
   pr_info("paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
           "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
           pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);

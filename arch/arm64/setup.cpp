@@ -180,6 +180,12 @@ void machine_exit(int status) {
 
 void panic_stop(int status) { machine_exit(status); }
 
+void panic_on(const Error& e, const char* what) {
+  char msg[224];
+  e.format(msg, sizeof msg);
+  panic("%s: %s", what, msg);
+}
+
 void panic(const char* fmt, ...) {
   char msg[256];
   va_list ap;

@@ -290,6 +290,15 @@ int reservations(const void* fdt, Reservation* out, int max, int* total, BadRegF
   return n;
 }
 
+Status check_blob(const void* blob, uint32_t size, PhysAddr where) {
+  int err = fdt_check_header(blob);
+  if (err) return KERR(Errc::Invalid, "corrupt device tree at 0x%lx: %s", where.value(), fdt_strerror(err));
+  err = fdt_check_full(blob, size);
+  if (err)
+    return KERR(Errc::Invalid, "corrupt device tree at 0x%lx (%u bytes): %s", where.value(), size, fdt_strerror(err));
+  return {};
+}
+
 int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen, Region* reg) {
   for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
     if (!fdt_getprop(fdt, node, "reg", nullptr) || !node_is_enabled(fdt, node)) continue;

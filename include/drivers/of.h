@@ -4,12 +4,21 @@
 
 #include <stdint.h>
 
+#include "kernel/error.h"
+#include "kernel/types.h"
+
 namespace kernel::of {
 
 struct Region {
   uint64_t base;
   uint64_t size;
 };
+
+// Whether the `size` bytes at `blob` (the DTB found at physical address `where`) are a well-formed
+// device tree: libfdt's header check, then the whole structure block (a truncated blob, or one
+// that runs past the end of RAM where reads return garbage, is caught here, not half-way through
+// parsing). Errc::Invalid with the libfdt reason.
+Status check_blob(const void* blob, uint32_t size, PhysAddr where);
 
 // "model" of the root node, or its first "compatible", or "unknown".
 const char* machine_model(const void* fdt);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "kernel/error.h"
 #include "kernel/types.h"
 #include "mm/pgtable_ops.h"
 
@@ -13,8 +14,9 @@ namespace kernel {
 
 inline constexpr uint32_t AARCH64_INSN_NOP = 0xd503201f;
 
-enum class PatchError { None, Unaligned, NotText, MapFailed, Unreachable };
-const char* patch_error_str(PatchError e);
+// Patching returns a Status (kernel/error.h): Errc::Unaligned, NotText (outside the kernel text),
+// MapFailed (FIX_TEXT_POKE0 could not be mapped), Unreachable (the alias is not reachable). A
+// rejected address is reported on the console with the caller.
 
 // Where kernel text is and how to find the physical page behind a text address.
 struct TextRegion {
@@ -25,10 +27,10 @@ struct TextRegion {
 // `ops` writes the instruction through the alias and does the cache maintenance.
 void patching_init(const TextRegion& text, TextPatchOps& ops);
 
-PatchError aarch64_insn_patch_text_nosync(void* addr, uint32_t insn);
+Status aarch64_insn_patch_text_nosync(void* addr, uint32_t insn);
 // Several instructions, all under one lock hold (Linux uses stop_machine with several CPUs
 // online; this kernel runs one).
-PatchError aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count);
+Status aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count);
 uint32_t aarch64_insn_read(const void* addr);  // through the normal (read-only) mapping
 
 // Encoders.

@@ -4,23 +4,15 @@
 // limit per slot that counts the offset. Every misuse is reported with the caller's address.
 #pragma once
 
+#include "kernel/error.h"
 #include "mm/fixmap.h"
 
 namespace kernel {
 
-enum class EarlyIoremapError {
-  None,
-  NoFreeSlot,
-  ZeroSize,
-  WrapAround,
-  TooLarge,
-  AfterReset,   // used after the buddy allocator is up
-  NotMapped,    // unmap of an address early_ioremap did not return
-  AlreadyUnmapped,
-  SizeMismatch, // unmap with a different size (reported; the recorded size is unmapped)
-  FixmapFailed,
-  IsRam,        // early_ioremap (Device) of memblock memory: use early_memremap
-};
+// Failures are reported on the console, once, with the caller's address; the Linux-named calls
+// return nullptr. The *_checked forms return the Error too (codes: Errc::AfterReset, ZeroSize,
+// WrapAround, IsRam, TooLarge, NoFreeSlot, and the fixmap's; for unmap NotMapped,
+// AlreadyUnmapped, SizeMismatch).
 
 struct EarlyIoremapSlotInfo {
   bool used;
@@ -36,6 +28,8 @@ void* early_memremap_ro(PhysAddr phys, uint64_t size);    // Normal, RO, XN
 void* early_memremap_prot(PhysAddr phys, uint64_t size, PgProt prot);
 void early_iounmap(void* addr, uint64_t size);
 void early_memunmap(void* addr, uint64_t size);
+Result<void*> early_remap_checked(PhysAddr phys, uint64_t size, PgProt prot);
+Status early_unmap_checked(void* addr, uint64_t size);
 // Copies physical memory in slot-sized chunks (any size). Returns false if a chunk failed.
 bool copy_from_early_mem(void* dest, PhysAddr src, uint64_t size);
 
@@ -46,7 +40,6 @@ bool early_ioremap_is_reset();
 unsigned early_ioremap_check_leaks();
 
 // Introspection for tests and the monitor.
-EarlyIoremapError early_ioremap_last_error();
 EarlyIoremapSlotInfo early_ioremap_slot(unsigned slot);
 void early_ioremap_forget_all();  // host tests: back to the boot state (does not touch the fixmap)
 

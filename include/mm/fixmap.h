@@ -2,19 +2,15 @@
 #pragma once
 
 #include "asm/fixmap.h"
+#include "kernel/error.h"
 #include "mm/pgtable_ops.h"
 
 namespace kernel {
 
-enum class FixmapStatus {
-  Ok,
-  NotInitialised,  // used before early_fixmap_init()
-  BadIndex,        // FIX_HOLE or past __end_of_fixed_addresses
-  SlotLive,        // set on a live slot with a different mapping (break-before-make)
-  NotMapped,       // clear of a slot that is not mapped
-  TableMissing,    // the walk from the PGD did not reach the fixmap tables
-};
-const char* fixmap_status_str(FixmapStatus s);
+// Fixmap calls return a Status (kernel/error.h). Their codes: Errc::NotInitialised (before
+// early_fixmap_init), BadIndex (FIX_HOLE or past the end), SlotLive (set on a slot live with
+// another mapping: break-before-make), NotMapped (clear of a free slot), TableMissing (the walk
+// from the PGD did not reach the fixmap tables).
 
 // Physical addresses of the statically allocated tables the fixmap uses (Linux: bm_pud, bm_pmd,
 // bm_pte[]). In the kernel they are page-aligned arrays in BSS; in host tests, arena pages.
@@ -30,15 +26,15 @@ class Fixmap {
 
   // early_fixmap_init(): link the fixmap tables into the tables rooted at `pgd`. Existing upper
   // levels are reused (the kernel image may share them); empty ones get the static tables.
-  [[nodiscard]] FixmapStatus init(PhysAddr pgd, const FixmapTables& tables);
+  [[nodiscard]] Status init(PhysAddr pgd, const FixmapTables& tables);
   // Re-point the top level (after paging_init built a new swapper PGD that carries the fixmap).
-  [[nodiscard]] FixmapStatus attach(PhysAddr pgd);
+  [[nodiscard]] Status attach(PhysAddr pgd);
 
   // __set_fixmap(): prot 0 (FIXMAP_PAGE_CLEAR) clears the slot and invalidates its TLB entry.
   // Setting a slot that is live with another mapping is refused (break-before-make); setting it
   // again to the very same descriptor is harmless and allowed.
-  [[nodiscard]] FixmapStatus set(unsigned idx, PhysAddr phys, PgProt prot);
-  [[nodiscard]] FixmapStatus clear(unsigned idx) { return set(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+  [[nodiscard]] Status set(unsigned idx, PhysAddr phys, PgProt prot);
+  [[nodiscard]] Status clear(unsigned idx) { return set(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
 
   bool initialised() const { return pte_[0] != nullptr; }
   // The current descriptor of a slot (zero when not mapped or not initialised).
@@ -60,11 +56,12 @@ void fixmap_install(Fixmap* fm);
 Fixmap* fixmap_get();
 
 // Linux's API on the installed fixmap. Misuse is reported on the console with the caller's
-// address, and the status is returned so callers (and tests) can react.
-FixmapStatus __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot);
-inline FixmapStatus set_fixmap(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL); }
-inline FixmapStatus set_fixmap_io(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_IO); }
-inline FixmapStatus clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+// address (the returned Error is marked reported), and the status is returned so callers (and
+// tests) can react.
+Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot);
+inline Status set_fixmap(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL); }
+inline Status set_fixmap_io(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_IO); }
+inline Status clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
 // Maps the page holding `phys` and returns the slot address plus phys's in-page offset (null VA on
 // failure).
 VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot);
@@ -94,16 +91,15 @@ class ScopedFixmap {
 const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len);
 
 // ---- The device tree window -------------------------------------------------------------------
-struct FdtMapping {
-  VirtAddr va;         // null on failure
-  uint32_t size = 0;   // totalsize from the header
-  char error[192] = {};  // empty on success; otherwise what is wrong, in words a user can act on
-  bool ok() const { return !va.is_null(); }
+struct FdtWindow {
+  VirtAddr va;        // the blob, through FIX_FDT..FIX_FDT_END
+  uint32_t size = 0;  // totalsize from the header
 };
 // Maps the DTB at dt_phys through FIX_FDT..FIX_FDT_END with `prot` (any earlier FDT mapping is
-// removed first). Checks: non-null, 8-byte alignment, magic, totalsize <= MAX_FDT_SIZE, and
-// libfdt's fdt_check_header().
-FdtMapping fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot);
+// removed first). It only maps what the header says is there: non-null, 8-byte aligned, the
+// magic, MAX_FDT_SIZE >= totalsize >= the header. Whether the blob is well formed is the device
+// tree code's question (of::check_blob). On failure nothing stays mapped.
+Result<FdtWindow> fixmap_remap_fdt(PhysAddr dt_phys, PgProt prot);
 // Clears every live page of the FDT window.
 void fixmap_unmap_fdt();
 

@@ -2,6 +2,8 @@
 // coalesced by buddy index (pfn ^ (1 << order)), struct Page metadata for every managed page.
 #pragma once
 
+#include "kernel/error.h"
+
 #include <stdint.h>
 
 #include "kernel/types.h"
@@ -25,7 +27,6 @@ struct Page {
 };
 static_assert(sizeof(Page) == 16);
 
-enum class FreeError { None, DoubleFree, NeverAllocated, WrongOrder, Reserved, OutOfRange };
 
 class BuddyAllocator {
  public:
@@ -36,7 +37,9 @@ class BuddyAllocator {
 
   Page* alloc_pages(unsigned order);
   // Returns the error that was reported (None on success).
-  FreeError free_pages(Page* page, unsigned order);
+  // Misuse (Errc::OutOfRange, Reserved, DoubleFree, NeverAllocated, WrongOrder) is reported with the
+  // caller and changes nothing.
+  Status free_pages(Page* page, unsigned order);
 
   uint64_t page_to_pfn(const Page* p) const { return base_pfn_ + static_cast<uint64_t>(p - memmap_); }
   Page* pfn_to_page(uint64_t pfn) const {
@@ -51,6 +54,7 @@ class BuddyAllocator {
   bool check() const;
 
  private:
+  Status check_free(const Page* page, unsigned order, void* caller) const;
   void list_add(unsigned order, uint32_t idx);
   void list_del(unsigned order, uint32_t idx);
   void free_block(uint64_t pfn, unsigned order);

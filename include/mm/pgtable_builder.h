@@ -8,6 +8,7 @@
 //  - DirectTableEnv for walks that only read (ptdump, the W+X check, translate).
 #pragma once
 
+#include "kernel/error.h"
 #include "kernel/optional.h"
 #include "mm/pgtable_walker.h"
 
@@ -67,20 +68,18 @@ struct MapStats {
   uint64_t tables = 0;      // table pages allocated
 };
 
-enum class MapError { None, OutOfMemory, Unaligned, Conflict, Unreachable };
-const char* map_error_str(MapError e);
-
 // Maps [va, va+size) -> [pa, pa+size) with `prot` in the tables rooted at `pgd`. Blocks (1 GiB,
 // 2 MiB) are used where both addresses are aligned and allow_blocks is set. An existing valid
 // entry with a different value is a conflict (break-before-make is the caller's business).
-// Instantiated for FixmapTableEnv and LinearTableEnv.
+// Errors: Errc::Unaligned, OutOfMemory, Conflict, Unreachable. Instantiated for FixmapTableEnv and
+// LinearTableEnv.
 template <TableAccess Env>
-MapError map_range(Env& env, PhysAddr pgd, VirtAddr va, PhysAddr pa, uint64_t size, PgProt prot, bool allow_blocks,
+Status map_range(Env& env, PhysAddr pgd, VirtAddr va, PhysAddr pa, uint64_t size, PgProt prot, bool allow_blocks,
                    MapStats* stats = nullptr);
 
 // Clears the level-3 entries of [va, va+size) (pages only) and invalidates each from the TLB.
 template <TableAccess Env>
-MapError unmap_range(Env& env, PhysAddr pgd, VirtAddr va, uint64_t size);
+Status unmap_range(Env& env, PhysAddr pgd, VirtAddr va, uint64_t size);
 
 // CONFIG_DEBUG_WX: reports every writable and executable range, and every physical page that is
 // executable through one mapping and writable through another (an alias); returns the number of

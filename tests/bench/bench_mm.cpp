@@ -67,7 +67,7 @@ struct World {
     t.pud = arena.alloc_page();
     t.pmd = arena.alloc_page();
     for (auto& p : t.pte) p = arena.alloc_page();
-    if (fm.init(pgd, t) != FixmapStatus::Ok) std::abort();
+    if (fm.init(pgd, t) != Errc::Ok) std::abort();
     fixmap_install(&fm);
   }
 };
@@ -114,8 +114,8 @@ void map_region(uint64_t bytes, bool blocks) {
   std::memset(w.arena.ptr(pgd), 0, PAGE_SIZE);  // a fresh, empty PGD each time
   g_next_table = World::kBase + (8ull << 20);
   LinearTableEnv env(w.ops, bench_alloc);
-  MapError e = map_range(env, pgd, VirtAddr(0xffff000040000000ull), PhysAddr(0x40000000), bytes, PAGE_KERNEL, blocks);
-  if (e != MapError::None) std::abort();
+  Status st = map_range(env, pgd, VirtAddr(0xffff000040000000ull), PhysAddr(0x40000000), bytes, PAGE_KERNEL, blocks);
+  if (!st.ok()) std::abort();
 }
 
 void write_descriptors(uint64_t n) {  // limit: the same number of descriptors in a flat array
@@ -136,8 +136,7 @@ void paging_init_gib(uint64_t gib) {
   FixmapTableEnv env(w.ops, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   KernelSegment segs[] = {{"text", VirtAddr(KIMAGE_VADDR), PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},
                           {"data", VirtAddr(KIMAGE_VADDR + 0x20000), PhysAddr(0x40220000), 0x40000, PAGE_KERNEL}};
-  const char* err;
-  if (!build_swapper(env, w.pgd, segs, 2, nullptr, &err).has_value()) std::abort();
+  if (!build_swapper(env, w.pgd, segs, 2, nullptr).ok()) std::abort();
 }
 
 // ---- buddy ------------------------------------------------------------------------------------
@@ -169,7 +168,7 @@ Buddy& buddy_world(double fill) {
 void op_buddy(unsigned order, double fill) {
   Buddy& w = buddy_world(fill);
   Page* p = w.b.alloc_pages(order);
-  w.b.free_pages(p, order);
+  (void)w.b.free_pages(p, order);
 }
 
 struct FreeList {  // limit: a bare singly linked free list, pop + push
@@ -198,7 +197,7 @@ void op_buddy_mix() {
     if (Page* p = w.b.alloc_pages(order)) live.push_back({p, order});
   } else {
     size_t i = g_rng() % live.size();
-    w.b.free_pages(live[i].first, live[i].second);
+    (void)w.b.free_pages(live[i].first, live[i].second);
     live[i] = live.back();
     live.pop_back();
   }

@@ -30,7 +30,7 @@ struct World {
     t.pud = arena.alloc_page();
     t.pmd = arena.alloc_page();
     for (auto& p : t.pte) p = arena.alloc_page();
-    if (fm.init(pgd, t) != FixmapStatus::Ok) __builtin_trap();
+    if (fm.init(pgd, t) != Errc::Ok) __builtin_trap();
     fixmap_install(&fm);
   }
 };
@@ -50,11 +50,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(dst, data, size);
   log_buffer_reset();
   w.mmu.ops.clear();
-  FdtMapping m = fixmap_remap_fdt(PhysAddr(kDtb), PAGE_KERNEL_RO);
-  if (!m.ok()) {
-    if (!m.error[0]) __builtin_trap();  // every refusal must say why
+  Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(kDtb), PAGE_KERNEL_RO);
+  Status valid = mapped ? of::check_blob(w.mmu.access(mapped.value().va, mapped.value().size), mapped.value().size,
+                                         PhysAddr(kDtb))
+                        : Status(mapped.error());
+  if (!valid) {
+    char why[256];
+    if (valid.error().format(why, sizeof why) <= 0) __builtin_trap();  // every refusal must say why
     return 0;
   }
+  const FdtWindow m = mapped.value();
   if (m.size > size + (2u << 20)) __builtin_trap();
   const void* fdt = w.mmu.access(m.va, m.size);
   if (!fdt) __builtin_trap();

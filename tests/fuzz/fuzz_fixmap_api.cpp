@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mmu.direct_table_access.clear();
   Fixmap fm(mmu);
   mmu.ttbr1 = pgd;
-  if (fm.init(pgd, t) != FixmapStatus::Ok) __builtin_trap();
+  if (fm.init(pgd, t) != Errc::Ok) __builtin_trap();
   fixmap_install(&fm);
   early_ioremap_forget_all();
   log_buffer_reset();

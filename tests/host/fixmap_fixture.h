@@ -10,6 +10,20 @@
 #include "mm/fixmap.h"
 #include "sim_mmu.h"
 
+namespace kernel {
+// gtest prints a Result as its code and message.
+inline std::string error_text(const Error& e) {
+  char b[320];
+  e.format(b, sizeof b);
+  return b;
+}
+template <typename T>
+void PrintTo(const Result<T>& r, std::ostream* os) {
+  *os << errc_name(r.code()) << (r.ok() ? "" : ": " + error_text(r.error()));
+}
+inline void PrintTo(Errc c, std::ostream* os) { *os << errc_name(c); }
+}  // namespace kernel
+
 namespace kernel::test {
 
 inline std::string kernel_log() {
@@ -32,7 +46,7 @@ class FixmapTest : public ::testing::Test {
     tables.pud = arena.alloc_page();
     tables.pmd = arena.alloc_page();
     for (auto& p : tables.pte) p = arena.alloc_page();
-    ASSERT_EQ(fm.init(pgd, tables), FixmapStatus::Ok);
+    ASSERT_EQ(fm.init(pgd, tables), Errc::Ok);
     fixmap_install(&fm);
   }
   void TearDown() override { fixmap_install(nullptr); }

@@ -42,7 +42,7 @@ TEST_F(BuddyTest, SplitsAndCoalescesByBuddyIndex) {
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(b.page_to_pfn(p), kBase);  // lowest half kept at every split
   for (unsigned o = 0; o < MAX_ORDER; ++o) EXPECT_EQ(b.nr_free(o), 1u) << o;
-  EXPECT_EQ(b.free_pages(p, 0), FreeError::None);
+  EXPECT_EQ(b.free_pages(p, 0), Errc::Ok);
   EXPECT_EQ(b.nr_free(MAX_ORDER), 1u);
   for (unsigned o = 0; o < MAX_ORDER; ++o) EXPECT_EQ(b.nr_free(o), 0u);
 }
@@ -76,7 +76,7 @@ TEST_F(BuddyTest, RandomSequencesNeverOverlapNeverLeakAndFullyCoalesce) {
     } else {
       auto it = live.begin();
       std::advance(it, static_cast<long>(rng() % live.size()));
-      ASSERT_EQ(b.free_pages(b.pfn_to_page(it->first), it->second), FreeError::None);
+      ASSERT_EQ(b.free_pages(b.pfn_to_page(it->first), it->second), Errc::Ok);
       for (uint64_t i = 0; i < (1ull << it->second); ++i) owned[it->first - kBase + i] = 0;
       allocated -= 1ull << it->second;
       live.erase(it);
@@ -87,7 +87,7 @@ TEST_F(BuddyTest, RandomSequencesNeverOverlapNeverLeakAndFullyCoalesce) {
     }
   }
   for (auto& [pfn, order] : live) {
-    ASSERT_EQ(b.free_pages(b.pfn_to_page(pfn), order), FreeError::None);
+    ASSERT_EQ(b.free_pages(b.pfn_to_page(pfn), order), Errc::Ok);
   }
   for (unsigned o = 0; o < NR_ORDERS; ++o) EXPECT_EQ(b.nr_free(o), initial[o]) << "order " << o;
   EXPECT_TRUE(b.check());
@@ -97,13 +97,13 @@ TEST_F(BuddyTest, MisuseIsCaughtAndReported) {
   b.free_range(kBase + 64, kBase + 1024);
   Page* p = b.alloc_pages(3);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(b.free_pages(p, 2), FreeError::WrongOrder);
-  EXPECT_EQ(b.free_pages(p + 1, 0), FreeError::NeverAllocated);  // a tail page
-  EXPECT_EQ(b.free_pages(p, 3), FreeError::None);
-  EXPECT_EQ(b.free_pages(p, 3), FreeError::DoubleFree);
-  EXPECT_EQ(b.free_pages(b.pfn_to_page(kBase + 1), 0), FreeError::Reserved);  // never handed over
+  EXPECT_EQ(b.free_pages(p, 2), Errc::WrongOrder);
+  EXPECT_EQ(b.free_pages(p + 1, 0), Errc::NeverAllocated);  // a tail page
+  EXPECT_EQ(b.free_pages(p, 3), Errc::Ok);
+  EXPECT_EQ(b.free_pages(p, 3), Errc::DoubleFree);
+  EXPECT_EQ(b.free_pages(b.pfn_to_page(kBase + 1), 0), Errc::Reserved);  // never handed over
   Page outside{};
-  EXPECT_EQ(b.free_pages(&outside, 0), FreeError::OutOfRange);
+  EXPECT_EQ(b.free_pages(&outside, 0), Errc::OutOfRange);
   EXPECT_EQ(b.alloc_pages(MAX_ORDER + 1), nullptr);
   EXPECT_TRUE(b.check());
   std::string log = kernel_log();
@@ -120,7 +120,7 @@ TEST_F(BuddyTest, ExhaustionReturnsNullAndRecovers) {
   EXPECT_EQ(v.size(), 64u);
   EXPECT_EQ(b.alloc_pages(0), nullptr);
   for (Page* p : v) {
-    ASSERT_EQ(b.free_pages(p, 0), FreeError::None);
+    ASSERT_EQ(b.free_pages(p, 0), Errc::Ok);
   }
   EXPECT_EQ(b.nr_free(6), 1u);
 }

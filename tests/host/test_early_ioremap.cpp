@@ -57,40 +57,32 @@ TEST_F(EarlyIoremapTest, SizeLimitCountsTheOffset) {
   void* full = early_memremap(PhysAddr(kRamBase), 256 << 10);
   ASSERT_NE(full, nullptr);
   early_memunmap(full, 256 << 10);
-  EXPECT_EQ(early_memremap(PhysAddr(kRamBase + 1), 256 << 10), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::TooLarge);
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 1), 256 << 10, FIXMAP_PAGE_NORMAL), Errc::TooLarge);
   EXPECT_NE(kernel_log().find("needs 65 pages (in-page offset 0x1 included), a slot holds 64 (256 KiB)"),
             std::string::npos)
       << kernel_log();
 }
 
 TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
-  EXPECT_EQ(early_ioremap(PhysAddr(kRamBase), 0), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::ZeroSize);
-  EXPECT_EQ(early_ioremap(PhysAddr(0xfffffffffffff000ull), 0x2000), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::WrapAround);
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase), 0, FIXMAP_PAGE_IO), Errc::ZeroSize);
+  EXPECT_EQ(early_remap_checked(PhysAddr(0xfffffffffffff000ull), 0x2000, FIXMAP_PAGE_IO), Errc::WrapAround);
 
   void* maps[FIX_BTMAPS_SLOTS];
   for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) ASSERT_NE(maps[i] = early_memremap(PhysAddr(kRamBase), 64), nullptr);
-  EXPECT_EQ(early_memremap(PhysAddr(kRamBase), 64), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::NoFreeSlot);
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase), 64, FIXMAP_PAGE_NORMAL), Errc::NoFreeSlot);
   for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) early_memunmap(maps[i], 64);
 
   int dummy;
-  early_iounmap(&dummy, 8);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::NotMapped);
-  early_iounmap(maps[0], 64);  // unmapped above already
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::AlreadyUnmapped);
+  EXPECT_EQ(early_unmap_checked(&dummy, 8), Errc::NotMapped);
+  EXPECT_EQ(early_unmap_checked(maps[0], 64), Errc::AlreadyUnmapped);  // unmapped above already
 
   void* p = early_memremap(PhysAddr(kRamBase), 2 * PAGE_SIZE);
-  early_memunmap(p, PAGE_SIZE);  // different size: reported, the whole mapping goes
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::SizeMismatch);
+  EXPECT_EQ(early_unmap_checked(p, PAGE_SIZE), Errc::SizeMismatch);  // different size: reported, the whole mapping goes
   EXPECT_FALSE(early_ioremap_slot(0).used);
   EXPECT_FALSE(walk(slot_base(0) + PAGE_SIZE).ok);
 
   early_ioremap_reset();
-  EXPECT_EQ(early_ioremap(PhysAddr(0x09000000), 8), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::AfterReset);
+  EXPECT_EQ(early_remap_checked(PhysAddr(0x09000000), 8, FIXMAP_PAGE_IO), Errc::AfterReset);
 
   std::string log = kernel_log();
   for (const char* msg : {"early_ioremap(0x40000000, 0): size 0 (caller 0x",
@@ -166,15 +158,13 @@ class RamIsNotADeviceTest : public EarlyIoremapTest {
 
 TEST_F(RamIsNotADeviceTest, EarlyIoremapOfRamIsRefusedWithAMessage) {
   log_buffer_reset();
-  EXPECT_EQ(early_ioremap(PhysAddr(kRamBase + 0x3000), 0x100), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::IsRam);
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 0x3000), 0x100, FIXMAP_PAGE_IO), Errc::IsRam);
   EXPECT_NE(kernel_log().find("early_ioremap(0x40003000, 0x100): the range is RAM (memblock memory), not a device; "
                               "use early_memremap() for RAM"),
             std::string::npos)
       << kernel_log();
   // A range that only ends in RAM is refused too.
-  EXPECT_EQ(early_ioremap(PhysAddr(kRamBase - 0x1000), 0x2000), nullptr);
-  EXPECT_EQ(early_ioremap_last_error(), EarlyIoremapError::IsRam);
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase - 0x1000), 0x2000, FIXMAP_PAGE_IO), Errc::IsRam);
   // early_memremap is the right call for RAM, early_ioremap for devices and for no-map RAM.
   void* ram = early_memremap(PhysAddr(kRamBase + 0x3000), 0x100);
   EXPECT_NE(ram, nullptr);

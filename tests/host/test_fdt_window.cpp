@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dtb_files.h"
+#include "drivers/of.h"
 #include "fixmap_fixture.h"
 
 namespace kernel::test {
@@ -17,13 +18,25 @@ class FdtWindowTest : public FixmapTest {
     return pa;
   }
   std::vector<char> virt_dtb() { return load_dtb("qemu-virt.dtb"); }
+  // What start_kernel does: map the window, then let the DT code check the blob.
+  Result<FdtWindow> map_and_check(PhysAddr pa) {
+    Result<FdtWindow> m = fixmap_remap_fdt(pa, PAGE_KERNEL);
+    if (!m) return m;
+    const void* blob = mmu.access(m.value().va, m.value().size);
+    if (Status st = of::check_blob(blob, m.value().size, pa); !st) {
+      fixmap_unmap_fdt();
+      return st.error();
+    }
+    return m;
+  }
 };
 
 TEST_F(FdtWindowTest, MapsARealDtbAtAnUnalignedOffset) {
   LOAD_DTB_OR_FAIL(blob, "qemu-virt.dtb");
   PhysAddr pa = place(blob, 0x1238);
-  FdtMapping m = fixmap_remap_fdt(pa, PAGE_KERNEL);
-  ASSERT_TRUE(m.ok()) << m.error;
+  Result<FdtWindow> r = fixmap_remap_fdt(pa, PAGE_KERNEL);
+  ASSERT_TRUE(r.ok()) << error_text(r.error());
+  const FdtWindow m = r.value();
   EXPECT_EQ(m.size, fdt_totalsize(blob.data()));
   EXPECT_EQ(m.va.value(), __fix_to_virt(FIX_FDT) + 0x238);
   // Every byte of the blob is reachable through the window (the walker checks each page).
@@ -41,9 +54,9 @@ TEST_F(FdtWindowTest, RemapReadOnlyBreaksBeforeMaking) {
   PhysAddr pa = place(blob, 0);
   ASSERT_TRUE(fixmap_remap_fdt(pa, PAGE_KERNEL).ok());
   EXPECT_TRUE(walk(__fix_to_virt(FIX_FDT)).writable);
-  FdtMapping ro = fixmap_remap_fdt(pa, PAGE_KERNEL_RO);
-  ASSERT_TRUE(ro.ok()) << ro.error;
-  WalkResult w = walk(ro.va.value());
+  Result<FdtWindow> ro = fixmap_remap_fdt(pa, PAGE_KERNEL_RO);
+  ASSERT_TRUE(ro.ok()) << error_text(ro.error());
+  WalkResult w = walk(ro.value().va.value());
   ASSERT_TRUE(w.ok);
   EXPECT_FALSE(w.writable);
   EXPECT_FALSE(w.el1_exec);
@@ -55,8 +68,8 @@ TEST_F(FdtWindowTest, LargestBlobFitsWithTheExtraPage) {
   std::vector<char> blob(MAX_FDT_SIZE);
   ASSERT_EQ(fdt_create_empty_tree(blob.data(), static_cast<int>(blob.size())), 0);
   PhysAddr pa = place(blob, PAGE_SIZE - 8);
-  FdtMapping m = fixmap_remap_fdt(pa, PAGE_KERNEL_RO);
-  ASSERT_TRUE(m.ok()) << m.error;
+  Result<FdtWindow> m = fixmap_remap_fdt(pa, PAGE_KERNEL_RO);
+  ASSERT_TRUE(m.ok()) << error_text(m.error());
   unsigned live = 0;
   for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
   EXPECT_EQ(live, FIX_FDT - FIX_FDT_END + 1);
@@ -84,22 +97,22 @@ TEST_F(FdtWindowTest, RejectsBadBlobsWithAClearMessage) {
     SCOPED_TRACE(c.what);
     std::vector<char> blob = good;
     c.corrupt(blob);
-    FdtMapping m = fixmap_remap_fdt(place(blob, c.offset), PAGE_KERNEL);
+    Result<FdtWindow> m = map_and_check(place(blob, c.offset));
     EXPECT_FALSE(m.ok());
-    EXPECT_NE(std::string(m.error).find(c.message), std::string::npos) << m.error;
+    EXPECT_NE(error_text(m.error()).find(c.message), std::string::npos) << error_text(m.error());
     for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) ASSERT_FALSE(fm.is_live(idx)) << "left mapped";
   }
-  FdtMapping none = fixmap_remap_fdt(PhysAddr(0), PAGE_KERNEL);
+  Result<FdtWindow> none = fixmap_remap_fdt(PhysAddr(0), PAGE_KERNEL);
   EXPECT_FALSE(none.ok());
-  EXPECT_NE(std::string(none.error).find("x0 = 0"), std::string::npos);
+  EXPECT_NE(error_text(none.error()).find("x0 = 0"), std::string::npos);
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
 TEST_F(FdtWindowTest, HeaderStraddlingTwoPagesIsRead) {
   LOAD_DTB_OR_FAIL(blob, "qemu-virt.dtb");
-  FdtMapping m = fixmap_remap_fdt(place(blob, 3 * PAGE_SIZE - 16), PAGE_KERNEL);
-  ASSERT_TRUE(m.ok()) << m.error;
-  EXPECT_EQ(fdt_check_header(mmu.access(m.va, m.size)), 0);
+  Result<FdtWindow> m = map_and_check(place(blob, 3 * PAGE_SIZE - 16));
+  ASSERT_TRUE(m.ok()) << error_text(m.error());
+  EXPECT_EQ(fdt_check_header(mmu.access(m.value().va, m.value().size)), 0);
 }
 
 }  // namespace

@@ -73,8 +73,8 @@ TEST_F(FixmapTest, InitReusesExistingUpperLevels) {
   // A second fixmap attached to the same PGD finds the tables already installed.
   Fixmap other(mmu);
   FixmapTables none{};
-  ASSERT_EQ(other.init(pgd, none), FixmapStatus::Ok);
-  ASSERT_EQ(other.set(FIX_TEXT_POKE0, PhysAddr(kRamBase), FIXMAP_PAGE_NORMAL), FixmapStatus::Ok);
+  ASSERT_EQ(other.init(pgd, none), Errc::Ok);
+  ASSERT_EQ(other.set(FIX_TEXT_POKE0, PhysAddr(kRamBase), FIXMAP_PAGE_NORMAL), Errc::Ok);
   EXPECT_TRUE(fm.is_live(FIX_TEXT_POKE0));
 }
 
@@ -86,14 +86,14 @@ TEST_F(FixmapTest, InitRejectsABlockWhereATableMustBe) {
   m2.table_ptr(g)[table_index(FIXADDR_TOT_START, 0)] = Pte{0x40000001};
   Fixmap f2(m2);
   FixmapTables t{a2.alloc_page(), a2.alloc_page(), {a2.alloc_page(), a2.alloc_page()}};
-  EXPECT_EQ(f2.init(g, t), FixmapStatus::TableMissing);
+  EXPECT_EQ(f2.init(g, t), Errc::TableMissing);
   EXPECT_FALSE(f2.initialised());
 }
 
 TEST_F(FixmapTest, EverySlotMapsAndUnmapsWithATlbInvalidate) {
   for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
     PhysAddr pa(kRamBase + uint64_t{idx} * PAGE_SIZE);
-    ASSERT_EQ(set_fixmap(idx, pa), FixmapStatus::Ok) << idx;
+    ASSERT_EQ(set_fixmap(idx, pa), Errc::Ok) << idx;
     WalkResult w = walk(__fix_to_virt(idx) + 0x10);
     ASSERT_TRUE(w.ok) << idx;
     EXPECT_EQ(w.pa.value(), pa.value() + 0x10);
@@ -105,7 +105,7 @@ TEST_F(FixmapTest, EverySlotMapsAndUnmapsWithATlbInvalidate) {
   }
   size_t before = mmu.ops.size();
   for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
-    ASSERT_EQ(clear_fixmap(idx), FixmapStatus::Ok);
+    ASSERT_EQ(clear_fixmap(idx), Errc::Ok);
     EXPECT_FALSE(walk(__fix_to_virt(idx)).ok);
     // The clear is a store of 0 followed at once by the invalidate of exactly this page.
     ASSERT_GE(mmu.ops.size(), 2u);
@@ -122,20 +122,20 @@ TEST_F(FixmapTest, EverySlotMapsAndUnmapsWithATlbInvalidate) {
 
 TEST_F(FixmapTest, SettingAnInvalidEntryNeedsNoInvalidate) {
   mmu.ops.clear();
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), Errc::Ok);
   ASSERT_EQ(mmu.ops.size(), 1u);
   EXPECT_EQ(mmu.ops[0].kind, MmuOp::SetPte);
 }
 
 TEST_F(FixmapTest, ProtectionsAreWhatTheWalkerSees) {
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), Errc::Ok);
   WalkResult io = walk(__fix_to_virt(FIX_EARLYCON_MEM_BASE));
   ASSERT_TRUE(io.ok);
   EXPECT_EQ(io.type, MemType::DeviceNGnRE);
   EXPECT_FALSE(io.el1_exec);
   EXPECT_FALSE(io.el0_exec);
   EXPECT_TRUE(io.writable);
-  ASSERT_EQ(__set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase), FIXMAP_PAGE_RO), FixmapStatus::Ok);
+  ASSERT_EQ(__set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase), FIXMAP_PAGE_RO), Errc::Ok);
   WalkResult ro = walk(__fix_to_virt(FIX_TEXT_POKE0));
   ASSERT_TRUE(ro.ok);
   EXPECT_FALSE(ro.writable);
@@ -149,9 +149,9 @@ TEST_F(FixmapTest, SetFixmapOffsetKeepsTheInPageOffset) {
 }
 
 TEST_F(FixmapTest, RemappingALiveSlotIsRefusedAndReported) {
-  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), FixmapStatus::Ok);
-  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), FixmapStatus::Ok);  // identical: fine
-  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase + PAGE_SIZE)), FixmapStatus::SlotLive);
+  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), Errc::Ok);
+  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), Errc::Ok);  // identical: fine
+  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase + PAGE_SIZE)), Errc::SlotLive);
   EXPECT_EQ(walk(__fix_to_virt(FIX_TEXT_POKE0)).pa.value(), kRamBase);  // unchanged
   std::string log = kernel_log();
   EXPECT_NE(log.find("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index 515) to pa=0x40001000: slot is live "
@@ -162,10 +162,10 @@ TEST_F(FixmapTest, RemappingALiveSlotIsRefusedAndReported) {
 }
 
 TEST_F(FixmapTest, MisuseIsReportedWithTheCaller) {
-  EXPECT_EQ(set_fixmap(FIX_HOLE, PhysAddr(kRamBase)), FixmapStatus::BadIndex);
-  EXPECT_EQ(set_fixmap(__end_of_fixed_addresses, PhysAddr(kRamBase)), FixmapStatus::BadIndex);
-  EXPECT_EQ(set_fixmap(100000, PhysAddr(kRamBase)), FixmapStatus::BadIndex);
-  EXPECT_EQ(clear_fixmap(FIX_TEXT_POKE0), FixmapStatus::NotMapped);
+  EXPECT_EQ(set_fixmap(FIX_HOLE, PhysAddr(kRamBase)), Errc::BadIndex);
+  EXPECT_EQ(set_fixmap(__end_of_fixed_addresses, PhysAddr(kRamBase)), Errc::BadIndex);
+  EXPECT_EQ(set_fixmap(100000, PhysAddr(kRamBase)), Errc::BadIndex);
+  EXPECT_EQ(clear_fixmap(FIX_TEXT_POKE0), Errc::NotMapped);
   EXPECT_TRUE(set_fixmap_offset(FIX_HOLE, PhysAddr(kRamBase)).is_null());
   std::string log = kernel_log();
   EXPECT_NE(log.find("fixmap: set_fixmap of index 0 (FIX_HOLE) failed: index is FIX_HOLE or beyond "
@@ -180,12 +180,12 @@ TEST_F(FixmapTest, MisuseIsReportedWithTheCaller) {
 TEST(FixmapUninitialised, ReportsUseBeforeInit) {
   log_buffer_reset();
   fixmap_install(nullptr);
-  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40000000)), FixmapStatus::NotInitialised);
+  EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40000000)), Errc::NotInitialised);
   EXPECT_NE(kernel_log().find("the fixmap is not initialised yet (early_fixmap_init)"), std::string::npos);
   SimArena a(0x40000000, 1 << 20);
   RecordingMmuOps m(a);
   Fixmap f(m);
-  EXPECT_EQ(f.set(FIX_TEXT_POKE0, PhysAddr(0x40000000), FIXMAP_PAGE_NORMAL), FixmapStatus::NotInitialised);
+  EXPECT_EQ(f.set(FIX_TEXT_POKE0, PhysAddr(0x40000000), FIXMAP_PAGE_NORMAL), Errc::NotInitialised);
   EXPECT_TRUE(m.ops.empty());
 }
 
@@ -203,8 +203,8 @@ TEST_F(FixmapTest, ScopedFixmapClearsAndInvalidates) {
 }
 
 TEST_F(FixmapTest, DumpListsLiveSlotsAndCatchesDisagreement) {
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), FixmapStatus::Ok);
-  ASSERT_EQ(set_fixmap(FIX_BTMAP_BEGIN - 64, PhysAddr(kRamBase)), FixmapStatus::Ok);  // slot 1, page 0
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), Errc::Ok);
+  ASSERT_EQ(set_fixmap(FIX_BTMAP_BEGIN - 64, PhysAddr(kRamBase)), Errc::Ok);  // slot 1, page 0
   static FixmapTest* self;
   self = this;
   auto translate = [](VirtAddr va, PhysAddr* pa) {

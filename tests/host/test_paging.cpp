@@ -30,9 +30,8 @@ class PagingTest : public FixmapTest {
   }
   PhysAddr build(SwapperStats* st) {
     FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-    const char* err = nullptr;
-    Optional<PhysAddr> p = build_swapper(env, pgd, segs, 3, st, &err);
-    EXPECT_TRUE(p.has_value()) << err;
+    Result<PhysAddr> p = build_swapper(env, pgd, segs, 3, st);
+    EXPECT_TRUE(p.ok()) << error_text(p.error());
     return p.value_or(PhysAddr());
   }
   KernelSegment segs[3];
@@ -79,7 +78,7 @@ TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheAliasCheckCatchesAWritableOn
   // A writable mapping of one text page elsewhere (what the old linear map was) is an alias.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800100000000ull), PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
-            MapError::None);
+            Errc::Ok);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 1u);
   EXPECT_NE(kernel_log().find("mm: W+X alias: pa 0x0000000040203000-0x0000000040203fff is executable at "
@@ -97,7 +96,7 @@ TEST_F(PagingTest, ABlockAliasOverTextIsCaught) {
   PhysAddr np = build(nullptr);
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800140000000ull), PhysAddr(kRamBase), PUD_SIZE, PAGE_KERNEL, true),
-            MapError::None);
+            Errc::Ok);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 0x40000u / PAGE_SIZE);
   EXPECT_NE(kernel_log().find("is executable at 0xffff800080000000 and writable at 0xffff800140200000"),
@@ -123,7 +122,7 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
   // A writable+executable page is found and reported.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800100000000ull), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
-            MapError::None);
+            Errc::Ok);
   // 2 W+X pages, and the same 2 pages are writable through the linear map as well.
   EXPECT_EQ(check_wx_pages(mmu, np), 4u);
   EXPECT_NE(kernel_log().find("mm: W+X mapping at 0xffff800100000000-0xffff800100001fff (8 KiB)"), std::string::npos)
@@ -149,9 +148,9 @@ TEST_F(PagingTest, TablesAreOnlyReachedThroughTheFixmapSlots) {
 
 TEST_F(PagingTest, TheFixmapIsCarriedOver) {
   PhysAddr np = build(nullptr);
-  ASSERT_EQ(fm.attach(np), FixmapStatus::Ok);
+  ASSERT_EQ(fm.attach(np), Errc::Ok);
   mmu.ttbr1 = np;
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0xfe201000)), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0xfe201000)), Errc::Ok);
   WalkResult w = walk_ttbr1(mmu, np, VirtAddr(__fix_to_virt(FIX_EARLYCON_MEM_BASE)));
   ASSERT_TRUE(w.ok);
   EXPECT_EQ(w.pa.value(), 0xfe201000u);
@@ -162,9 +161,9 @@ TEST_F(PagingTest, TheFixmapIsCarriedOver) {
 TEST_F(PagingTest, OutOfMemoryIsReportedNotCrashed) {
   memblock_reserve(kRamBase, kRamSize, "everything");
   FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  const char* err = nullptr;
-  EXPECT_FALSE(build_swapper(env, pgd, segs, 3, nullptr, &err).has_value());
-  EXPECT_STREQ(err, "no memory for the swapper PGD");
+  Result<PhysAddr> r = build_swapper(env, pgd, segs, 3, nullptr);
+  EXPECT_EQ(r, Errc::OutOfMemory);
+  EXPECT_EQ(error_text(r.error()), "no memory for the swapper PGD");
 }
 
 }  // namespace
@@ -178,8 +177,8 @@ namespace {
 // addresses past the end translate the same way, level and permissions included.
 TEST_F(PagingTest, TheCursorTranslatesLikeTheOracle) {
   PhysAddr np = build(nullptr);
-  ASSERT_EQ(fm.attach(np), FixmapStatus::Ok);
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), FixmapStatus::Ok);
+  ASSERT_EQ(fm.attach(np), Errc::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), Errc::Ok);
   DirectTableEnv env(mmu);
   std::vector<uint64_t> vas;
   for (uint64_t off = 0; off < kRamSize + (4 << 20); off += 0x3000) vas.push_back(linear_va(kRamBase) + off);

@@ -28,7 +28,7 @@ class PatchingTest : public FixmapTest {
 
 TEST_F(PatchingTest, MapWriteUnmapThenCacheMaintenanceInThatOrder) {
   void* target = reinterpret_cast<void*>(kText + 0x1234);
-  ASSERT_EQ(aarch64_insn_patch_text_nosync(target, 0x52800540u), PatchError::None);
+  ASSERT_EQ(aarch64_insn_patch_text_nosync(target, 0x52800540u), Errc::Ok);
   EXPECT_EQ(text_word(kText + 0x1234), 0x52800540u);
   ASSERT_EQ(mmu.ops.size(), 5u);
   const MmuOp& map = mmu.ops[0];
@@ -56,7 +56,7 @@ TEST_F(PatchingTest, SeveralInstructionsEachGetTheFullSequence) {
   void* addrs[3] = {reinterpret_cast<void*>(kText), reinterpret_cast<void*>(kText + 0x2000),
                     reinterpret_cast<void*>(kText + 0x2004)};
   const uint32_t insns[3] = {1, 2, 3};
-  ASSERT_EQ(aarch64_insn_patch_text(addrs, insns, 3), PatchError::None);
+  ASSERT_EQ(aarch64_insn_patch_text(addrs, insns, 3), Errc::Ok);
   ASSERT_EQ(mmu.ops.size(), 15u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(mmu.ops[i * 5 + 1].b, insns[i]);
@@ -66,12 +66,12 @@ TEST_F(PatchingTest, SeveralInstructionsEachGetTheFullSequence) {
 }
 
 TEST_F(PatchingTest, BadAddressesAreRejectedBeforeAnythingIsMapped) {
-  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText + 2), 0), PatchError::Unaligned);
-  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText + 0x10000), 0), PatchError::NotText);
-  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText - 4), 0), PatchError::NotText);
+  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText + 2), 0), Errc::Unaligned);
+  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText + 0x10000), 0), Errc::NotText);
+  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText - 4), 0), Errc::NotText);
   void* addrs[2] = {reinterpret_cast<void*>(kText), reinterpret_cast<void*>(kText + 0x20000)};
   const uint32_t insns[2] = {1, 2};
-  EXPECT_EQ(aarch64_insn_patch_text(addrs, insns, 2), PatchError::NotText);  // all checked first
+  EXPECT_EQ(aarch64_insn_patch_text(addrs, insns, 2), Errc::NotText);  // all checked first
   EXPECT_TRUE(mmu.ops.empty());
   std::string log = kernel_log();
   EXPECT_NE(log.find("patching: 0xffff800080000002: address is not 4-byte aligned (caller 0x"), std::string::npos);
@@ -82,8 +82,8 @@ TEST_F(PatchingTest, BadAddressesAreRejectedBeforeAnythingIsMapped) {
 }
 
 TEST_F(PatchingTest, ALiveTextPokeSlotIsNotSilentlyReused) {
-  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), FixmapStatus::Ok);
-  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText), 0), PatchError::MapFailed);
+  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), Errc::Ok);
+  EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText), 0), Errc::MapFailed);
   EXPECT_NE(kernel_log().find("refusing set_fixmap of FIX_TEXT_POKE0"), std::string::npos);
 }
 

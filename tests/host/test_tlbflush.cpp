@@ -55,11 +55,11 @@ TEST(TlbiOperandEncoding, Ttbr1AddressShiftedNaivelyWouldSetTtlAndRes0) {
 
 // Every invalidate the fixmap issues is for a level-3 page and is encoded for a FEAT_TTL core.
 TEST_F(FixmapTest, EveryClearIssuesAMaskedLevel3Operand) {
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), FixmapStatus::Ok);
-  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), Errc::Ok);
+  ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), Errc::Ok);
   mmu.ops.clear();
-  ASSERT_EQ(clear_fixmap(FIX_EARLYCON_MEM_BASE), FixmapStatus::Ok);
-  ASSERT_EQ(clear_fixmap(FIX_TEXT_POKE0), FixmapStatus::Ok);
+  ASSERT_EQ(clear_fixmap(FIX_EARLYCON_MEM_BASE), Errc::Ok);
+  ASSERT_EQ(clear_fixmap(FIX_TEXT_POKE0), Errc::Ok);
   unsigned tlbis = 0;
   for (const MmuOp& op : mmu.ops) {
     if (op.kind != MmuOp::TlbiPage) continue;
@@ -75,7 +75,7 @@ TEST_F(FixmapTest, EveryClearIssuesAMaskedLevel3Operand) {
 
 // The BBM checker itself must reject an operand that a FEAT_TTL core would ignore.
 TEST_F(FixmapTest, BbmCheckerRejectsAnUnmaskedOperand) {
-  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), FixmapStatus::Ok);
+  ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x0900'0000)), Errc::Ok);
   mmu.ops.clear();
   const uint64_t va = fix_to_virt(FIX_EARLYCON_MEM_BASE).value();
   const uint64_t entry = leaf_entry_pa(mmu, pgd, va);
@@ -95,7 +95,7 @@ TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {
   g_arena = &arena;
   LinearTableEnv env(mmu, []() -> Optional<PhysAddr> { return g_arena->alloc_page(); });
   ASSERT_EQ(map_range(env, pgd, VirtAddr(0xffff'8001'0000'0000), PhysAddr(0x4100'0000), 16 * PAGE_SIZE, PAGE_KERNEL, false),
-            MapError::None);
+            Errc::Ok);
   unsigned tables = 0;
   for (size_t i = 0; i < mmu.ops.size(); ++i) {
     const MmuOp& op = mmu.ops[i];

@@ -51,7 +51,7 @@ KTEST(fixmap, set_read_clear_then_fault) {
   // Write through the alias, observe through the image mapping.
   KEXPECT(probe_write64(VirtAddr(va.value() - 8), 0xcafef00dULL));
   KEXPECT_EQ(test_page[0], 0xcafef00dULL);
-  KEXPECT(clear_fixmap(kTestSlot) == FixmapStatus::Ok);
+  KEXPECT(clear_fixmap(kTestSlot) == Errc::Ok);
   // The TLB invalidate really happened: the old translation is gone, the read faults.
   KEXPECT(!probe_read64(VirtAddr(__fix_to_virt(kTestSlot)), &v));
   PhysAddr out;
@@ -61,16 +61,16 @@ KTEST(fixmap, set_read_clear_then_fault) {
 KTEST(fixmap, remapping_a_live_slot_is_refused) {
   PhysAddr a = kimg_to_phys(test_page);
   PhysAddr b = kimg_to_phys(_text);
-  KASSERT(set_fixmap(kTestSlot, a) == FixmapStatus::Ok);
-  KEXPECT(set_fixmap(kTestSlot, a) == FixmapStatus::Ok);          // same mapping: harmless
-  KEXPECT(set_fixmap(kTestSlot, b) == FixmapStatus::SlotLive);    // break-before-make
+  KASSERT(set_fixmap(kTestSlot, a) == Errc::Ok);
+  KEXPECT(set_fixmap(kTestSlot, a) == Errc::Ok);          // same mapping: harmless
+  KEXPECT(set_fixmap(kTestSlot, b) == Errc::SlotLive);    // break-before-make
   PhysAddr pa;
   KEXPECT(arch_translate(VirtAddr(__fix_to_virt(kTestSlot)), false, &pa));
   KEXPECT_EQ(pa.value(), a.value());
-  KEXPECT(clear_fixmap(kTestSlot) == FixmapStatus::Ok);
-  KEXPECT(clear_fixmap(kTestSlot) == FixmapStatus::NotMapped);
-  KEXPECT(__set_fixmap(FIX_HOLE, a, FIXMAP_PAGE_NORMAL) == FixmapStatus::BadIndex);
-  KEXPECT(__set_fixmap(__end_of_fixed_addresses, a, FIXMAP_PAGE_NORMAL) == FixmapStatus::BadIndex);
+  KEXPECT(clear_fixmap(kTestSlot) == Errc::Ok);
+  KEXPECT(clear_fixmap(kTestSlot) == Errc::NotMapped);
+  KEXPECT(__set_fixmap(FIX_HOLE, a, FIXMAP_PAGE_NORMAL) == Errc::BadIndex);
+  KEXPECT(__set_fixmap(__end_of_fixed_addresses, a, FIXMAP_PAGE_NORMAL) == Errc::BadIndex);
 }
 
 KTEST(fixmap, console_moved_off_the_earlycon_slot_to_device_memory) {

@@ -75,7 +75,7 @@ KTEST(mm, buddy_alloc_write_free_coalesces_back) {
     memset(p, 0x5a, PAGE_SIZE << orders[i]);  // the whole block is usable through the linear map
     KEXPECT(virt_to_page(page_address(pages[i])) == pages[i]);
   }
-  for (unsigned i = 0; i < 12; ++i) KEXPECT(buddy.free_pages(pages[i], orders[i]) == FreeError::None);
+  for (unsigned i = 0; i < 12; ++i) KEXPECT(buddy.free_pages(pages[i], orders[i]) == Errc::Ok);
   for (unsigned o = 0; o < NR_ORDERS; ++o) KEXPECT_EQ(buddy.nr_free(o), before[o]);
   KEXPECT(buddy.check());
 }
@@ -83,13 +83,13 @@ KTEST(mm, buddy_alloc_write_free_coalesces_back) {
 KTEST(mm, buddy_rejects_bad_frees) {
   Page* p = alloc_pages(2);
   KASSERT(p);
-  KEXPECT(buddy.free_pages(p, 1) == FreeError::WrongOrder);
-  KEXPECT(buddy.free_pages(p, 2) == FreeError::None);
-  KEXPECT(buddy.free_pages(p, 2) == FreeError::DoubleFree);
+  KEXPECT(buddy.free_pages(p, 1) == Errc::WrongOrder);
+  KEXPECT(buddy.free_pages(p, 2) == Errc::Ok);
+  KEXPECT(buddy.free_pages(p, 2) == Errc::DoubleFree);
   // The kernel image is reserved memory: never the allocator's to free.
   Page* kimg = buddy.pfn_to_page(boot_info.phys_base.value() >> PAGE_SHIFT);
   KASSERT(kimg);
-  KEXPECT(buddy.free_pages(kimg, 0) == FreeError::Reserved);
+  KEXPECT(buddy.free_pages(kimg, 0) == Errc::Reserved);
   KEXPECT(buddy.check());
 }
 
@@ -113,7 +113,7 @@ KTEST(mm, ioremap_refuses_ram_and_memremap_gives_the_linear_map) {
 KTEST(mm, early_ioremap_refuses_after_reset) {
   KEXPECT(early_ioremap_is_reset());
   KEXPECT(early_ioremap(console_uart_phys(), 0x1000) == nullptr);
-  KEXPECT(early_ioremap_last_error() == EarlyIoremapError::AfterReset);
+  KEXPECT(early_remap_checked(console_uart_phys(), 0x1000, FIXMAP_PAGE_IO) == Errc::AfterReset);
   for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) KEXPECT(!early_ioremap_slot(s).used);
 }
 

@@ -49,12 +49,12 @@ KTEST(patching, patched_code_behaves_differently) {
   KEXPECT_EQ(ktest_patch_me(), 7);
   uint32_t orig = aarch64_insn_read(reinterpret_cast<void*>(&ktest_patch_me));
   KEXPECT_EQ(orig, 0x528000e0u);  // mov w0, #7
-  KASSERT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(&ktest_patch_me), 0x52800540u) == PatchError::None);
+  KASSERT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(&ktest_patch_me), 0x52800540u) == Errc::Ok);
   KEXPECT_EQ(ktest_patch_me(), 42);  // mov w0, #42: the I-cache saw the new instruction
   KEXPECT(alias_gone());
   PhysAddr pa;
   KEXPECT(!arch_translate(virt_of(reinterpret_cast<void*>(&ktest_patch_me)), true, &pa));  // text still RO
-  KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(&ktest_patch_me), orig) == PatchError::None);
+  KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(&ktest_patch_me), orig) == Errc::Ok);
   KEXPECT_EQ(ktest_patch_me(), 7);
 }
 
@@ -69,10 +69,10 @@ KTEST(patching, static_key_turns_a_nop_into_a_branch) {
 }
 
 KTEST(patching, rejects_unaligned_and_non_text_addresses) {
-  KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<char*>(&ktest_patch_me) + 2, 0) == PatchError::Unaligned);
-  KEXPECT(aarch64_insn_patch_text_nosync(&data_ret, 0) == PatchError::NotText);
+  KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<char*>(&ktest_patch_me) + 2, 0) == Errc::Unaligned);
+  KEXPECT(aarch64_insn_patch_text_nosync(&data_ret, 0) == Errc::NotText);
   KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(__fix_to_virt(FIX_TEXT_POKE0)), 0) ==
-          PatchError::NotText);
+          Errc::NotText);
   KEXPECT_EQ(data_ret, kRet);
 }
 
@@ -98,7 +98,7 @@ KTEST(faults, executing_data_stack_or_fixmap_faults) {
   VirtAddr alias = set_fixmap_offset(FIX_TEXT_POKE0, kimg_to_phys(reinterpret_cast<void*>(&ktest_patch_me)));
   KASSERT(!alias.is_null());
   KEXPECT(!probe_exec_asm(alias.value()));
-  KEXPECT(clear_fixmap(FIX_TEXT_POKE0) == FixmapStatus::Ok);
+  KEXPECT(clear_fixmap(FIX_TEXT_POKE0) == Errc::Ok);
   // ...while the real text is.
   KEXPECT(probe_exec_asm(reinterpret_cast<uint64_t>(&ktest_patch_me)));
 }
@@ -108,7 +108,7 @@ KTEST(faults, reading_a_cleared_fixmap_slot_faults) {
   KASSERT(!va.is_null());
   uint64_t v = 0;
   KEXPECT(probe_read64(va, &v));
-  KEXPECT(clear_fixmap(FIX_TEXT_POKE0) == FixmapStatus::Ok);
+  KEXPECT(clear_fixmap(FIX_TEXT_POKE0) == Errc::Ok);
   KEXPECT(!probe_read64(va, &v));
 }
 

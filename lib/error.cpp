@@ -1,0 +1,61 @@
+#include "kernel/error.h"
+
+#include "kernel/printk.h"
+
+namespace kernel {
+
+const char* errc_name(Errc c) {
+  switch (c) {
+    case Errc::Ok: return "Ok";
+    case Errc::Invalid: return "Invalid";
+    case Errc::NotFound: return "NotFound";
+    case Errc::NotInitialised: return "NotInitialised";
+    case Errc::BadIndex: return "BadIndex";
+    case Errc::SlotLive: return "SlotLive";
+    case Errc::NotMapped: return "NotMapped";
+    case Errc::TableMissing: return "TableMissing";
+    case Errc::OutOfMemory: return "OutOfMemory";
+    case Errc::Unaligned: return "Unaligned";
+    case Errc::Conflict: return "Conflict";
+    case Errc::Unreachable: return "Unreachable";
+    case Errc::NotText: return "NotText";
+    case Errc::MapFailed: return "MapFailed";
+    case Errc::NoFreeSlot: return "NoFreeSlot";
+    case Errc::ZeroSize: return "ZeroSize";
+    case Errc::WrapAround: return "WrapAround";
+    case Errc::TooLarge: return "TooLarge";
+    case Errc::AfterReset: return "AfterReset";
+    case Errc::AlreadyUnmapped: return "AlreadyUnmapped";
+    case Errc::SizeMismatch: return "SizeMismatch";
+    case Errc::IsRam: return "IsRam";
+    case Errc::OutOfRange: return "OutOfRange";
+    case Errc::Reserved: return "Reserved";
+    case Errc::DoubleFree: return "DoubleFree";
+    case Errc::NeverAllocated: return "NeverAllocated";
+    case Errc::WrongOrder: return "WrongOrder";
+  }
+  return "?";
+}
+
+int Error::format(char* buf, size_t len) const {
+  if (!fmt_) return snprintf(buf, len, "%s", ok() ? "" : errc_name(code_));
+  // Every argument travels as 64 bits: the kernel's vsnprintf (this build's, lib/vsprintf.cpp)
+  // reads each conversion's argument from its own 8-byte slot, whatever its width.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+#pragma GCC diagnostic ignored "-Wformat-extra-args"
+  return snprintf(buf, len, fmt_, args_[0], args_[1], args_[2], args_[3], args_[4], args_[5]);
+#pragma GCC diagnostic pop
+}
+
+void Error::report(bool warning) const {
+  if (reported_ || ok()) return;
+  reported_ = true;
+  char msg[320];
+  format(msg, sizeof msg);
+  if (warning) pr_warn("%s\n", msg);
+  else pr_err("%s\n", msg);
+}
+
+}  // namespace kernel
