@@ -1,4 +1,5 @@
 // start_kernel: the C++ side of boot. Each step uses the fixmap until the next one exists.
+#include "asm/sections.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/semihosting.h"
@@ -23,24 +24,8 @@
 #include "mm/pgtable_builder.h"
 
 #include <libfdt.h>
-extern "C" {
-extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], __bss_start[], __bss_stop[], _end[];
-using InitFn = void (*)();
-extern InitFn __init_array_start[], __init_array_end[];
-void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t entry_el);
-}
 
 namespace kernel {
-
-void early_fixmap_init();
-void crashtest(const char* cmdline);
-bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud);
-void firmware_probe(const void* fdt);
-void paging_init();
-void mem_init();
-void print_memory_layout();
-void setup_cpu_features();
-extern PhysAddr swapper_pg_dir;
 
 char boot_command_line[2048];
 const void* initial_boot_params;  // the DTB, through FIX_FDT
@@ -159,8 +144,6 @@ void check_cmdline() {
 bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false, pa); }
 
 }  // namespace
-
-[[noreturn]] void monitor_run();
 
 [[noreturn]] void end_of_boot() {
   report_stuck_console();

@@ -1,11 +1,9 @@
 // crashtest=<what>: provoke an unexpected exception on purpose, to see (and test) the fault report.
 // Like Linux's LKDTM, for people learning what each fault looks like.
+#include "asm/sections.h"
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
 
-extern "C" {
-extern char _text[];
-}
 
 namespace kernel {
 namespace {

@@ -1,4 +1,5 @@
 // Symbol lookup for backtraces, from the table tools/gen-kallsyms.py builds at link time.
+#include "asm/sections.h"
 #include "kernel/kallsyms.h"
 
 #include "kernel/printk.h"
@@ -8,7 +9,6 @@ extern const uint64_t kallsyms_num;
 extern const uint64_t kallsyms_addresses[];
 extern const uint32_t kallsyms_name_offsets[];
 extern const char kallsyms_names[];
-extern char _etext[];
 }
 
 namespace kernel {

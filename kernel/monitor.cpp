@@ -1,6 +1,7 @@
 // A small monitor on the PL011: look inside the running kernel (fixmap slots, page tables, memory,
 // early_ioremap state), translate addresses level by level, and patch an instruction live.
 // Polled receive; backspace; history of the last lines with the up/down arrows.
+#include "kernel/setup.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
@@ -32,7 +33,6 @@ monitor_poke_target:
 
 namespace kernel {
 
-extern PhysAddr swapper_pg_dir;
 
 namespace {
 

@@ -1,8 +1,10 @@
 // early_fixmap_init(): the fixmap's statically allocated tables, wired into the swapper tables
 // that head.S built (TTBR1_EL1).
+#include "kernel/setup.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "asm/sysreg_fields.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "mm/fixmap.h"
@@ -22,8 +24,8 @@ PhysAddr swapper_pgd_phys() { return PhysAddr(read_sysreg(ttbr1_el1) & kOutputAd
 
 void early_fixmap_init() {
   // Before the first clear_fixmap(): whether TLBI may carry the TTL level hint (FEAT_TTL,
-  // ID_AA64MMFR2_EL1.TTL, bits [51:48]; Arm ARM D19.2.65).
-  kernel_mmu_ops.set_has_ttl(((read_sysreg(id_aa64mmfr2_el1) >> 48) & 0xf) != 0);
+  // ID_AA64MMFR2_EL1.TTL; Arm ARM, "ID_AA64MMFR2_EL1, AArch64 Memory Model Feature Register 2").
+  kernel_mmu_ops.set_has_ttl(IdAa64Mmfr2El1::read().ttl() != 0);
   FixmapTables tables;
   tables.pud = kimg_to_phys(bm_pud);
   tables.pmd = kimg_to_phys(bm_pmd);

@@ -2,6 +2,7 @@
 #include "asm/mmu_ops.h"
 
 #include "asm/arch.h"
+#include "asm/sysreg_fields.h"
 #include "mm/memblock.h"
 
 namespace kernel {
@@ -16,17 +17,17 @@ Pte* ArchPageTableOps::table_ptr(PhysAddr table) {
 }
 
 void ArchTextPatchOps::sync_icache(VirtAddr va, uint64_t len) {
-  const uint64_t ctr = read_sysreg(ctr_el0);
+  const auto ctr = CacheTypeEl0::read();
   const uint64_t start = va.value(), end = va.value() + len;
-  if (ctr & (uint64_t{1} << 28)) {  // IDC: no D-cache clean needed for I/D coherence
+  if (ctr.idc()) {  // no D-cache clean needed for I/D coherence
     dsb(ishst);
   } else {
-    const uint64_t dline = uint64_t{4} << ((ctr >> 16) & 0xf);  // DminLine, in words
+    const uint64_t dline = ctr.dcache_line_bytes();
     for (uint64_t p = start & ~(dline - 1); p < end; p += dline) asm volatile("dc cvau, %0" ::"r"(p) : "memory");
     dsb(ish);
   }
-  if (!(ctr & (uint64_t{1} << 29))) {  // no DIC: invalidate the I-cache lines to PoU
-    const uint64_t iline = uint64_t{4} << (ctr & 0xf);  // IminLine
+  if (!ctr.dic()) {  // I-cache invalidation to PoU is required
+    const uint64_t iline = ctr.icache_line_bytes();
     for (uint64_t p = start & ~(iline - 1); p < end; p += iline) asm volatile("ic ivau, %0" ::"r"(p) : "memory");
     dsb(ish);
   }

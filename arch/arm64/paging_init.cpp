@@ -1,6 +1,8 @@
 // paging_init: the final swapper page tables, built in memblock memory through the fixmap's
 // FIX_PGD..FIX_PTE slots, then switched to with break-before-make; and mem_init, which hands
 // memblock's free memory to the buddy allocator.
+#include "kernel/setup.h"
+#include "asm/sections.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
@@ -16,15 +18,9 @@
 #include "mm/paging.h"
 #include "mm/pgtable_builder.h"
 
-extern "C" {
-extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], __bss_start[], __bss_stop[], _end[];
-extern char init_pg_dir[], init_pg_end[], idmap_pg_dir[], __stack_guard[];
-extern char idmap_cpu_replace_ttbr1[];
-}
 
 namespace kernel {
 
-PhysAddr swapper_pgd_phys();
 PhysAddr swapper_pg_dir;  // the final kernel page tables
 
 namespace {

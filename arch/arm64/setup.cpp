@@ -1,4 +1,5 @@
 // Architecture glue: image symbols, the generic timer, MMU queries, semihosting, PSCI, stopping.
+#include "asm/sections.h"
 #include "asm/arch.h"
 #include "asm/boot.h"
 #include "asm/memory.h"
@@ -11,7 +12,6 @@
 #include "kernel/printk.h"
 
 extern "C" {
-extern char _text[], _end[];
 uint64_t semihosting_call(uint64_t op, uint64_t arg);
 uint64_t psci_call_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 uint64_t psci_call_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);

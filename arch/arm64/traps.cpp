@@ -1,5 +1,6 @@
 // Exception handling: expected faults are fixed up through __ex_table; anything else is reported
 // in full (class, decoded ESR, FAR, ELR, registers, backtrace) and the kernel stops.
+#include "asm/sections.h"
 #include "arch/arm64/traps.h"
 
 #include "asm/arch.h"
@@ -16,7 +17,6 @@ struct ExEntry {
 };
 extern const ExEntry __start___ex_table[], __stop___ex_table[];
 extern char probe_exec_asm[], probe_exec_fixup[];
-extern char init_stack[], init_stack_top[], __stack_guard[];
 void do_exception(kernel::PtRegs* regs, uint64_t kind);
 [[noreturn]] void handle_bad_stack(uint64_t sp);
 }

@@ -1,4 +1,5 @@
 // In-kernel tests of the boot environment.
+#include "asm/sections.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "asm/sysreg_fields.h"
@@ -7,10 +8,6 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
-extern "C" {
-extern char vectors[];
-void start_kernel(uint64_t, uint64_t, uint32_t);
-}
 
 namespace kernel {
 

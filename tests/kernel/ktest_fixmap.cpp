@@ -1,4 +1,5 @@
 // In-kernel tests of the fixmap on the real MMU.
+#include "asm/sections.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
@@ -8,9 +9,6 @@
 #include "mm/fixmap.h"
 #include "mm/pgtable_builder.h"
 
-extern "C" {
-extern char _text[], _etext[], _srodata[], _erodata[], _sdata[], _end[], __stack_guard[];
-}
 
 namespace kernel {
 namespace {

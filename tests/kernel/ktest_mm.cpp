@@ -1,4 +1,5 @@
 // In-kernel tests of memblock, paging_init, the buddy allocator, early_ioremap and ioremap.
+#include "kernel/setup.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
@@ -14,7 +15,6 @@
 
 namespace kernel {
 
-extern PhysAddr swapper_pg_dir;
 
 KTEST(mm, every_ram_range_is_in_the_linear_map) {
   unsigned ranges = 0;

@@ -1,4 +1,6 @@
 // In-kernel tests of text patching and of the protections that make it necessary.
+#include "asm/sections.h"
+#include "asm/sysreg_fields.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/atomic.h"
@@ -12,7 +14,6 @@
 extern "C" {
 int ktest_patch_me();  // mov w0, #7; ret
 bool probe_exec_asm(uint64_t va);
-extern char _text[], __stack_guard[], init_stack[];
 }
 asm(R"(
   .text
@@ -77,7 +78,7 @@ KTEST(patching, rejects_unaligned_and_non_text_addresses) {
 }
 
 KTEST(patching, lse_choice_follows_the_cpu) {
-  bool lse = ((read_sysreg(id_aa64isar0_el1) >> 20) & 0xf) >= 2;
+  bool lse = IdAa64Isar0El1::read().has_lse();
   KEXPECT_EQ(arm64_lse_atomics.enabled, lse);
   SpinLock l;
   l.lock();
