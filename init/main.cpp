@@ -162,16 +162,10 @@ bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false,
   machine_exit(0);
 }
 
-}  // namespace kernel
+namespace {
 
-using namespace kernel;
-
-extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t entry_el) {
-  // Static constructors first: nothing may be assigned before they run.
-  for (InitFn* f = __init_array_start; f < __init_array_end; ++f) (*f)();
-  boot_info = BootInfo{PhysAddr(dtb_phys), PhysAddr(phys_base), entry_el};
-  printk_set_clock(arch_uptime_ns);
-
+// Who we are and where we were loaded.
+void boot_banner(uint64_t phys_base, uint32_t entry_el) {
   const auto mpidr = MpidrEl1::read();
   const auto midr = MidrEl1::read();
   pr_info("Booting fixmap-kernel on physical CPU 0x%010lx [0x%08lx]\n", mpidr.hwid(), midr.raw);
@@ -179,12 +173,10 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   pr_info("Kernel image: pa 0x%016lx-0x%016lx at va 0x%016lx (%lu KiB)\n", phys_base,
           phys_base + static_cast<uint64_t>(_end - _text) - 1, reinterpret_cast<uint64_t>(_text),
           static_cast<uint64_t>(_end - _text) >> 10);
-  semihosting_probe();
+}
 
-  early_fixmap_init();
-  pr_info("fixmap: early_fixmap_init: bm_pud/bm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
-          fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
-
+// FIX_FDT: the blob the loader passed, checked by the DT code; the machine and the command line.
+FdtWindow setup_device_tree(uint64_t dtb_phys) {
   Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL);
   Status valid = mapped ? of::check_blob(mapped.value().va.as_ptr<const void>(), mapped.value().size,
                                          PhysAddr(dtb_phys))
@@ -195,22 +187,24 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
     pr_emerg("Error: invalid device tree blob at physical address 0x%lx: %s\n", dtb_phys, why);
     panic("no usable device tree (x0 = 0x%lx)", dtb_phys);
   }
-  FdtWindow fdt = mapped.value();
+  const FdtWindow fdt = mapped.value();
   initial_boot_params = fdt.va.as_ptr<const void>();
   initial_boot_params_size = fdt.size;
   pr_info("fdt: 0x%016lx (%u bytes) mapped at 0x%016lx via FIX_FDT\n", dtb_phys, fdt.size, fdt.va.value());
-  const void* blob = initial_boot_params;
-  pr_info("Machine model: %s\n", of::machine_model(blob));
-  const char* args = of::bootargs(blob);
+  pr_info("Machine model: %s\n", of::machine_model(initial_boot_params));
+  const char* args = of::bootargs(initial_boot_params);
   if (strlen(args) >= sizeof boot_command_line)
     pr_warn("Kernel command line: %zu bytes, truncated to %zu\n", strlen(args), sizeof boot_command_line - 1);
   snprintf(boot_command_line, sizeof boot_command_line, "%s", args);
+  return fdt;
+}
 
+// FIX_EARLYCON_MEM_BASE: the console, the timer it waits on, and the firmware interfaces.
+void setup_console_and_firmware(const void* blob) {
   arch_timer_init(blob);  // before the console: its bounded waits and the Pi's GPIO delays use the timer
   setup_earlycon(blob);
   pr_info("Kernel command line: %s\n", boot_command_line);
   check_cmdline();
-
   of::PsciConduit conduit = of::psci_conduit(blob);
   psci_init(conduit);
   if (conduit == of::PsciConduit::None) {
@@ -220,69 +214,99 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
     pr_info("psci: PSCIv%u.%u detected in firmware (conduit %s)\n", v >> 16, v & 0xffff, of::psci_conduit_name(conduit));
   }
   pr_info("semihosting: %s\n", semihosting_available() ? "available (test exit codes)" : "not available");
+}
 
-  // Early scanning is done: the device tree stays mapped, read-only from now on.
-  mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL_RO);
+// Early scanning is done: the device tree stays mapped, read-only from now on.
+void remap_device_tree_read_only(uint64_t dtb_phys) {
+  Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL_RO);
   if (!mapped) panic_on(mapped.error(), "could not remap the device tree read-only");
-  fdt = mapped.value();
-  initial_boot_params = fdt.va.as_ptr<const void>();
-  pr_info("fdt: remapped read-only at 0x%016lx\n", fdt.va.value());
+  initial_boot_params = mapped.value().va.as_ptr<const void>();
+  pr_info("fdt: remapped read-only at 0x%016lx\n", mapped.value().va.value());
+  if (unsigned bad = fixmap_dump(mmu_translate)) panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
+}
 
-  unsigned bad = fixmap_dump(mmu_translate);
-  if (bad) panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
-
-  // Physical memory: memblock from the device tree, then firmware tables through early_ioremap.
+// memblock from the device tree, then firmware tables through early_ioremap.
+void setup_memory(uint64_t dtb_phys, uint64_t phys_base) {
+  const void* blob = initial_boot_params;
+  const uint32_t fdt_size = initial_boot_params_size;
   uint64_t kernel_size = reinterpret_cast<uint64_t>(_end) - reinterpret_cast<uint64_t>(_text);
-  if (!memblock_init_from_fdt(blob, PhysAddr(phys_base), kernel_size, PhysAddr(dtb_phys), fdt.size))
+  if (!memblock_init_from_fdt(blob, PhysAddr(phys_base), kernel_size, PhysAddr(dtb_phys), fdt_size))
     panic("no usable memory in the device tree");
-  {
-    // booting.rst: the DTB must be in RAM. Past its last structure block only padding is read,
-    // so a totalsize that runs out of RAM is survivable, but worth saying.
-    uint64_t end = dtb_phys + fdt.size;
-    bool inside = false;
-    for (unsigned i = 0; i < memblock.memory.count(); ++i)
-      inside |= memblock.memory[i].base <= dtb_phys && end <= memblock.memory[i].end();
-    if (!inside)
-      pr_warn("fdt: the device tree [0x%016lx-0x%016lx] is not entirely in RAM (totalsize %u too large, or the "
-              "loader put it outside memory); only its used part is read\n", dtb_phys, end - 1, fdt.size);
-  }
+  // booting.rst: the DTB must be in RAM. Past its last structure block only padding is read, so a
+  // totalsize that runs out of RAM is survivable, but worth saying.
+  uint64_t end = dtb_phys + fdt_size;
+  bool inside = false;
+  for (unsigned i = 0; i < memblock.memory.count(); ++i)
+    inside |= memblock.memory[i].base <= dtb_phys && end <= memblock.memory[i].end();
+  if (!inside)
+    pr_warn("fdt: the device tree [0x%016lx-0x%016lx] is not entirely in RAM (totalsize %u too large, or the "
+            "loader put it outside memory); only its used part is read\n", dtb_phys, end - 1, fdt_size);
   memblock_dump();
   firmware_probe(blob);
+}
 
+// The final page tables, the buddy allocator, and the console moved off its fixmap slot.
+void setup_paging_and_allocator() {
   paging_init();
   print_memory_layout();
-  mem_init();
+  mem_init(kernel_mmu_ops, swapper_pg_dir);
   g_boot_buddy_ns = arch_uptime_ns();
   early_ioremap_reset();
   pr_info("early_ioremap: reset: from now on use ioremap(); permanent fixmap slots stay usable\n");
+  if (!console_active()) return;
+  VirtAddr io = ioremap(g_console_phys.page_base(), PAGE_SIZE);
+  if (io.is_null()) panic("could not ioremap the console UART at 0x%lx", g_console_phys.value());
+  VirtAddr old = earlycon_uart.regs();
+  earlycon_uart.attach(io.offset(g_console_phys.page_offset()));
+  (void)clear_fixmap(FIX_EARLYCON_MEM_BASE);
+  pr_info("console: pl011 at MMIO 0x%016lx moved from the earlycon fixmap slot 0x%016lx to ioremap 0x%016lx; "
+          "FIX_EARLYCON_MEM_BASE cleared\n", g_console_phys.value(), old.value(), earlycon_uart.regs().value());
+}
 
-  if (console_active()) {
-    VirtAddr io = ioremap(g_console_phys.page_base(), PAGE_SIZE);
-    if (io.is_null()) panic("could not ioremap the console UART at 0x%lx", g_console_phys.value());
-    VirtAddr old = earlycon_uart.regs();
-    earlycon_uart.attach(io.offset(g_console_phys.page_offset()));
-    (void)clear_fixmap(FIX_EARLYCON_MEM_BASE);
-    pr_info("console: pl011 at MMIO 0x%016lx moved from the earlycon fixmap slot 0x%016lx to ioremap 0x%016lx; "
-            "FIX_EARLYCON_MEM_BASE cleared\n", g_console_phys.value(), old.value(), earlycon_uart.regs().value());
-  }
-  // Text patching through FIX_TEXT_POKE0: a permanent slot, used after early boot.
+// FIX_TEXT_POKE0: text patching (CPU features), and the checks of the finished address space.
+void setup_patching_and_check() {
   patching_init(TextRegion{reinterpret_cast<uint64_t>(_text), reinterpret_cast<uint64_t>(_etext),
                            [](uint64_t va) { return kimg_to_phys(reinterpret_cast<void*>(va)); }},
                 kernel_text_ops);
   setup_cpu_features();
   if (fixmap_dump(mmu_translate)) panic("fixmap: a slot disagrees with the MMU after paging_init");
   check_wx_pages(kernel_mmu_ops, swapper_pg_dir);
+}
 
+void run_requested_tests() {
   crashtest(boot_command_line);
-
   CmdlineParam kt;
-  if (cmdline_find(boot_command_line, "ktest", &kt)) {
-    unsigned failures = ktest_run_all(kt.value, static_cast<unsigned>(kt.value_len));
-    if (failures) {
-      pr_err("ktest: %u failure%s\n", failures, failures == 1 ? "" : "s");
-      machine_exit(1);
-    }
+  if (!cmdline_find(boot_command_line, "ktest", &kt)) return;
+  unsigned failures = ktest_run_all(kt.value, static_cast<unsigned>(kt.value_len));
+  if (failures) {
+    pr_err("ktest: %u failure%s\n", failures, failures == 1 ? "" : "s");
+    machine_exit(1);
   }
+}
+
+}  // namespace
+}  // namespace kernel
+
+extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t entry_el) {
+  using namespace kernel;
+  // Static constructors first: nothing may be assigned before they run.
+  for (InitFn* f = __init_array_start; f < __init_array_end; ++f) (*f)();
+  boot_info = BootInfo{PhysAddr(dtb_phys), PhysAddr(phys_base), entry_el};
+  printk_set_clock(arch_uptime_ns);
+  boot_banner(phys_base, entry_el);
+  semihosting_probe();
+
+  early_fixmap_init();
+  pr_info("fixmap: early_fixmap_init: bm_pud/bm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
+          fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
+  setup_device_tree(dtb_phys);
+  setup_console_and_firmware(initial_boot_params);
+  remap_device_tree_read_only(dtb_phys);
+  setup_memory(dtb_phys, phys_base);
+  setup_paging_and_allocator();
+  setup_patching_and_check();
+  run_requested_tests();
+
   early_ioremap_check_leaks();
   uint64_t end_ns = arch_uptime_ns();
   pr_info("bootstat: first console output at %lu ns, buddy allocator online at %lu ns, end of boot at %lu ns "

@@ -1,6 +1,5 @@
 // paging_init: the final swapper page tables, built in memblock memory through the fixmap's
-// FIX_PGD..FIX_PTE slots, then switched to with break-before-make; and mem_init, which hands
-// memblock's free memory to the buddy allocator.
+// FIX_PGD..FIX_PTE slots, then switched to with break-before-make.
 #include "kernel/setup.h"
 #include "asm/sections.h"
 #include "asm/mmu_ops.h"
@@ -28,14 +27,6 @@ namespace {
 alignas(PAGE_SIZE) Pte reserved_pg_dir[kPtrsPerTable];  // always empty
 
 Optional<PhysAddr> memblock_alloc_table() { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); }
-
-Optional<PhysAddr> buddy_alloc_table() {
-  Page* p = buddy.alloc_pages(0);
-  if (!p) return nullopt;
-  return page_to_phys(p);
-}
-
-IoremapArea g_ioremap(kernel_mmu_ops, buddy_alloc_table);
 
 uint64_t va_of(const char* sym) { return reinterpret_cast<uint64_t>(sym); }
 
@@ -102,25 +93,6 @@ void print_memory_layout() {
   line(".data", va_of(_sdata), va_of(__bss_start));
   line(".bss", va_of(__bss_start), va_of(__bss_stop));
   line("linear", __va(PhysAddr(memblock_start_of_DRAM())).value(), __va(PhysAddr(memblock_end_of_DRAM())).value());
-}
-
-void mem_init() {
-  uint64_t start_pfn = memblock_start_of_DRAM() >> PAGE_SHIFT;
-  uint64_t end_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
-  uint64_t nr = end_pfn - start_pfn;
-  uint64_t memmap_bytes = align_up(nr * sizeof(Page), PAGE_SIZE);
-  Optional<PhysAddr> memmap = memblock_phys_alloc(memmap_bytes, PAGE_SIZE);
-  if (!memmap) panic("mem_init: no memory for %lu bytes of struct page", memmap_bytes);
-  const uint64_t memmap_pa = memmap.value().value();
-  buddy.init(__va(PhysAddr(memmap_pa)).as_ptr<Page>(), start_pfn, nr);
-  uint64_t cursor = 0, s, e;
-  while (memblock_next_free_range(&cursor, &s, &e))
-    buddy.free_range(align_up(s, PAGE_SIZE) >> PAGE_SHIFT, e >> PAGE_SHIFT);
-  pr_info("mem_init: struct page array at pa 0x%lx: %lu pages x %zu bytes = %lu KiB\n", memmap_pa, nr, sizeof(Page),
-          memmap_bytes >> 10);
-  buddy_print_stats();
-  g_ioremap.init(swapper_pg_dir, VMALLOC_START, VMALLOC_END);
-  ioremap_init(&g_ioremap);
 }
 
 }  // namespace kernel

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "kernel/types.h"
+#include "mm/pgtable_ops.h"
 
 namespace kernel {
 
@@ -20,7 +21,7 @@ bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud);
 void firmware_probe(const void* fdt);        // firmware tables through early_ioremap
 void paging_init();                          // arch: the final swapper tables, TTBR1 switched
 void print_memory_layout();
-void mem_init();                             // mm: memblock's free memory to the buddy allocator
+void mem_init(PageTableOps& ops, PhysAddr pgd);  // mm: free memory to the buddy allocator, ioremap
 void setup_cpu_features();                   // arch: CPU features applied by text patching
 void crashtest(const char* cmdline);         // crashtest=<kind>: a deliberate fault
 [[noreturn]] void monitor_run();             // the monitor on the console
