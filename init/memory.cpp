@@ -23,9 +23,12 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
   for (int node = fdt_first_subnode(fdt, 0); node >= 0; node = fdt_next_subnode(fdt, node)) {
     const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
     if (!type || strcmp(type, "memory") != 0) continue;
-    of::Region first;
-    char err[160];
-    if (!of::read_reg(fdt, node, 0, &first, err, sizeof err)) pr_err("memblock: memory node ignored: %s\n", err);
+    Result<of::Region> first = of::read_reg(fdt, node, 0);
+    if (!first) {
+      char why[200];
+      first.error().format(why, sizeof why);
+      pr_err("memblock: memory node ignored: %s\n", why);
+    }
   }
   of::Region r[MemblockType::kMax];
   int total = 0;
@@ -45,8 +48,10 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
 
   of::Reservation res[MemblockType::kMax];
   int total_res = 0;
-  const int nres = of::reservations(fdt, res, MemblockType::kMax, &total_res, [](const char* node, const char* why) {
-    pr_warn("Reserved memory: %s: %s\n", node, why);
+  const int nres = of::reservations(fdt, res, MemblockType::kMax, &total_res, [](const char* node, const Error& why) {
+    char text[200];
+    why.format(text, sizeof text);
+    pr_warn("Reserved memory: %s: %s\n", node, text);
   });
   if (total_res > nres) pr_warn("memblock: %d reservations in the device tree, only %d used\n", total_res, nres);
   for (int i = 0; i < nres; ++i) {

@@ -37,15 +37,26 @@ const char* errc_name(Errc c) {
   return "?";
 }
 
+namespace {
+const char g_detail_tag = 0;
+}
+
+const char* Error::detail() { return &g_detail_tag; }
+
 int Error::format(char* buf, size_t len) const {
   if (!fmt_) return snprintf(buf, len, "%s", ok() ? "" : errc_name(code_));
+  uint64_t a[kMaxArgs] = {};
+  char detail_text[160] = "";
+  if (detail_fn_) detail_fn_(detail_ctx_, detail_arg_, detail_text, sizeof detail_text);
+  for (unsigned i = 0; i < nargs_; ++i)
+    a[i] = args_[i] == reinterpret_cast<uintptr_t>(&g_detail_tag) ? reinterpret_cast<uintptr_t>(detail_text) : args_[i];
   // Every argument travels as 64 bits: the kernel's vsnprintf (this build's, lib/vsprintf.cpp)
   // reads each conversion's argument from its own 8-byte slot, whatever its width.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #pragma GCC diagnostic ignored "-Wformat-security"
 #pragma GCC diagnostic ignored "-Wformat-extra-args"
-  return snprintf(buf, len, fmt_, args_[0], args_[1], args_[2], args_[3], args_[4], args_[5]);
+  return snprintf(buf, len, fmt_, a[0], a[1], a[2], a[3], a[4], a[5]);
 #pragma GCC diagnostic pop
 }
 

@@ -33,12 +33,14 @@ struct FwCfg {
 void probe_fw_cfg(const void* fdt) {
   int node = fdt_node_offset_by_compatible(fdt, -1, "qemu,fw-cfg-mmio");
   if (node < 0) return;
-  of::Region r;
-  char err[128];
-  if (!of::node_cpu_address(fdt, node, 0, &r, err, sizeof err)) {
-    pr_warn("fw_cfg: %s\n", err);
+  Result<of::Region> found = of::node_cpu_address(fdt, node, 0);
+  if (!found) {
+    char why[200];
+    found.error().format(why, sizeof why);
+    pr_warn("fw_cfg: %s\n", why);
     return;
   }
+  const of::Region r = found.value();
   void* p = early_ioremap(PhysAddr(r.base), r.size ? r.size : 0x18);
   if (!p) return;
   FwCfg fw{static_cast<volatile uint8_t*>(p)};

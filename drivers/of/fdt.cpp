@@ -30,18 +30,17 @@ uint64_t read_cells(const fdt32_t* p, uint32_t n) {
   return v;
 }
 
-void set_err(char* err, unsigned len, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
-void set_err(char* err, unsigned len, const char* fmt, ...) {
-  if (!err || !len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-}
-
 const char* node_path(const void* fdt, int node, char* buf, int len) {
   if (fdt_get_path(fdt, node, buf, len) != 0) snprintf(buf, static_cast<size_t>(len), "<node %d>", node);
   return buf;
+}
+
+// An error about a node names it by its full path; finding the path walks the tree, so it is done
+// only if the message is ever printed (Error::with_detail).
+void path_detail(const void* fdt, int node, char* buf, size_t len) { node_path(fdt, node, buf, static_cast<int>(len)); }
+template <typename... Args>
+Error node_error(const void* fdt, int node, const char* fmt, Args... args) {
+  return Error(Errc::Invalid, fmt, Error::detail(), args...).with_detail(path_detail, fdt, node);
 }
 
 // The chain of ancestors of `node`, nearest first, in one pass over the tree (libfdt's
@@ -66,7 +65,7 @@ int ancestors(const void* fdt, int node, int* out) {
   return -2;
 }
 
-bool read_reg_in(const void* fdt, int node, int parent, int index, Region* out, char* err, unsigned errlen);
+Result<Region> read_reg_in(const void* fdt, int node, int parent, int index);
 
 }  // namespace
 
@@ -85,68 +84,49 @@ const char* bootargs(const void* fdt) {
   return a;
 }
 
-bool read_reg(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen) {
-  char path[128];
+Result<Region> read_reg(const void* fdt, int node, int index) {
   int parent = fdt_parent_offset(fdt, node);
-  if (parent < 0) {
-    if (err) set_err(err, errlen, "%s has no parent", node_path(fdt, node, path, sizeof path));
-    return false;
-  }
-  return read_reg_in(fdt, node, parent, index, out, err, errlen);
+  if (parent < 0) return node_error(fdt, node, "%s has no parent");
+  return read_reg_in(fdt, node, parent, index);
 }
 
 namespace {
 
-bool read_reg_in(const void* fdt, int node, int parent, int index, Region* out, char* err, unsigned errlen) {
-  char path[128];
+// The format strings below are checked by KERR-style checks at each node_error call site through
+// error_format_check, so a wrong argument type does not build.
+#define NODE_ERROR(fdt, node, fmt, ...) \
+  ((void)sizeof(::kernel::error_format_check(fmt, "", ##__VA_ARGS__)), node_error(fdt, node, fmt, ##__VA_ARGS__))
+
+Result<Region> read_reg_in(const void* fdt, int node, int parent, int index) {
   uint32_t ac, sc;
   bus_cells(fdt, parent, &ac, &sc);
-  if (ac < 1 || ac > 2 || sc > 2) {
-    if (err) set_err(err, errlen, "%s: unsupported #address-cells=%u/#size-cells=%u in its parent",
-            node_path(fdt, node, path, sizeof path), ac, sc);
-    return false;
-  }
+  if (ac < 1 || ac > 2 || sc > 2)
+    return NODE_ERROR(fdt, node, "%s: unsupported #address-cells=%u/#size-cells=%u in its parent", ac, sc);
   int len = 0;
   auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
-  if (!reg) {
-    if (err) set_err(err, errlen, "%s has no \"reg\" property", node_path(fdt, node, path, sizeof path));
-    return false;
-  }
+  if (!reg) return NODE_ERROR(fdt, node, "%s has no \"reg\" property");
   uint32_t stride = (ac + sc) * 4;
-  if (len < 0 || static_cast<uint32_t>(len) < stride * static_cast<uint32_t>(index + 1)) {
-    if (err) set_err(err, errlen, "%s: \"reg\" is %d bytes, too short for entry %d of %u cells",
-            node_path(fdt, node, path, sizeof path), len, index, ac + sc);
-    return false;
-  }
+  if (len < 0 || static_cast<uint32_t>(len) < stride * static_cast<uint32_t>(index + 1))
+    return NODE_ERROR(fdt, node, "%s: \"reg\" is %d bytes, too short for entry %d of %u cells", len, index, ac + sc);
   const fdt32_t* e = reg + static_cast<uint32_t>(index) * (ac + sc);
-  out->base = read_cells(e, ac);
-  out->size = read_cells(e + ac, sc);
-  return true;
+  return Region{read_cells(e, ac), read_cells(e + ac, sc)};
 }
 
 // Translation up a known chain: chain[0] is the bus the address lives on, chain[n-1] the root
 // (the CPU's address space).
-bool translate_chain(const void* fdt, const int* chain, int n, uint64_t addr, uint64_t* cpu, char* err,
-                     unsigned errlen) {
-  char path[128];
+Result<uint64_t> translate_chain(const void* fdt, const int* chain, int n, uint64_t addr) {
   for (int i = 0; i + 1 < n; ++i) {
     int bus = chain[i], parent = chain[i + 1];
     int len = 0;
     auto* ranges = static_cast<const fdt32_t*>(fdt_getprop(fdt, bus, "ranges", &len));
-    if (!ranges) {
-      if (err) set_err(err, errlen, "%s has no \"ranges\": address 0x%lx is not memory-mapped",
-              node_path(fdt, bus, path, sizeof path), static_cast<unsigned long>(addr));
-      return false;
-    }
+    if (!ranges) return NODE_ERROR(fdt, bus, "%s has no \"ranges\": address 0x%lx is not memory-mapped", addr);
     if (len <= 0) continue;  // empty ranges: identity
     uint32_t cac, csc, pac, psc;
     bus_cells(fdt, bus, &cac, &csc);
     bus_cells(fdt, parent, &pac, &psc);
-    if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2) {
-      if (err) set_err(err, errlen, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)",
-              node_path(fdt, bus, path, sizeof path), cac, csc, pac);
-      return false;
-    }
+    if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2)
+      return NODE_ERROR(fdt, bus, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)", cac, csc,
+                        pac);
     uint32_t entry = cac + pac + csc;
     uint32_t cnt = static_cast<uint32_t>(len) / (entry * 4);
     bool hit = false;
@@ -158,54 +138,36 @@ bool translate_chain(const void* fdt, const int* chain, int n, uint64_t addr, ui
         hit = true;
       }
     }
-    if (!hit) {
-      if (err) set_err(err, errlen, "address 0x%lx is outside every \"ranges\" window of %s", static_cast<unsigned long>(addr),
-              node_path(fdt, bus, path, sizeof path));
-      return false;
-    }
+    if (!hit)
+      return Error(Errc::Invalid, "address 0x%lx is outside every \"ranges\" window of %s", addr, Error::detail())
+          .with_detail(path_detail, fdt, bus);
   }
-  *cpu = addr;
-  return true;
+  return addr;
 }
 
-bool chain_of(const void* fdt, int node, int* chain, int* n, char* err, unsigned errlen) {
-  *n = ancestors(fdt, node, chain);
-  if (*n == -1) {
-    if (err) set_err(err, errlen, "address translation deeper than %d levels (corrupt tree?)", kMaxDepth);
-    return false;
-  }
-  if (*n < 0) {
-    if (err) set_err(err, errlen, "node %d is not in the tree", node);
-    return false;
-  }
-  return true;
+Result<int> chain_of(const void* fdt, int node, int* chain) {
+  int n = ancestors(fdt, node, chain);
+  if (n == -1) return KERR(Errc::Invalid, "address translation deeper than %d levels (corrupt tree?)", kMaxDepth);
+  if (n < 0) return KERR(Errc::NotFound, "node %d is not in the tree", node);
+  return n;
 }
 
 }  // namespace
 
-bool translate_address(const void* fdt, int bus, uint64_t addr, uint64_t* cpu, char* err, unsigned errlen) {
+Result<uint64_t> translate_address(const void* fdt, int bus, uint64_t addr) {
   int chain[kMaxDepth + 2];
-  int n;
   chain[0] = bus;
-  if (!chain_of(fdt, bus, chain + 1, &n, err, errlen)) return false;
-  return translate_chain(fdt, chain, n + 1, addr, cpu, err, errlen);
+  const int n = TRY(chain_of(fdt, bus, chain + 1));
+  return translate_chain(fdt, chain, n + 1, addr);
 }
 
-bool node_cpu_address(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen) {
+Result<Region> node_cpu_address(const void* fdt, int node, int index) {
   int chain[kMaxDepth + 2];
-  int n;
-  if (!chain_of(fdt, node, chain, &n, err, errlen)) return false;
-  if (n == 0) {
-    if (err) set_err(err, errlen, "the root node has no \"reg\" to translate");
-    return false;
-  }
-  Region r;
-  if (!read_reg_in(fdt, node, chain[0], index, &r, err, errlen)) return false;
-  uint64_t cpu;
-  if (!translate_chain(fdt, chain, n, r.base, &cpu, err, errlen)) return false;
-  out->base = cpu;
-  out->size = r.size;
-  return true;
+  const int n = TRY(chain_of(fdt, node, chain));
+  if (n == 0) return KERR(Errc::Invalid, "the root node has no \"reg\" to translate");
+  const Region r = TRY(read_reg_in(fdt, node, chain[0], index));
+  const uint64_t cpu = TRY(translate_chain(fdt, chain, n, r.base));
+  return Region{cpu, r.size};
 }
 
 int resolve_path(const void* fdt, const char* s, int len) {
@@ -248,9 +210,9 @@ int memory_regions(const void* fdt, Region* out, int max, int* total) {
     const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
     if (!type || strcmp(type, "memory") != 0 || !node_is_enabled(fdt, node)) continue;
     for (int i = 0;; ++i) {
-      Region r;
-      if (!read_reg_in(fdt, node, 0, i, &r, nullptr, 0)) break;
-      if (n < max) out[n++] = r;
+      Result<Region> r = read_reg_in(fdt, node, 0, i);
+      if (!r) break;
+      if (n < max) out[n++] = r.value();
       ++all;
     }
   }
@@ -274,14 +236,13 @@ int reservations(const void* fdt, Reservation* out, int max, int* total, BadRegF
       const bool nomap = fdt_getprop(fdt, node, "no-map", nullptr) != nullptr;
       const char* name = fdt_get_name(fdt, node, nullptr);
       for (int i = 0;; ++i) {
-        Region r;
-        char err[128];
-        if (!read_reg_in(fdt, node, rm, i, &r, err, sizeof err)) {
-          if (i == 0 && bad && fdt_getprop(fdt, node, "reg", nullptr)) bad(name, err);
+        Result<Region> r = read_reg_in(fdt, node, rm, i);
+        if (!r) {
+          if (i == 0 && bad && fdt_getprop(fdt, node, "reg", nullptr)) bad(name, r.error());
           break;
         }
-        if (!r.size) continue;
-        if (n < max) out[n++] = Reservation{r, name, nomap};
+        if (!r.value().size) continue;
+        if (n < max) out[n++] = Reservation{r.value(), name, nomap};
         ++all;
       }
     }
@@ -305,8 +266,9 @@ int find_device_at(const void* fdt, uint64_t addr, char* path, int pathlen, Regi
     const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
     if (type && strcmp(type, "memory") == 0) continue;
     for (int i = 0; i < 8; ++i) {
-      Region r;
-      if (!node_cpu_address(fdt, node, i, &r, nullptr, 0)) break;
+      Result<Region> got = node_cpu_address(fdt, node, i);
+      if (!got) break;
+      const Region r = got.value();
       if (addr >= r.base && addr - r.base < (r.size ? r.size : 1)) {
         if (reg) *reg = r;
         if (path && fdt_get_path(fdt, node, path, pathlen) != 0) snprintf(path, static_cast<size_t>(pathlen), "?");

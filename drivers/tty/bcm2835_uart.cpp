@@ -22,12 +22,14 @@ bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud) 
     gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2835-gpio");
   }
   if (gpio < 0) return false;  // not a Raspberry Pi: the firmware's UART setup stays
-  of::Region r;
-  char err[128];
-  if (!of::node_cpu_address(fdt, gpio, 0, &r, err, sizeof err)) {
-    pr_warn("earlycon: gpio: %s\n", err);
+  Result<of::Region> found = of::node_cpu_address(fdt, gpio, 0);
+  if (!found) {
+    char why[200];
+    found.error().format(why, sizeof why);
+    pr_warn("earlycon: gpio: %s\n", why);
     return false;
   }
+  const of::Region r = found.value();
   auto* g = static_cast<volatile uint32_t*>(early_ioremap(PhysAddr(r.base), 0x100));
   if (!g) return false;
   bcm2835::route_uart0_to_gpio14_15(g, is2711, udelay);

@@ -29,15 +29,16 @@ bool parse_u64(const char* s, size_t len, uint64_t* out) {
 }
 
 bool from_node(const void* fdt, int node, const char* why, EarlyconChoice* c) {
-  char path[96], err[128];
+  char path[96], err[160];
   if (fdt_get_path(fdt, node, path, sizeof path) != 0) snprintf(path, sizeof path, "<node %d>", node);
-  of::Region r;
-  if (!of::node_cpu_address(fdt, node, 0, &r, err, sizeof err)) {
+  Result<of::Region> r = of::node_cpu_address(fdt, node, 0);
+  if (!r) {
+    r.error().format(err, sizeof err);
     snprintf(c->error, sizeof c->error, "%s %s: %s", why, path, err);
     return false;
   }
   c->found = true;
-  c->base = PhysAddr(r.base);
+  c->base = PhysAddr(r.value().base);
   snprintf(c->source, sizeof c->source, "%s %s", why, path);
   return true;
 }

@@ -25,17 +25,17 @@ const char* machine_model(const void* fdt);
 // /chosen bootargs ("" when absent).
 const char* bootargs(const void* fdt);
 
-// Reads the index-th (address, size) pair of `node`'s "reg", in the parent's address space.
-// Returns false and writes a reason to err when it cannot.
-bool read_reg(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen);
+// Reads the index-th (address, size) pair of `node`'s "reg", in the parent's address space. The
+// errors (Errc::Invalid) name the node by its path and say what is wrong.
+Result<Region> read_reg(const void* fdt, int node, int index);
 
 // Translates a bus address of a child of `parent` up through every parent's "ranges" to a CPU
 // physical address. An empty "ranges" is an identity mapping; a missing one means the bus is not
 // memory-mapped (an error, as in Linux's of_translate_address).
-bool translate_address(const void* fdt, int parent, uint64_t addr, uint64_t* cpu, char* err, unsigned errlen);
+Result<uint64_t> translate_address(const void* fdt, int parent, uint64_t addr);
 
 // reg[index] of `node` as a CPU physical address (read_reg + translate_address).
-bool node_cpu_address(const void* fdt, int node, int index, Region* out, char* err, unsigned errlen);
+Result<Region> node_cpu_address(const void* fdt, int node, int index);
 
 // Resolves a path ("/soc/serial@7e201000") or an /aliases name ("serial0"), `len` bytes long.
 int resolve_path(const void* fdt, const char* s, int len);
@@ -62,7 +62,7 @@ struct Reservation {
   const char* name;  // "/memreserve/" or the /reserved-memory child's node name
   bool nomap;        // "no-map": not in the linear map either
 };
-using BadRegFn = void (*)(const char* node, const char* why);
+using BadRegFn = void (*)(const char* node, const Error& why);
 int reservations(const void* fdt, Reservation* out, int max, int* total, BadRegFn bad = nullptr);
 
 // The enabled node whose reg (translated to a CPU address) contains `addr`; -1 if none. Its path

@@ -8,6 +8,8 @@
 // do) marks the Error reported, so the callers that pass it up do not print it again.
 //
 // %s arguments must outlive the Error: string literals, or strings inside the mapped device tree.
+// A string that exists only when asked for (a device-tree node's full path) is passed as
+// Error::detail() and produced at format time by the function given to with_detail().
 //
 //   Result<PhysAddr> r = memblock_...;          Status s = set_fixmap(...);
 //   if (!r) return r.error();                    PhysAddr pa = TRY(alloc_table());
@@ -60,10 +62,20 @@ class Error {
 
   constexpr Error() = default;  // Errc::Ok
   template <typename... Args>
-  Error(Errc code, const char* fmt, Args... args) : code_(code), fmt_(fmt), nargs_(sizeof...(Args)) {
+  Error(Errc code, const char* fmt, Args... args) : code_(code), nargs_(sizeof...(Args)), fmt_(fmt) {
     static_assert(sizeof...(Args) <= kMaxArgs, "an Error carries at most 6 arguments");
     unsigned i = 0;
     ((args_[i++] = to_arg(args)), ...);
+  }
+
+  // A %s argument standing for the text with_detail() produces when the message is formatted.
+  static const char* detail();
+  using DetailFn = void (*)(const void* ctx, int arg, char* buf, size_t len);
+  Error with_detail(DetailFn fn, const void* ctx, int arg) && {
+    detail_fn_ = fn;
+    detail_ctx_ = ctx;
+    detail_arg_ = arg;
+    return *this;
   }
 
   constexpr Errc code() const { return code_; }
@@ -87,11 +99,16 @@ class Error {
   template <typename T>  // integers (sign-extended) and enums
   static uint64_t to_arg(T v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
 
+  // Only the code, the flag and the format are set for an Ok value: a Status that says "fine"
+  // costs two stores.
   Errc code_ = Errc::Ok;
   mutable bool reported_ = false;
-  const char* fmt_ = nullptr;
   uint8_t nargs_ = 0;
-  uint64_t args_[kMaxArgs] = {};
+  const char* fmt_ = nullptr;
+  DetailFn detail_fn_ = nullptr;
+  const void* detail_ctx_;
+  int detail_arg_;
+  uint64_t args_[kMaxArgs];
 };
 
 // Compile-time printf checking of an Error's format and arguments (never called).

@@ -259,10 +259,11 @@ TEST(OfReg, ShortRegIsReported) {
   auto b = make_tree(true, false, 0x2000, "serial0");
   int uart = fdt_path_offset(b.data(), "/soc/bus@1000000/uart@2000");
   ASSERT_GE(uart, 0);
-  of::Region r;
-  char err[128] = {};
-  EXPECT_FALSE(of::read_reg(b.data(), uart, 1, &r, err, sizeof err));
-  EXPECT_NE(std::string(err).find("\"reg\" is 8 bytes, too short for entry 1 of 2 cells"), std::string::npos) << err;
+  Result<of::Region> r = of::read_reg(b.data(), uart, 1);
+  ASSERT_EQ(r, Errc::Invalid);
+  char err[200];
+  r.error().format(err, sizeof err);
+  EXPECT_STREQ(err, "/soc/bus@1000000/uart@2000: \"reg\" is 8 bytes, too short for entry 1 of 2 cells");
 }
 
 TEST(OfAllDebianDtbs, ScanningNeverCrashes) {
