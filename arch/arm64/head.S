@@ -333,11 +333,16 @@ el3_exception_park:
  *  - TTBR0 (idmap_pg_dir): one read-only executable 4 KiB page identity-mapping this page, so the
  *    instruction after the MMU-enable write still translates.
  */
-create_page_tables:
-	mov	x22, x30
-	/* The table areas lie past the loaded file (NOLOAD), so booting.rst does not promise they are
-	 * clean: a dirty line left there by the loader could be written back over the tables we are
-	 * about to write with the caches off. Invalidate them to PoC first (Linux <= 6.8 does too). */
+/* Links the table at \next into \tbl's entry for the address in \va at the level that resolves
+ * VA bits [\shift+8:\shift] (4 KiB granule: 39, 30, 21, 12). Clobbers x6, x7. */
+	.macro	link_table, tbl, next, va, shift
+	ubfx	x6, \va, #\shift, #9
+	orr	x7, \next, #TABLE_DESC
+	str	x7, [\tbl, x6, lsl #3]
+	.endm
+
+/* dc ivac over both boot table areas, then dsb sy. Clobbers x0-x3, x30. */
+	.macro	inval_boot_tables
 	adrp	x0, init_pg_dir
 	adrp	x1, init_pg_end
 	bl	dcache_inval_poc
@@ -345,6 +350,14 @@ create_page_tables:
 	adrp	x1, idmap_pg_end
 	bl	dcache_inval_poc
 	dsb	sy
+	.endm
+
+create_page_tables:
+	mov	x22, x30
+	/* The table areas lie past the loaded file (NOLOAD), so booting.rst does not promise they are
+	 * clean: a dirty line left there by the loader could be written back over the tables we are
+	 * about to write with the caches off. Invalidate them to PoC first (Linux <= 6.8 does too). */
+	inval_boot_tables
 	/* Zero both table areas (MMU off: Device memory, so aligned 8-byte stores only). */
 	adrp	x0, init_pg_dir
 	adrp	x1, init_pg_end
@@ -363,12 +376,8 @@ create_page_tables:
 	add	x1, x0, #0x1000			/* pud */
 	add	x2, x0, #0x2000			/* pmd */
 	add	x3, x0, #0x3000			/* first pte page */
-	ubfx	x6, x5, #39, #9
-	orr	x7, x1, #TABLE_DESC
-	str	x7, [x0, x6, lsl #3]
-	ubfx	x6, x5, #30, #9
-	orr	x7, x2, #TABLE_DESC
-	str	x7, [x1, x6, lsl #3]
+	link_table x0, x1, x5, 39
+	link_table x1, x2, x5, 30
 	ldr	x8, =_kernel_size
 	mov	x9, #0x1fffff
 	add	x8, x8, x9
@@ -417,15 +426,9 @@ create_page_tables:
 	add	x2, x0, #0x2000
 	add	x3, x0, #0x3000
 	adrp	x4, __idmap_text_start
-	ubfx	x6, x4, #39, #9
-	orr	x7, x1, #TABLE_DESC
-	str	x7, [x0, x6, lsl #3]
-	ubfx	x6, x4, #30, #9
-	orr	x7, x2, #TABLE_DESC
-	str	x7, [x1, x6, lsl #3]
-	ubfx	x6, x4, #21, #9
-	orr	x7, x3, #TABLE_DESC
-	str	x7, [x2, x6, lsl #3]
+	link_table x0, x1, x4, 39
+	link_table x1, x2, x4, 30
+	link_table x2, x3, x4, 21
 	ubfx	x6, x4, #12, #9
 	ldr	x7, =(PTE_PAGE_BASE | PTE_AP_RO_BIT)
 	orr	x7, x7, x4
@@ -438,13 +441,7 @@ create_page_tables:
 	 * completion of data and instruction cache instructions": without a barrier a DC IVAC may be
 	 * performed before an earlier store to the same line). */
 	dmb	sy
-	adrp	x0, init_pg_dir
-	adrp	x1, init_pg_end
-	bl	dcache_inval_poc
-	adrp	x0, idmap_pg_dir
-	adrp	x1, idmap_pg_end
-	bl	dcache_inval_poc
-	dsb	sy
+	inval_boot_tables
 	ret	x22
 
 /* dc ivac over [x0, x1): line size from CTR_EL0.DminLine. Clobbers x2, x3. */
