@@ -161,11 +161,11 @@ struct MpidrEl1 : SysRegBase<MpidrEl1> {
 // "MIDR_EL1, Main ID Register".
 struct MidrEl1 : SysRegBase<MidrEl1> {
   using SysRegBase::SysRegBase;
-  DEF_FIELD(3, 0, revision);
-  DEF_FIELD(15, 4, partnum);
-  DEF_FIELD(19, 16, architecture);
-  DEF_FIELD(23, 20, variant);
-  DEF_FIELD(31, 24, implementer);
+  DEF_FIELD(3, 0, revision);        // the "p" of rNpM
+  DEF_FIELD(15, 4, partnum);        // e.g. 0xd08 = Cortex-A72 (with implementer 0x41)
+  DEF_FIELD(19, 16, architecture);  // 0xf: defined by the ID registers
+  DEF_FIELD(23, 20, variant);       // the "r" of rNpM
+  DEF_FIELD(31, 24, implementer);   // 0x41 = Arm Ltd
   SYSREG_READ(MidrEl1, midr_el1)
 };
 

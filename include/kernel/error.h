@@ -122,41 +122,41 @@ class Error {
 
 namespace kernel {
 
-template <typename T>
-class [[nodiscard]] Result {
+// What Result<T> and Result<void> share: the Error, and the questions about it.
+class ResultBase {
  public:
-  Result(T value) : value_(value) {}
-  Result(Error e) : error_(e) {}
-
   bool ok() const { return error_.ok(); }
   explicit operator bool() const { return ok(); }
   Errc code() const { return error_.code(); }
   const Error& error() const { return error_; }
   Error& error() { return error_; }
+
+ protected:
+  ResultBase() = default;
+  explicit ResultBase(Error e) : error_(e) {}
+  Error error_;
+};
+
+template <typename T>
+class [[nodiscard]] Result : public ResultBase {
+ public:
+  Result(T value) : value_(value) {}
+  Result(Error e) : ResultBase(e) {}
+
   T value() const { return value_; }
   T value_or(T other) const { return ok() ? value_ : other; }
   T take() const { return value_; }  // for TRY
 
  private:
   T value_{};
-  Error error_;
 };
 
 template <>
-class [[nodiscard]] Result<void> {
+class [[nodiscard]] Result<void> : public ResultBase {
  public:
   Result() = default;
-  Result(Error e) : error_(e) {}
-
-  bool ok() const { return error_.ok(); }
-  explicit operator bool() const { return ok(); }
-  Errc code() const { return error_.code(); }
-  const Error& error() const { return error_; }
-  Error& error() { return error_; }
+  Result(Error e) : ResultBase(e) {}
   void take() const {}
-
- private:
-  Error error_;
 };
 
 using Status = Result<void>;

@@ -14,34 +14,36 @@
 
 namespace kernel {
 
-class FixmapTableEnv {
+// Where table pages come from (memblock in paging_init, the buddy allocator for ioremap), and
+// the operations that store into them.
+class AllocatingTableEnv {
  public:
-  using AllocFn = Optional<PhysAddr> (*)();  // where table pages come from (memblock in paging_init)
-  FixmapTableEnv(PageTableOps& ops, AllocFn alloc) : ops_(ops), alloc_(alloc) {}
-  Pte* map_table(PhysAddr table, unsigned level);
-  void unmap_table(unsigned level);
+  using AllocFn = Optional<PhysAddr> (*)();
+  AllocatingTableEnv(PageTableOps& ops, AllocFn alloc) : ops_(ops), alloc_(alloc) {}
   Optional<PhysAddr> alloc_table(unsigned, uint64_t) { return alloc_(); }
-  bool zero_table(PhysAddr table);
   PageTableOps& ops() { return ops_; }
 
- private:
+ protected:
   PageTableOps& ops_;
+
+ private:
   AllocFn alloc_;
 };
 
-class LinearTableEnv {
+class FixmapTableEnv : public AllocatingTableEnv {
  public:
-  using AllocFn = Optional<PhysAddr> (*)();
-  LinearTableEnv(PageTableOps& ops, AllocFn alloc) : ops_(ops), alloc_(alloc) {}
+  using AllocatingTableEnv::AllocatingTableEnv;
+  Pte* map_table(PhysAddr table, unsigned level);
+  void unmap_table(unsigned level);
+  bool zero_table(PhysAddr table);
+};
+
+class LinearTableEnv : public AllocatingTableEnv {
+ public:
+  using AllocatingTableEnv::AllocatingTableEnv;
   Pte* map_table(PhysAddr table, unsigned) { return ops_.table_ptr(table); }
   void unmap_table(unsigned) {}
-  Optional<PhysAddr> alloc_table(unsigned, uint64_t) { return alloc_(); }
   bool zero_table(PhysAddr table);
-  PageTableOps& ops() { return ops_; }
-
- private:
-  PageTableOps& ops_;
-  AllocFn alloc_;
 };
 
 // Reads tables that are reachable as they are (the kernel image's, or any after the linear map);
