@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu_run import finish, problems, run_boot  # noqa: E402
+
 KERNEL_AT = 0x40200000
 SHIM_AT = 0x40100000  # QEMU keeps its own DTB at the base of RAM (0x40000000, 1 MiB)
 DTB_AT = 0x48000000
@@ -180,28 +183,8 @@ def main():
                   "-device", "loader,addr=0x%x,cpu-num=0" % SHIM_AT]
     if at:
         cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (dtb, at)]
-    ver = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout.splitlines()
-    print("QEMU: %s (%s)" % (cmd[0], ver[0] if ver else "version unknown"))
-    print("+ " + " ".join(cmd))
-    try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=a.timeout)
-    except subprocess.TimeoutExpired as e:
-        sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
-        print("\nFAIL: no controlled stop within %.0f s: the kernel hung" % a.timeout)
-        sys.exit(1)
-    out = (r.stdout + r.stderr).decode("utf-8", "replace").replace("\r\n", "\n")
-    sys.stdout.write(out)
-    bad = []
-    if r.returncode != case["status"]:
-        bad.append("exit status %d, expected %d" % (r.returncode, case["status"]))
-    for line in case["lines"]:
-        if line not in out:
-            bad.append("missing: %r" % line)
-    if len(re.findall("Unexpected exception", out)) > 0:
-        bad.append("an unexpected exception was reported")
-    if bad:
-        print("\nFAIL: " + "; ".join(bad))
-        sys.exit(1)
+    status, out = run_boot(cmd, a.timeout, "no controlled stop: the kernel hung")
+    finish(problems(status, out, case["status"], case["lines"], ["Unexpected exception"]))
     print("\nPASS")
 
 

@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from boot_test import check_ktap  # noqa: E402
+from qemu_run import finish, problems, run_boot  # noqa: E402
 
 VIRT_KERNEL, VIRT_SHIM, VIRT_DTB = 0x40200000, 0x40100000, 0x48000000
 # raspi3b from EL3 through QEMU's generic loader: RAM from 0; the other three cores start at 0,
@@ -124,28 +125,8 @@ def main():
                   "-device", "loader,addr=0x%x,cpu-num=0" % shim_at]
     for cpu in range(1, case.get("all_cpus", 1)):
         cmd += ["-device", "loader,addr=0x%x,cpu-num=%d" % (shim_at, cpu)]
-    ver = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout.splitlines()
-    print("QEMU: %s (%s)" % (cmd[0], ver[0] if ver else "version unknown"))
-    print("+ " + " ".join(cmd))
-    try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=a.timeout)
-    except subprocess.TimeoutExpired as e:
-        sys.stdout.write((e.stdout or b"").decode("utf-8", "replace"))
-        print("\nFAIL: QEMU did not finish within %.0f s: the kernel hung or parked" % a.timeout)
-        sys.exit(1)
-    out = (r.stdout + r.stderr).decode("utf-8", "replace").replace("\r\n", "\n")
-    sys.stdout.write(out)
-    bad = []
-    if r.returncode != 0:
-        bad.append("exit status %d, expected 0" % r.returncode)
-    for line in case["lines"]:
-        if line not in out:
-            bad.append("missing: %r" % line)
-    if "Unexpected exception" in out or "Kernel panic" in out:
-        bad.append("an unexpected exception or a panic was reported")
-    if bad:
-        print("\nFAIL: " + "; ".join(bad))
-        sys.exit(1)
+    status, out = run_boot(cmd, a.timeout, "QEMU did not finish: the kernel hung or parked")
+    finish(problems(status, out, 0, case["lines"], ["Unexpected exception", "Kernel panic"]))
     if case.get("ktest"):
         check_ktap(out)
     print("\nPASS")
