@@ -1,6 +1,7 @@
 // early_ioremap over the fixmap's BTMAP slots (Linux: mm/early_ioremap.c, written anew here).
 #include "mm/early_ioremap.h"
 
+#include "kernel/range.h"
 #include "mm/memblock.h"
 
 #include "kernel/printk.h"
@@ -27,21 +28,15 @@ Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
     return KERR(Errc::AfterReset,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
                 "(caller %p)", phys.value(), size, caller);
-  if (size == 0)
-    return KERR(Errc::ZeroSize, "early_ioremap: early_ioremap(0x%lx, 0): size 0 (caller %p)", phys.value(), caller);
-  uint64_t last = phys.value() + size - 1;
-  if (last < phys.value())
-    return KERR(Errc::WrapAround,
-                "early_ioremap: early_ioremap(0x%lx, 0x%lx): the range wraps around the end of the physical address "
-                "space (caller %p)", phys.value(), size, caller);
+  const PhysRange range = TRY(PhysRange::make(phys, size, "early_ioremap: early_ioremap", caller));
   // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
   // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.
   if (Pte{prot.bits}.mem_type() != MemType::Normal && memblock_overlaps_mapped_memory(phys.value(), size))
     return KERR(Errc::IsRam,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use "
                 "early_memremap() for RAM (caller %p)", phys.value(), size, caller);
-  uint64_t offset = phys.page_offset();
-  uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
+  const uint64_t offset = phys.page_offset();
+  const uint64_t pages = range.pages();
   if (pages > NR_FIX_BTMAPS)
     return KERR(Errc::TooLarge,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): needs %lu pages (in-page offset 0x%lx included), a slot "

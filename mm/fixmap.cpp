@@ -4,6 +4,7 @@
 #include <libfdt.h>
 
 #include "kernel/printk.h"
+#include "kernel/range.h"
 #include "kernel/string.h"
 #include "mm/pgtable_walker.h"
 
@@ -228,11 +229,8 @@ Result<FdtWindow> map_fdt(PhysAddr dt_phys, PgProt prot) {
   if (size < sizeof(fdt_header))
     return KERR(Errc::Invalid, "device tree at 0x%lx claims totalsize %u, smaller than its own header",
                 dt_phys.value(), size);
-  if (dt_phys.value() + size < dt_phys.value())
-    return KERR(Errc::WrapAround, "device tree at 0x%lx wraps around the end of the physical address space",
-                dt_phys.value());
-
-  const uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
+  const PhysRange blob = TRY(PhysRange::make(dt_phys, size, "fixmap_remap_fdt", __builtin_return_address(0)));
+  const uint64_t pages = blob.pages();
   for (uint64_t i = 1; i < pages; ++i) {
     if (!g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot).ok())
       return KERR(Errc::MapFailed, "could not map page %lu of the device tree", i);

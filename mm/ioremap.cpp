@@ -1,18 +1,20 @@
 #include "mm/ioremap.h"
 
 #include "kernel/printk.h"
+#include "kernel/range.h"
 #include "mm/memblock.h"
 #include "mm/paging.h"
 
 namespace kernel {
 
 VirtAddr IoremapArea::map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
-  if (!size || phys.value() + size < phys.value()) {
-    pr_err("ioremap: ioremap(0x%lx, 0x%lx): bad size (caller %p)\n", phys.value(), size, caller);
+  Result<PhysRange> range = PhysRange::make(phys, size, "ioremap: ioremap", caller);
+  if (!range) {
+    range.error().report();
     return VirtAddr();
   }
-  uint64_t offset = phys.page_offset();
-  uint64_t pages = (offset + size + PAGE_SIZE - 1) / PAGE_SIZE;
+  const uint64_t offset = phys.page_offset();
+  const uint64_t pages = range.value().pages();
   Area* slot = nullptr;
   for (Area& a : areas_)
     if (!a.pages) {
@@ -86,9 +88,8 @@ VirtAddr memremap(PhysAddr phys, uint64_t size) {
            phys.value(), __builtin_return_address(0));
     return VirtAddr();
   }
-  if (!size || phys.value() + size < phys.value()) {
-    pr_err("memremap: memremap(0x%lx, 0x%lx): bad size (caller %p)\n", phys.value(), size,
-           __builtin_return_address(0));
+  if (Result<PhysRange> r = PhysRange::make(phys, size, "memremap: memremap", __builtin_return_address(0)); !r) {
+    r.error().report();
     return VirtAddr();
   }
   if (!memblock_is_mapped_memory(phys.value(), size)) {

@@ -137,18 +137,25 @@ class ResultBase {
   Error error_;
 };
 
+// T need not be default-constructible (a PhysRange exists only checked): the value lives in a
+// union that an error leaves unset. Kernel result types are trivially copyable.
 template <typename T>
 class [[nodiscard]] Result : public ResultBase {
+  static_assert(__is_trivially_copyable(T), "Result<T> holds trivially copyable values");
+
  public:
   Result(T value) : value_(value) {}
-  Result(Error e) : ResultBase(e) {}
+  Result(Error e) : ResultBase(e), none_() {}
 
-  T value() const { return value_; }
+  T value() const { return value_; }  // only when ok()
   T value_or(T other) const { return ok() ? value_ : other; }
-  T take() const { return value_; }  // for TRY
+  T take() const { return value_; }   // for TRY
 
  private:
-  T value_{};
+  union {
+    T value_;
+    char none_;
+  };
 };
 
 template <>
