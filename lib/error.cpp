@@ -44,7 +44,8 @@ const char g_detail_tag = 0;
 const char* Error::detail() { return &g_detail_tag; }
 
 int Error::format(char* buf, size_t len) const {
-  if (!fmt_) return snprintf(buf, len, "%s", ok() ? "" : errc_name(code_));
+  if (ok()) return snprintf(buf, len, "%s", "");
+  if (!fmt_) return snprintf(buf, len, "%s", errc_name(code_));
   uint64_t a[kMaxArgs] = {};
   char detail_text[160] = "";
   if (detail_fn_) detail_fn_(detail_ctx_, detail_arg_, detail_text, sizeof detail_text);

@@ -64,15 +64,20 @@ Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
   return reinterpret_cast<void*>(static_cast<uintptr_t>(slot.va.value()));
 }
 
-// Reports a failed mapping once (with the slot holders when none was free).
-void* report_map(const Result<void*>& r) {
-  if (r.ok()) return r.value();
+// Reports a failed mapping once (with the slot holders when none was free). Cold and out of line.
+[[gnu::noinline, gnu::cold]] void* report_map_failure(const Result<void*>& r) {
   r.error().report(r == Errc::AfterReset);
   if (r == Errc::NoFreeSlot)
     for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i)
       pr_err("early_ioremap:   slot %u: 0x%lx size 0x%lx by %p\n", i, g_slots[i].phys.value(), g_slots[i].size,
              g_slots[i].caller);
   return nullptr;
+}
+
+inline void* report_map(const Result<void*>& r) {
+  if (r.ok()) [[likely]]
+    return r.value();
+  return report_map_failure(r);
 }
 
 Status do_unmap(void* addr, uint64_t size, void* caller) {
@@ -107,7 +112,8 @@ Status do_unmap(void* addr, uint64_t size, void* caller) {
 }
 
 void report_unmap(const Status& st) {
-  st.error().report(st == Errc::SizeMismatch);  // the size mismatch is still unmapped: a warning
+  if (!st.ok()) [[unlikely]]
+    st.error().report(st == Errc::SizeMismatch);  // the size mismatch is still unmapped: a warning
 }
 
 }  // namespace

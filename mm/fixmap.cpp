@@ -112,11 +112,9 @@ Status Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
 namespace {
 Fixmap* g_fixmap = nullptr;
 
-// The public API reports each failure once, with the slot, the caller and what to do.
-Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
-  Status st = g_fixmap ? g_fixmap->set(idx, phys, prot)
-                       : Status(KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)"));
-  if (st.ok()) return st;
+// The public API reports each failure once, with the slot, the caller and what to do. Out of
+// line and cold: the success path of set_fixmap/clear_fixmap stays a few instructions.
+[[gnu::noinline, gnu::cold]] void report_failure(Status& st, unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
   const char* op = prot.is_clear() ? "clear_fixmap" : "set_fixmap";
   char name[48], why[200];
   fixmap_slot_name(idx, name, sizeof name);
@@ -129,6 +127,13 @@ Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
   else
     pr_err("fixmap: %s of index %u (%s) failed: %s (caller %p)\n", op, idx, name, why, caller);
   st.error().mark_reported();
+}
+
+Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+  Status st = g_fixmap ? g_fixmap->set(idx, phys, prot)
+                       : Status(KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)"));
+  if (!st.ok()) [[unlikely]]
+    report_failure(st, idx, phys, prot, caller);
   return st;
 }
 }  // namespace

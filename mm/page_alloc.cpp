@@ -87,15 +87,20 @@ Page* BuddyAllocator::alloc_pages(unsigned order) {
 }
 
 Status BuddyAllocator::free_pages(Page* page, unsigned order) {
-  void* caller = __builtin_return_address(0);
-  Status st = check_free(page, order, caller);
-  if (!st.ok()) {
-    st.error().report();
-    return st;
+  // The usual case decided inline: the head of an allocated block of this order.
+  if (page && page >= memmap_ && page < memmap_ + nr_pages_ &&
+      (page->flags & (Page::Reserved | Page::Buddy | Page::Head)) == Page::Head && page->order == order) [[likely]] {
+    page->flags = 0;
+    free_block(page_to_pfn(page), order);
+    return {};
   }
-  page->flags = 0;
-  free_block(page_to_pfn(page), order);
-  return {};
+  return free_failure(page, order, __builtin_return_address(0));
+}
+
+Status BuddyAllocator::free_failure(const Page* page, unsigned order, void* caller) const {
+  Status st = check_free(page, order, caller);
+  st.error().report();
+  return st;
 }
 
 Status BuddyAllocator::check_free(const Page* page, unsigned order, void* caller) const {

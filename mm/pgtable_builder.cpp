@@ -80,10 +80,19 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
     Pte* e = c.entry();
     const uint64_t span = level_span(target);
     if (target == kLeafLevel) {
-      const Pte want = pfn_pte(PhysAddr(pa), prot);
-      if (e->valid() && e->raw != want.raw) return conflict(va, *e);
-      env.ops().set_pte(e, want);
-      ++stats->ptes;
+      // Every page up to the end of this PTE table (or of the range) in one go.
+      const uint64_t left = (end - va) / PAGE_SIZE;
+      const uint64_t room = kPtrsPerTable - table_index(va, kLeafLevel);
+      const uint64_t n = left < room ? left : room;
+      for (uint64_t i = 0; i < n; ++i) {
+        const Pte want = pfn_pte(PhysAddr(pa + i * PAGE_SIZE), prot);
+        if (e[i].valid() && e[i].raw != want.raw) return conflict(va + i * PAGE_SIZE, e[i]);
+        env.ops().set_pte(&e[i], want);
+      }
+      stats->ptes += n;
+      va += n * PAGE_SIZE;
+      pa += n * PAGE_SIZE;
+      continue;
     } else if (e->none()) {
       env.ops().set_pte(e, Pte{(pa & kOutputAddrMask) | (prot.bits & ~Pte::kTable)});
       ++(target == 1 ? stats->pud_blocks : stats->pmd_blocks);

@@ -60,9 +60,10 @@ class Error {
  public:
   static constexpr unsigned kMaxArgs = 6;
 
-  constexpr Error() = default;  // Errc::Ok
+  constexpr Error() : code_(Errc::Ok) {}  // only the code: an Ok Status costs one store
   template <typename... Args>
-  Error(Errc code, const char* fmt, Args... args) : code_(code), nargs_(sizeof...(Args)), fmt_(fmt) {
+  Error(Errc code, const char* fmt, Args... args)
+      : code_(code), reported_(false), nargs_(sizeof...(Args)), fmt_(fmt), detail_fn_(nullptr) {
     static_assert(sizeof...(Args) <= kMaxArgs, "an Error carries at most 6 arguments");
     unsigned i = 0;
     ((args_[i++] = to_arg(args)), ...);
@@ -84,10 +85,10 @@ class Error {
   int format(char* buf, size_t len) const;
   // pr_err (pr_warn with `warning`) of the message, unless it was reported already.
   void report(bool warning = false) const;
-  bool reported() const { return reported_; }
+  bool reported() const { return !ok() && reported_; }
   // The API that detected the problem printed it (with its caller): callers must not again.
   Error& mark_reported() {
-    reported_ = true;
+    if (!ok()) reported_ = true;
     return *this;
   }
 
@@ -99,13 +100,12 @@ class Error {
   template <typename T>  // integers (sign-extended) and enums
   static uint64_t to_arg(T v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
 
-  // Only the code, the flag and the format are set for an Ok value: a Status that says "fine"
-  // costs two stores.
-  Errc code_ = Errc::Ok;
-  mutable bool reported_ = false;
-  uint8_t nargs_ = 0;
-  const char* fmt_ = nullptr;
-  DetailFn detail_fn_ = nullptr;
+  // Everything but the code is meaningful only for an error, and set only then.
+  Errc code_;
+  mutable bool reported_;
+  uint8_t nargs_;
+  const char* fmt_;
+  DetailFn detail_fn_;
   const void* detail_ctx_;
   int detail_arg_;
   uint64_t args_[kMaxArgs];

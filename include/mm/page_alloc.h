@@ -55,6 +55,7 @@ class BuddyAllocator {
 
  private:
   Status check_free(const Page* page, unsigned order, void* caller) const;
+  [[gnu::noinline, gnu::cold]] Status free_failure(const Page* page, unsigned order, void* caller) const;
   void list_add(unsigned order, uint32_t idx);
   void list_del(unsigned order, uint32_t idx);
   void free_block(uint64_t pfn, unsigned order);

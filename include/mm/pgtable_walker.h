@@ -54,6 +54,11 @@ class PageTableCursor {
   // above `stop` stops it too (Leaf). Levels whose table covers `va` already stay mapped, so a
   // walk in address order maps each table page once.
   SeekStatus seek(uint64_t va, unsigned stop, bool install, uint64_t* tables_installed = nullptr) {
+    // The common case of a walk in address order: the same table at the same level as before.
+    if (depth_ == stop + 1 && stop > 0 && ((va ^ va_) >> kLevelShift[stop - 1]) == 0) {
+      va_ = va;
+      return SeekStatus::Ok;
+    }
     unsigned keep = 0;
     while (keep < depth_ && keep <= stop && same_table(keep, va)) ++keep;
     truncate(keep);
