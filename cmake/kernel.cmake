@@ -13,40 +13,22 @@ set(KERNEL_FLAGS
   -mcmodel=small -mno-outline-atomics -O2 -g
 )
 
-set(KERNEL_SOURCES
-  ${CMAKE_SOURCE_DIR}/arch/arm64/head.S
-  ${CMAKE_SOURCE_DIR}/arch/arm64/entry.S
-  ${CMAKE_SOURCE_DIR}/arch/arm64/traps.cpp
-  ${CMAKE_SOURCE_DIR}/arch/arm64/setup.cpp
-  ${CMAKE_SOURCE_DIR}/arch/arm64/mmu_ops.cpp
-  ${CMAKE_SOURCE_DIR}/arch/arm64/early_fixmap.cpp
-  ${CMAKE_SOURCE_DIR}/arch/arm64/paging_init.cpp
-  ${CMAKE_SOURCE_DIR}/drivers/firmware/fw_probe.cpp
-  ${CMAKE_SOURCE_DIR}/drivers/tty/pl011.cpp
-  ${CMAKE_SOURCE_DIR}/drivers/tty/bcm2835_uart.cpp
-  ${CMAKE_SOURCE_DIR}/init/main.cpp
-  ${CMAKE_SOURCE_DIR}/kernel/ktest.cpp
-  ${CMAKE_SOURCE_DIR}/kernel/crashtest.cpp
-  ${CMAKE_SOURCE_DIR}/kernel/monitor.cpp
-  ${CMAKE_SOURCE_DIR}/kernel/kallsyms.cpp
-  ${CMAKE_SOURCE_DIR}/kernel/jump_label.cpp
-  ${CMAKE_SOURCE_DIR}/arch/arm64/cpufeature.cpp
-  ${CMAKE_SOURCE_DIR}/kernel/runtime.cpp
-  ${CMAKE_SOURCE_DIR}/lib/string.cpp
-  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_fixmap.cpp
-  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_boot.cpp
-  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_console.cpp
-  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_mm.cpp
-  ${CMAKE_SOURCE_DIR}/tests/kernel/ktest_patching.cpp
-  ${SHARED_SOURCES}
-)
-add_library(kernel_objs OBJECT ${KERNEL_SOURCES})
-target_include_directories(kernel_objs PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR})
-# libfdt.h and fdt.h from Debian's arm64 package; its libfdt_env.h is shadowed by include/.
-target_include_directories(kernel_objs SYSTEM PRIVATE ${LIBFDT_ARM64_ROOT}/usr/include)
-target_compile_options(kernel_objs PRIVATE
-  $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_FLAGS} ${WARNINGS}>
-  $<$<COMPILE_LANGUAGE:ASM>:-D__ASSEMBLER__ -g>
+# The kernel's own sources, compiled with SHARED_SOURCES (cmake/shared_library.cmake).
+add_shared_kernel_library(kernel_objs FOR kernel
+  SOURCES  # in link order
+    arch/arm64/head.S arch/arm64/entry.S arch/arm64/traps.cpp arch/arm64/setup.cpp arch/arm64/mmu_ops.cpp
+    arch/arm64/early_fixmap.cpp arch/arm64/paging_init.cpp
+    drivers/firmware/fw_probe.cpp drivers/tty/pl011.cpp drivers/tty/bcm2835_uart.cpp
+    init/main.cpp
+    kernel/ktest.cpp kernel/crashtest.cpp kernel/monitor.cpp kernel/kallsyms.cpp kernel/jump_label.cpp
+    arch/arm64/cpufeature.cpp
+    kernel/runtime.cpp
+    lib/string.cpp
+    tests/kernel/ktest_fixmap.cpp tests/kernel/ktest_boot.cpp tests/kernel/ktest_console.cpp tests/kernel/ktest_mm.cpp
+    tests/kernel/ktest_patching.cpp
+  OPTIONS
+    $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_FLAGS}>
+    $<$<COMPILE_LANGUAGE:ASM>:-D__ASSEMBLER__ -g>
 )
 # lib/string.cpp implements memcpy & co.: keep GCC from turning their loops into calls to themselves.
 set_source_files_properties(${CMAKE_SOURCE_DIR}/lib/string.cpp PROPERTIES

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernel/printk.h"
+#include "log_matchers.h"
 #include "mm/fixmap.h"
 #include "sim_mmu.h"
 

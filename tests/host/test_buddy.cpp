@@ -110,7 +110,7 @@ TEST_F(BuddyTest, MisuseIsCaughtAndReported) {
   for (const char* m : {"the block was allocated with order 3", "not the head of an allocated block",
                         "double free, the block is already free", "the page is reserved memory, never allocated",
                         "not a page of this allocator", "the largest order is 10 (4 MiB)"})
-    EXPECT_NE(log.find(m), std::string::npos) << m;
+    EXPECT_THAT(log, HasLogLine(m));
 }
 
 TEST_F(BuddyTest, ExhaustionReturnsNullAndRecovers) {

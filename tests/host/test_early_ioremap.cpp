@@ -58,14 +58,12 @@ TEST_F(EarlyIoremapTest, SizeLimitCountsTheOffset) {
   ASSERT_NE(full, nullptr);
   early_memunmap(full, 256 << 10);
   EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 1), 256 << 10, FIXMAP_PAGE_NORMAL), Errc::TooLarge);
-  EXPECT_NE(kernel_log().find("needs 65 pages (in-page offset 0x1 included), a slot holds 64 (256 KiB)"),
-            std::string::npos)
-      << kernel_log();
+  EXPECT_THAT(kernel_log(), HasLogLine("needs 65 pages (in-page offset 0x1 included), a slot holds 64 (256 KiB)"));
 }
 
 TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
   EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase), 0, FIXMAP_PAGE_IO), Errc::ZeroSize);
-  EXPECT_EQ(early_remap_checked(PhysAddr(0xfffffffffffff000ull), 0x2000, FIXMAP_PAGE_IO), Errc::WrapAround);
+  EXPECT_EQ(early_remap_checked(PhysAddr(0xffff'ffff'ffff'f000ull), 0x2000, FIXMAP_PAGE_IO), Errc::WrapAround);
 
   void* maps[FIX_BTMAPS_SLOTS];
   for (unsigned i = 0; i < FIX_BTMAPS_SLOTS; ++i) ASSERT_NE(maps[i] = early_memremap(PhysAddr(kRamBase), 64), nullptr);
@@ -91,7 +89,7 @@ TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
                           "not an address early_ioremap returned (caller 0x", "already unmapped (unmapped twice?)",
                           "size differs from the mapped 0x2000; unmapping 0x2000",
                           "used after the buddy allocator is up; use ioremap()"})
-    EXPECT_NE(log.find(msg), std::string::npos) << msg << "\n" << log;
+    EXPECT_THAT(log, HasLogLine(msg));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
@@ -104,8 +102,8 @@ TEST_F(EarlyIoremapTest, LeaksAreReportedWithTheirCaller) {
   char expect[160];
   snprintf(expect, sizeof expect, "leak: slot 0 still maps 0x9000000 (size 0x1000) at 0x%lx, mapped by %p",
            slot_base(0), caller);
-  EXPECT_NE(kernel_log().find(expect), std::string::npos) << kernel_log();
-  EXPECT_NE(kernel_log().find("early ioremap leak of 1 area detected"), std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine(expect));
+  EXPECT_THAT(kernel_log(), HasLogLine("early ioremap leak of 1 area detected"));
   early_iounmap(p, 0x1000);
   EXPECT_EQ(early_ioremap_check_leaks(), 0u);
 }
@@ -159,10 +157,9 @@ class RamIsNotADeviceTest : public EarlyIoremapTest {
 TEST_F(RamIsNotADeviceTest, EarlyIoremapOfRamIsRefusedWithAMessage) {
   log_buffer_reset();
   EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 0x3000), 0x100, FIXMAP_PAGE_IO), Errc::IsRam);
-  EXPECT_NE(kernel_log().find("early_ioremap(0x40003000, 0x100): the range is RAM (memblock memory), not a device; "
-                              "use early_memremap() for RAM"),
-            std::string::npos)
-      << kernel_log();
+  EXPECT_THAT(kernel_log(),
+              HasLogLine("early_ioremap(0x40003000, 0x100): the range is RAM (memblock memory), not a device; "
+                         "use early_memremap() for RAM"));
   // A range that only ends in RAM is refused too.
   EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase - 0x1000), 0x2000, FIXMAP_PAGE_IO), Errc::IsRam);
   // early_memremap is the right call for RAM, early_ioremap for devices and for no-map RAM.
@@ -185,10 +182,9 @@ TEST_F(RamIsNotADeviceTest, IoremapRefusesRamAndMemremapRefusesDevices) {
   ioremap_init(&area);
   log_buffer_reset();
   EXPECT_TRUE(ioremap(PhysAddr(kRamBase + 0x5000), PAGE_SIZE).is_null());
-  EXPECT_NE(kernel_log().find("ioremap(0x40005000, 0x1000): the range is RAM (memblock memory), not a device; use "
-                              "memremap() for RAM"),
-            std::string::npos)
-      << kernel_log();
+  EXPECT_THAT(kernel_log(),
+              HasLogLine("ioremap(0x40005000, 0x1000): the range is RAM (memblock memory), not a device; use "
+                         "memremap() for RAM"));
   EXPECT_EQ(area.live(), 0u);
   VirtAddr uart = ioremap(PhysAddr(0x0900'0000), PAGE_SIZE);
   EXPECT_FALSE(uart.is_null());
@@ -199,7 +195,7 @@ TEST_F(RamIsNotADeviceTest, IoremapRefusesRamAndMemremapRefusesDevices) {
   EXPECT_TRUE(memremap(PhysAddr(0x0900'0000), 0x1000).is_null());
   EXPECT_TRUE(memremap(PhysAddr(kRamBase + 0x100000), 0x1000).is_null());
   EXPECT_TRUE(memremap(PhysAddr(kRamBase + kRamSize - 0x1000), 0x2000).is_null());  // runs past RAM
-  EXPECT_NE(kernel_log().find("not (all) RAM in the linear map; use ioremap() for devices"), std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine("not (all) RAM in the linear map; use ioremap() for devices"));
   ioremap_init(nullptr);
 }
 

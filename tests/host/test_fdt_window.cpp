@@ -99,12 +99,12 @@ TEST_F(FdtWindowTest, RejectsBadBlobsWithAClearMessage) {
     c.corrupt(blob);
     Result<FdtWindow> m = map_and_check(place(blob, c.offset));
     EXPECT_FALSE(m.ok());
-    EXPECT_NE(error_text(m.error()).find(c.message), std::string::npos) << error_text(m.error());
+    EXPECT_THAT(error_text(m.error()), HasSubstr(c.message));
     for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) ASSERT_FALSE(fm.is_live(idx)) << "left mapped";
   }
   Result<FdtWindow> none = fixmap_remap_fdt(PhysAddr(0), PAGE_KERNEL);
   EXPECT_FALSE(none.ok());
-  EXPECT_NE(error_text(none.error()).find("x0 = 0"), std::string::npos);
+  EXPECT_THAT(error_text(none.error()), HasSubstr("x0 = 0"));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 

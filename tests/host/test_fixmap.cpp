@@ -28,12 +28,12 @@ TEST(FixmapLayout, AddressesGrowDownFromFixaddrTop) {
   EXPECT_EQ(FIXADDR_TOT_START, FIXADDR_TOP - uint64_t{__end_of_fixed_addresses} * PAGE_SIZE);
   EXPECT_EQ(fix_to_virt(FIX_PGD).value(), FIXADDR_TOT_START + PAGE_SIZE);
   // The documented values (README, docs/fixmap-layout.md).
-  EXPECT_EQ(FIXADDR_TOP, 0xfffffffffe000000ull);
-  EXPECT_EQ(fix_to_virt(FIX_FDT).value(), 0xfffffffffddff000ull);
-  EXPECT_EQ(fix_to_virt(FIX_EARLYCON_MEM_BASE).value(), 0xfffffffffddfe000ull);
-  EXPECT_EQ(fix_to_virt(FIX_TEXT_POKE0).value(), 0xfffffffffddfd000ull);
-  EXPECT_EQ(fix_to_virt(FIX_BTMAP_BEGIN).value(), 0xfffffffffdc3d000ull);
-  EXPECT_EQ(FIXADDR_TOT_START, 0xfffffffffdc38000ull);
+  EXPECT_EQ(FIXADDR_TOP, 0xffff'ffff'fe00'0000ull);
+  EXPECT_EQ(fix_to_virt(FIX_FDT).value(), 0xffff'ffff'fddf'f000ull);
+  EXPECT_EQ(fix_to_virt(FIX_EARLYCON_MEM_BASE).value(), 0xffff'ffff'fddf'e000ull);
+  EXPECT_EQ(fix_to_virt(FIX_TEXT_POKE0).value(), 0xffff'ffff'fddf'd000ull);
+  EXPECT_EQ(fix_to_virt(FIX_BTMAP_BEGIN).value(), 0xffff'ffff'fdc3'd000ull);
+  EXPECT_EQ(FIXADDR_TOT_START, 0xffff'ffff'fdc3'8000ull);
 }
 
 TEST(FixmapLayout, VirtToFixRoundTripsAndRejectsOutside) {
@@ -50,8 +50,8 @@ TEST(FixmapLayout, VirtToFixRoundTripsAndRejectsOutside) {
   EXPECT_TRUE(fix_to_virt_checked(FIX_HOLE).is_null());
   EXPECT_TRUE(fix_to_virt_checked(__end_of_fixed_addresses).is_null());
   std::string log = kernel_log();
-  EXPECT_NE(log.find("virt_to_fix: 0xfffffffffe000000 is outside the fixmap"), std::string::npos) << log;
-  EXPECT_NE(log.find("fix_to_virt: index 0 is FIX_HOLE"), std::string::npos) << log;
+  EXPECT_THAT(log, HasLogLine("virt_to_fix: 0xfffffffffe000000 is outside the fixmap"));
+  EXPECT_THAT(log, HasLogLine("fix_to_virt: index 0 is FIX_HOLE"));
 }
 
 TEST_F(FixmapTest, InitWiresStaticTablesIntoAnEmptyPgd) {
@@ -154,10 +154,9 @@ TEST_F(FixmapTest, RemappingALiveSlotIsRefusedAndReported) {
   EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase + PAGE_SIZE)), Errc::SlotLive);
   EXPECT_EQ(walk(__fix_to_virt(FIX_TEXT_POKE0)).pa.value(), kRamBase);  // unchanged
   std::string log = kernel_log();
-  EXPECT_NE(log.find("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index 515) to pa=0x40001000: slot is live "
-                     "with pa=0x40000000; clear_fixmap() it first (break-before-make)"),
-            std::string::npos)
-      << log;
+  EXPECT_THAT(log,
+              HasLogLine("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index 515) to pa=0x40001000: slot is live "
+                         "with pa=0x40000000; clear_fixmap() it first (break-before-make)"));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
@@ -168,11 +167,9 @@ TEST_F(FixmapTest, MisuseIsReportedWithTheCaller) {
   EXPECT_EQ(clear_fixmap(FIX_TEXT_POKE0), Errc::NotMapped);
   EXPECT_TRUE(set_fixmap_offset(FIX_HOLE, PhysAddr(kRamBase)).is_null());
   std::string log = kernel_log();
-  EXPECT_NE(log.find("fixmap: set_fixmap of index 0 (FIX_HOLE) failed: index is FIX_HOLE or beyond "
-                     "__end_of_fixed_addresses (caller 0x"),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find("fixmap: clear_fixmap of FIX_TEXT_POKE0 (index 515): slot is not mapped"), std::string::npos);
+  EXPECT_THAT(log, HasLogLine("fixmap: set_fixmap of index 0 (FIX_HOLE) failed: index is FIX_HOLE or beyond "
+                              "__end_of_fixed_addresses (caller 0x"));
+  EXPECT_THAT(log, HasLogLine("fixmap: clear_fixmap of FIX_TEXT_POKE0 (index 515): slot is not mapped"));
   // Nothing was written for the bad indices.
   for (const MmuOp& op : mmu.ops) EXPECT_TRUE(op.kind == MmuOp::TlbiPage || op.b == 0 || op.a != 0);
 }
@@ -181,7 +178,7 @@ TEST(FixmapUninitialised, ReportsUseBeforeInit) {
   log_buffer_reset();
   fixmap_install(nullptr);
   EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40000000)), Errc::NotInitialised);
-  EXPECT_NE(kernel_log().find("the fixmap is not initialised yet (early_fixmap_init)"), std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine("the fixmap is not initialised yet (early_fixmap_init)"));
   SimArena a(0x40000000, 1 << 20);
   RecordingMmuOps m(a);
   Fixmap f(m);
@@ -215,19 +212,18 @@ TEST_F(FixmapTest, DumpListsLiveSlotsAndCatchesDisagreement) {
   log_buffer_reset();
   EXPECT_EQ(fixmap_dump(translate), 0u);
   std::string log = kernel_log();
-  EXPECT_NE(log.find("fixmap: FIX_EARLYCON_MEM_BASE  va=0xfffffffffddfe000 pa=0x0000000009000000    1 page  RW NX "
-                     "Device-nGnRE (MMU-checked)"),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find("fixmap: FIX_BTMAP slot 1       va="), std::string::npos) << log;
-  EXPECT_EQ(log.find("FIX_FDT "), std::string::npos);  // not live, not listed
+  EXPECT_THAT(log,
+              HasLogLine("fixmap: FIX_EARLYCON_MEM_BASE  va=0xfffffffffddfe000 pa=0x0000000009000000    1 page  RW NX "
+                         "Device-nGnRE (MMU-checked)"));
+  EXPECT_THAT(log, HasLogLine("fixmap: FIX_BTMAP slot 1       va="));
+  EXPECT_THAT(log, Not(HasLogLine("FIX_FDT ")));  // not live, not listed
   // An MMU that disagrees with the descriptors is caught.
   auto liar = [](VirtAddr va, PhysAddr* pa) {
     *pa = PhysAddr(va.value() & 0xfff);
     return true;
   };
   EXPECT_EQ(fixmap_dump(liar), 2u);
-  EXPECT_NE(kernel_log().find("MISMATCH"), std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine("MISMATCH"));
 }
 
 }  // namespace

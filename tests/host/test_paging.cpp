@@ -73,21 +73,19 @@ TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheAliasCheckCatchesAWritableOn
   EXPECT_TRUE(walk_ttbr1(mmu, np, VirtAddr(linear_va(kImage + 0x60000))).writable);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 0u) << kernel_log();
-  EXPECT_NE(kernel_log().find("no writable alias of the 64 executable pages"), std::string::npos) << kernel_log();
+  EXPECT_THAT(kernel_log(), HasLogLine("no writable alias of the 64 executable pages"));
 
   // A writable mapping of one text page elsewhere (what the old linear map was) is an alias.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800100000000ull), PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff'8001'0000'0000ull), PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
             Errc::Ok);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 1u);
-  EXPECT_NE(kernel_log().find("mm: W+X alias: pa 0x0000000040203000-0x0000000040203fff is executable at "
-                              "0xffff800080003000 and writable at 0xffff800100000000"),
-            std::string::npos)
-      << kernel_log();
-  EXPECT_NE(kernel_log().find("mm: Checked W+X mappings: FAILED, 0 W+X pages found, 1 executable pages writable "
-                              "through an alias"),
-            std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine("mm: W+X alias: pa 0x0000000040203000-0x0000000040203fff is executable at "
+                                       "0xffff800080003000 and writable at 0xffff800100000000"));
+  EXPECT_THAT(kernel_log(),
+              HasLogLine("mm: Checked W+X mappings: FAILED, 0 W+X pages found, 1 executable pages writable "
+                         "through an alias"));
 }
 
 // A whole-RAM block that covers the image (the old linear map) is caught as an alias too.
@@ -95,13 +93,11 @@ TEST_F(PagingTest, ABlockAliasOverTextIsCaught) {
   segs[0].prot = PAGE_KERNEL_ROX;
   PhysAddr np = build(nullptr);
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800140000000ull), PhysAddr(kRamBase), PUD_SIZE, PAGE_KERNEL, true),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff'8001'4000'0000ull), PhysAddr(kRamBase), PUD_SIZE, PAGE_KERNEL, true),
             Errc::Ok);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 0x40000u / PAGE_SIZE);
-  EXPECT_NE(kernel_log().find("is executable at 0xffff800080000000 and writable at 0xffff800140200000"),
-            std::string::npos)
-      << kernel_log();
+  EXPECT_THAT(kernel_log(), HasLogLine("is executable at 0xffff800080000000 and writable at 0xffff800140200000"));
 }
 
 TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutable) {
@@ -118,16 +114,15 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
   }
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 0u);
-  EXPECT_NE(kernel_log().find("mm: Checked W+X mappings: passed, no W+X pages found"), std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine("mm: Checked W+X mappings: passed, no W+X pages found"));
   // A writable+executable page is found and reported.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff800100000000ull), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff'8001'0000'0000ull), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
             Errc::Ok);
   // 2 W+X pages, and the same 2 pages are writable through the linear map as well.
   EXPECT_EQ(check_wx_pages(mmu, np), 4u);
-  EXPECT_NE(kernel_log().find("mm: W+X mapping at 0xffff800100000000-0xffff800100001fff (8 KiB)"), std::string::npos)
-      << kernel_log();
-  EXPECT_NE(kernel_log().find("writable at 0xffff000040000000"), std::string::npos) << kernel_log();
+  EXPECT_THAT(kernel_log(), HasLogLine("mm: W+X mapping at 0xffff800100000000-0xffff800100001fff (8 KiB)"));
+  EXPECT_THAT(kernel_log(), HasLogLine("writable at 0xffff000040000000"));
 }
 
 TEST_F(PagingTest, TablesAreOnlyReachedThroughTheFixmapSlots) {

@@ -8,7 +8,7 @@
 namespace kernel::test {
 namespace {
 
-constexpr uint64_t kText = 0xffff800080000000ull;
+constexpr uint64_t kText = 0xffff'8000'8000'0000ull;
 constexpr uint64_t kTextPa = 0x40200000;
 
 class PatchingTest : public FixmapTest {
@@ -74,17 +74,15 @@ TEST_F(PatchingTest, BadAddressesAreRejectedBeforeAnythingIsMapped) {
   EXPECT_EQ(aarch64_insn_patch_text(addrs, insns, 2), Errc::NotText);  // all checked first
   EXPECT_TRUE(mmu.ops.empty());
   std::string log = kernel_log();
-  EXPECT_NE(log.find("patching: 0xffff800080000002: address is not 4-byte aligned (caller 0x"), std::string::npos);
-  EXPECT_NE(log.find("patching: 0xffff800080010000: address is not in the kernel text "
-                     "[0xffff800080000000-0xffff800080010000)"),
-            std::string::npos)
-      << log;
+  EXPECT_THAT(log, HasLogLine("patching: 0xffff800080000002: address is not 4-byte aligned (caller 0x"));
+  EXPECT_THAT(log, HasLogLine("patching: 0xffff800080010000: address is not in the kernel text "
+                              "[0xffff800080000000-0xffff800080010000)"));
 }
 
 TEST_F(PatchingTest, ALiveTextPokeSlotIsNotSilentlyReused) {
   ASSERT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase)), Errc::Ok);
   EXPECT_EQ(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(kText), 0), Errc::MapFailed);
-  EXPECT_NE(kernel_log().find("refusing set_fixmap of FIX_TEXT_POKE0"), std::string::npos);
+  EXPECT_THAT(kernel_log(), HasLogLine("refusing set_fixmap of FIX_TEXT_POKE0"));
 }
 
 TEST(InsnEncoding, BranchImmediateRangeAndSign) {

@@ -2,6 +2,8 @@
 // (it ignores TTL and RES0 bits and has no weakly ordered walker), so the host checks them.
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "asm/tlbflush.h"
 #include "fixmap_fixture.h"
 #include "mm/pgtable_builder.h"
@@ -13,6 +15,10 @@ struct OperandCase {
   const char* name;
   uint64_t va;
 };
+// gtest shows a case by its name and address (in failures and --gtest_list_tests), not as raw bytes.
+void PrintTo(const OperandCase& c, std::ostream* os) {
+  *os << c.name << " (va 0x" << std::hex << c.va << std::dec << ")";
+}
 
 class TlbiOperand : public ::testing::TestWithParam<OperandCase> {};
 

@@ -22,7 +22,7 @@ class WalkTest : public ::testing::Test {
   Pte* t(PhysAddr p) { return mmu.table_ptr(p); }
   WalkResult walk(uint64_t va) { return walk_ttbr1(mmu, pgd, VirtAddr(va)); }
 
-  static constexpr uint64_t kVa = 0xffff800080000000ull;
+  static constexpr uint64_t kVa = 0xffff'8000'8000'0000ull;
   SimArena arena;
   RecordingMmuOps mmu;
   PhysAddr pgd, pud, pmd, pte;
@@ -59,7 +59,7 @@ TEST_F(WalkTest, FaultsAreReportedAtTheirLevel) {
   EXPECT_EQ(walk(kVa).level, 3);  // empty pte
   EXPECT_STREQ(walk(kVa).fault, "translation");
   EXPECT_EQ(walk(kVa + PGDIR_SIZE).level, 0);
-  EXPECT_STREQ(walk(0x0000000012345000ull).fault, "not a TTBR1 address");
+  EXPECT_STREQ(walk(0x0000'0000'1234'5000ull).fault, "not a TTBR1 address");
   // A "block" pattern at level 3 is reserved: it does not translate.
   t(pte)[table_index(kVa, 3)] = Pte{0x12345000 | (PAGE_KERNEL.bits & ~Pte::kTable)};
   EXPECT_FALSE(walk(kVa).ok);

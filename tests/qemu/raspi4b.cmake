@@ -1,4 +1,4 @@
-# Raspberry Pi 4 under QEMU 10's -M raspi4b (included from tests/CMakeLists.txt).
+# Raspberry Pi 4 under QEMU 10's -M raspi4b (included from tests/qemu/qemu.cmake).
 #
 # QEMU 7.2 (the system's) has no raspi4b: these tests use the QEMU 10 that tools/install-deps
 # unpacks from Debian's bookworm-backports into ${FIXMAP_DEPS}/qemu10 (boot_test.py --qemu10, which

@@ -1,0 +1,41 @@
+# Host GoogleTest suites: the kernel's shared sources compiled for x86-64 (kernel_shared_host, also
+# linked by tools/dtb_probe) on a simulated arena; and the compile-time checks.
+add_shared_kernel_library(kernel_shared_host FOR host)
+
+add_executable(host_tests
+  ${CMAKE_CURRENT_LIST_DIR}/test_fixmap.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_fdt_window.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_walk.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sim_walk.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_of.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_lib.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_early_ioremap.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_memblock.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_buddy.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_paging.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_patching.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_tlbflush.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_bcm2835_gpio.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_sysreg.cpp
+)
+# GMock for the matchers (log_matchers.h: HasLogLine); gtest_main for main().
+target_link_libraries(host_tests PRIVATE kernel_shared_host GTest::gmock GTest::gtest_main)
+target_compile_options(host_tests PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+target_compile_definitions(host_tests PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}")
+# NO_PRETTY_VALUES: a parameterised test is named by its name generator alone
+# (Debian/OfRaspberryPi.FindsThePl011BehindTheMiniUartStdoutPath/bcm2711_rpi_4_b), not followed by
+# "# GetParam() = <bytes of the parameter>", which holds pointers and changes from build to build.
+gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES LABELS host TIMEOUT 60)
+
+# fix_to_virt() on FIX_HOLE or past the end must not compile, with a message that says why.
+function(add_fix_to_virt_check name index)
+  add_test(NAME compile_time.${name}
+    COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -fsyntax-only -I${CMAKE_SOURCE_DIR}/include
+            -DBAD_INDEX=${index} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/compile_fail_fix_to_virt.cpp)
+  set_tests_properties(compile_time.${name} PROPERTIES LABELS host ${ARGN})
+endfunction()
+foreach(bad FIX_HOLE __end_of_fixed_addresses)
+  add_fix_to_virt_check(fix_to_virt_rejects_${bad} ${bad}
+    PASS_REGULAR_EXPRESSION "fix_to_virt_error_index_is_FIX_HOLE_or_beyond_end_of_fixed_addresses")
+endforeach()
+add_fix_to_virt_check(fix_to_virt_accepts_valid_index FIX_EARLYCON_MEM_BASE)

@@ -1,0 +1,19 @@
+# tools/: the SD card image for the Raspberry Pi 4.
+add_test(NAME tools.mksdcard COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_mksdcard.py
+         ${CMAKE_SOURCE_DIR})
+set_tests_properties(tools.mksdcard PROPERTIES LABELS tools TIMEOUT 120)
+# dtb-probe (tools/dtb_probe) over every Debian DTB.
+add_test(NAME tools.dtb_probe COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_dtb_probe.py
+         $<TARGET_FILE:dtb-probe> ${FIXMAP_DTB_DIR})
+set_tests_properties(tools.dtb_probe PROPERTIES LABELS "tools;host" TIMEOUT 600)
+
+# Cache maintenance of the MMU-off table writes, read from the kernel's own instructions (TCG has
+# no caches, so no boot can show it).
+add_test(NAME tools.head_cache_maintenance COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_LIST_DIR}/test_head_cache_maintenance.py ${KERNEL_BUILD_DIR}/kernel.elf)
+set_tests_properties(tools.head_cache_maintenance PROPERTIES LABELS tools TIMEOUT 60)
+
+# tools/lib.sh: a failed build is reported as failed.
+add_test(NAME tools.build_failures_are_reported COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_lib_sh.sh
+         ${CMAKE_SOURCE_DIR})
+set_tests_properties(tools.build_failures_are_reported PROPERTIES LABELS tools TIMEOUT 120)
