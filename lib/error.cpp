@@ -62,7 +62,7 @@ int Error::format(char* buf, size_t len) const {
 }
 
 void Error::report(bool warning) const {
-  if (reported_ || ok()) return;
+  if (ok() || reported_) return;  // reported_ is set only for errors
   reported_ = true;
   char msg[320];
   format(msg, sizeof msg);
