@@ -50,10 +50,11 @@ void earlycon_write(const char* s, size_t n) {
 void report_stuck_console() {
   if (!earlycon_uart.stuck() || g_console_stuck_reported) return;
   g_console_stuck_reported = true;
-  pr_err("earlycon: pl011 at MMIO 0x%016lx stopped accepting characters (FR 0x%03x: %s for %lu ms); console "
-         "disabled, the log buffer keeps every line\n", g_console_phys.value(), earlycon_uart.stuck_flags(),
-         (earlycon_uart.stuck_flags() & Pl011::FR_TXFF) ? "transmit FIFO full" : "busy",
-         Pl011::kWaitLimitUs / 1000);
+  pr_err(
+      "earlycon: pl011 at MMIO 0x%016lx stopped accepting characters (FR 0x%03x: %s for %lu ms); console "
+      "disabled, the log buffer keeps every line\n",
+      g_console_phys.value(), earlycon_uart.stuck_flags(),
+      (earlycon_uart.stuck_flags() & Pl011::FR_TXFF) ? "transmit FIFO full" : "busy", Pl011::kWaitLimitUs / 1000);
 }
 // Virtual time of boot milestones. Under QEMU -icount shift=0 one instruction is one
 // nanosecond of virtual time, so these are instruction counts (tools/bench).
@@ -84,8 +85,7 @@ void setup_earlycon(const void* fdt) {
     earlycon_uart.configure(kPl011ClockHz, c.baud);
   console_register("pl011", earlycon_write);
   g_boot_console_ns = arch_uptime_ns();
-  pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(),
-          c.options);
+  pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(), c.options);
   pr_info("earlycon: chosen by %s\n", c.source);
   report_stuck_console();
 }
@@ -126,8 +126,8 @@ void check_cmdline() {
     console_param |= param_is(p, "console");
     const size_t len = static_cast<size_t>((p.value ? p.value + p.value_len : p.name + p.name_len) - p.name);
     if (lp + len + 2 < sizeof linux_params) {
-      lp += static_cast<size_t>(
-          snprintf(linux_params + lp, sizeof linux_params - lp, "%s%.*s", lp ? " " : "", static_cast<int>(len), p.name));
+      lp += static_cast<size_t>(snprintf(linux_params + lp, sizeof linux_params - lp, "%s%.*s", lp ? " " : "",
+                                         static_cast<int>(len), p.name));
     } else {
       truncated = true;
     }
@@ -178,9 +178,9 @@ void boot_banner(uint64_t phys_base, uint32_t entry_el) {
 // FIX_FDT: the blob the loader passed, checked by the DT code; the machine and the command line.
 FdtWindow setup_device_tree(uint64_t dtb_phys) {
   Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL);
-  Status valid = mapped ? of::check_blob(mapped.value().va.as_ptr<const void>(), mapped.value().size,
-                                         PhysAddr(dtb_phys))
-                        : Status(mapped.error());
+  Status valid = mapped
+                     ? of::check_blob(mapped.value().va.as_ptr<const void>(), mapped.value().size, PhysAddr(dtb_phys))
+                     : Status(mapped.error());
   if (!valid) {
     char why[224];
     valid.error().format(why, sizeof why);
@@ -211,7 +211,8 @@ void setup_console_and_firmware(const void* blob) {
     pr_info("psci: no PSCI node in the device tree\n");
   } else {
     uint32_t v = psci_version();
-    pr_info("psci: PSCIv%u.%u detected in firmware (conduit %s)\n", v >> 16, v & 0xffff, of::psci_conduit_name(conduit));
+    pr_info("psci: PSCIv%u.%u detected in firmware (conduit %s)\n", v >> 16, v & 0xffff,
+            of::psci_conduit_name(conduit));
   }
   pr_info("semihosting: %s\n", semihosting_available() ? "available (test exit codes)" : "not available");
 }
@@ -222,7 +223,8 @@ void remap_device_tree_read_only(uint64_t dtb_phys) {
   if (!mapped) panic_on(mapped.error(), "could not remap the device tree read-only");
   initial_boot_params = mapped.value().va.as_ptr<const void>();
   pr_info("fdt: remapped read-only at 0x%016lx\n", mapped.value().va.value());
-  if (unsigned bad = fixmap_dump(mmu_translate)) panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
+  if (unsigned bad = fixmap_dump(mmu_translate))
+    panic("fixmap: %u page(s) whose descriptor disagrees with the MMU", bad);
 }
 
 // memblock from the device tree, then firmware tables through early_ioremap.
@@ -239,8 +241,10 @@ void setup_memory(uint64_t dtb_phys, uint64_t phys_base) {
   for (unsigned i = 0; i < memblock.memory.count(); ++i)
     inside |= memblock.memory[i].base <= dtb_phys && end <= memblock.memory[i].end();
   if (!inside)
-    pr_warn("fdt: the device tree [0x%016lx-0x%016lx] is not entirely in RAM (totalsize %u too large, or the "
-            "loader put it outside memory); only its used part is read\n", dtb_phys, end - 1, fdt_size);
+    pr_warn(
+        "fdt: the device tree [0x%016lx-0x%016lx] is not entirely in RAM (totalsize %u too large, or the "
+        "loader put it outside memory); only its used part is read\n",
+        dtb_phys, end - 1, fdt_size);
   memblock_dump();
   firmware_probe(blob);
 }
@@ -259,8 +263,10 @@ void setup_paging_and_allocator() {
   VirtAddr old = earlycon_uart.regs();
   earlycon_uart.attach(io.offset(g_console_phys.page_offset()));
   (void)clear_fixmap(FIX_EARLYCON_MEM_BASE);
-  pr_info("console: pl011 at MMIO 0x%016lx moved from the earlycon fixmap slot 0x%016lx to ioremap 0x%016lx; "
-          "FIX_EARLYCON_MEM_BASE cleared\n", g_console_phys.value(), old.value(), earlycon_uart.regs().value());
+  pr_info(
+      "console: pl011 at MMIO 0x%016lx moved from the earlycon fixmap slot 0x%016lx to ioremap 0x%016lx; "
+      "FIX_EARLYCON_MEM_BASE cleared\n",
+      g_console_phys.value(), old.value(), earlycon_uart.regs().value());
 }
 
 // FIX_TEXT_POKE0: text patching (CPU features), and the checks of the finished address space.
@@ -309,8 +315,10 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
 
   early_ioremap_check_leaks();
   uint64_t end_ns = arch_uptime_ns();
-  pr_info("bootstat: first console output at %lu ns, buddy allocator online at %lu ns, end of boot at %lu ns "
-          "(timer %lu Hz)\n", g_boot_console_ns, g_boot_buddy_ns, end_ns, arch_counter_freq());
+  pr_info(
+      "bootstat: first console output at %lu ns, buddy allocator online at %lu ns, end of boot at %lu ns "
+      "(timer %lu Hz)\n",
+      g_boot_console_ns, g_boot_buddy_ns, end_ns, arch_counter_freq());
   pr_info("Boot complete in %lu us\n", end_ns / 1000);
   end_of_boot();
 }

@@ -35,8 +35,9 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
   int n = of::memory_regions(fdt, r, MemblockType::kMax, &total);
   if (total > n) pr_warn("memblock: %d memory regions in the device tree, only %d used\n", total, n);
   for (int i = 0; i < n; ++i) {
-    if (r[i].size) pr_info("Memory: DT memory range %d: [mem 0x%016lx-0x%016lx] %lu MiB\n", i, r[i].base,
-                           r[i].base + r[i].size - 1, r[i].size >> 20);
+    if (r[i].size)
+      pr_info("Memory: DT memory range %d: [mem 0x%016lx-0x%016lx] %lu MiB\n", i, r[i].base, r[i].base + r[i].size - 1,
+              r[i].size >> 20);
     memblock_add(r[i].base, r[i].size, "DT memory");
   }
   if (!memblock.memory.count()) {
@@ -56,8 +57,8 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
   if (total_res > nres) pr_warn("memblock: %d reservations in the device tree, only %d used\n", total_res, nres);
   for (int i = 0; i < nres; ++i) {
     const of::Reservation& rsv = res[i];
-    pr_info("Reserved memory: %s [0x%016lx-0x%016lx]%s\n", rsv.name, rsv.region.base, rsv.region.base + rsv.region.size - 1,
-            rsv.nomap ? " no-map" : "");
+    pr_info("Reserved memory: %s [0x%016lx-0x%016lx]%s\n", rsv.name, rsv.region.base,
+            rsv.region.base + rsv.region.size - 1, rsv.nomap ? " no-map" : "");
     if (rsv.nomap) memblock_mark_nomap(rsv.region.base, rsv.region.size);
     memblock_reserve(rsv.region.base, rsv.region.size, rsv.name);
   }

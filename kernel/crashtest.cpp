@@ -4,14 +4,13 @@
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
 
-
 namespace kernel {
 namespace {
 
 alignas(16) uint32_t data_ret_insn = 0xd65f03c0;  // "ret", in a data page (never executable)
 
 [[gnu::noinline]] void crash_write_text() { *reinterpret_cast<volatile uint32_t*>(_text + 0x1000) = 0xd503201f; }
-[[gnu::noinline]] void crash_exec_data() { reinterpret_cast<void (*)()>(&data_ret_insn)(); }
+[[gnu::noinline]] void crash_exec_data() { reinterpret_cast<void (*)()> (&data_ret_insn)(); }
 [[gnu::noinline]] void crash_null() {
   uint64_t addr = 0x8;
   asm volatile("" : "+r"(addr));  // hide the constant from the compiler's bounds checks

@@ -19,8 +19,10 @@ bool kallsyms_lookup(uint64_t addr, const char** name, uint64_t* offset, uint64_
   uint64_t lo = 0, hi = n;  // largest i with addresses[i] <= addr
   while (hi - lo > 1) {
     uint64_t mid = (lo + hi) / 2;
-    if (kallsyms_addresses[mid] <= addr) lo = mid;
-    else hi = mid;
+    if (kallsyms_addresses[mid] <= addr)
+      lo = mid;
+    else
+      hi = mid;
   }
   uint64_t end = lo + 1 < n ? kallsyms_addresses[lo + 1] : reinterpret_cast<uint64_t>(_etext);
   *name = kallsyms_names + kallsyms_name_offsets[lo];
@@ -32,8 +34,10 @@ bool kallsyms_lookup(uint64_t addr, const char** name, uint64_t* offset, uint64_
 const char* kallsyms_format(uint64_t addr, char* buf, unsigned len) {
   const char* name;
   uint64_t off, size;
-  if (kallsyms_lookup(addr, &name, &off, &size)) snprintf(buf, len, "%s+0x%lx/0x%lx", name, off, size);
-  else snprintf(buf, len, "?");
+  if (kallsyms_lookup(addr, &name, &off, &size))
+    snprintf(buf, len, "%s+0x%lx/0x%lx", name, off, size);
+  else
+    snprintf(buf, len, "?");
   return buf;
 }
 

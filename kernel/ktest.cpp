@@ -71,16 +71,21 @@ unsigned ktest_run_all(const char* filter, unsigned filter_len) {
       KTest t{d->suite, d->name};
       d->fn(t);
       ++n;
-      if (t.skip_reason) printk_raw("    ok %u %s # SKIP %s\n", n, d->name, t.skip_reason);
-      else if (t.failed) printk_raw("    not ok %u %s\n", n, d->name), ++suite_failed;
-      else if (t.checks == 0) printk_raw("    not ok %u %s # checked nothing\n", n, d->name), ++suite_failed;
-      else printk_raw("    ok %u %s\n", n, d->name);
+      if (t.skip_reason)
+        printk_raw("    ok %u %s # SKIP %s\n", n, d->name, t.skip_reason);
+      else if (t.failed)
+        printk_raw("    not ok %u %s\n", n, d->name), ++suite_failed;
+      else if (t.checks == 0)
+        printk_raw("    not ok %u %s # checked nothing\n", n, d->name), ++suite_failed;
+      else
+        printk_raw("    ok %u %s\n", n, d->name);
     }
     ++suite_no;
     printk_raw("%s %u %s\n", suite_failed ? "not ok" : "ok", suite_no, c->suite);
     failures += suite_failed;
   }
-  printk_raw("# ktest: %u suite%s, %u failure%s\n", nsuites, nsuites == 1 ? "" : "s", failures, failures == 1 ? "" : "s");
+  printk_raw("# ktest: %u suite%s, %u failure%s\n", nsuites, nsuites == 1 ? "" : "s", failures,
+             failures == 1 ? "" : "s");
   return failures;
 }
 

@@ -33,7 +33,6 @@ monitor_poke_target:
 
 namespace kernel {
 
-
 namespace {
 
 constexpr unsigned kLine = 128, kHistory = 8;
@@ -75,11 +74,16 @@ void readline(const char* prompt, char* buf) {
       if (getc_blocking() != '[') continue;
       char k = getc_blocking();
       unsigned old = len;
-      if (k == 'A' && hist > 0 && g_hist_count - hist < kHistory) --hist;
-      else if (k == 'B' && hist < g_hist_count) ++hist;
-      else continue;
-      if (hist < g_hist_count) snprintf(buf, kLine, "%s", g_history[hist % kHistory]);
-      else buf[0] = '\0';
+      if (k == 'A' && hist > 0 && g_hist_count - hist < kHistory)
+        --hist;
+      else if (k == 'B' && hist < g_hist_count)
+        ++hist;
+      else
+        continue;
+      if (hist < g_hist_count)
+        snprintf(buf, kLine, "%s", g_history[hist % kHistory]);
+      else
+        buf[0] = '\0';
       len = strlen(buf);
       redraw(prompt, buf, old);
       continue;
@@ -105,16 +109,17 @@ bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false,
 // ---- commands ---------------------------------------------------------------------------------
 
 void cmd_help(int, char**) {
-  mprintf("commands:\n"
-          "  help                   this list\n"
-          "  fixmap                 every fixmap slot: name, va, pa, attributes, live or free\n"
-          "  ptdump [start [end]]   kernel page tables as ranges with attributes\n"
-          "  meminfo                memblock map and buddy allocator free lists\n"
-          "  early_ioremap          the 7 early_ioremap slots\n"
-          "  translate <va>         walk the page tables for a virtual address, level by level\n"
-          "  poke-demo              patch a live instruction through FIX_TEXT_POKE0, before/after\n"
-          "  log                    replay the kernel log buffer\n"
-          "  poweroff | reboot      PSCI SYSTEM_OFF / SYSTEM_RESET\n");
+  mprintf(
+      "commands:\n"
+      "  help                   this list\n"
+      "  fixmap                 every fixmap slot: name, va, pa, attributes, live or free\n"
+      "  ptdump [start [end]]   kernel page tables as ranges with attributes\n"
+      "  meminfo                memblock map and buddy allocator free lists\n"
+      "  early_ioremap          the 7 early_ioremap slots\n"
+      "  translate <va>         walk the page tables for a virtual address, level by level\n"
+      "  poke-demo              patch a live instruction through FIX_TEXT_POKE0, before/after\n"
+      "  log                    replay the kernel log buffer\n"
+      "  poweroff | reboot      PSCI SYSTEM_OFF / SYSTEM_RESET\n");
 }
 
 void cmd_fixmap(int, char**) { fixmap_dump(mmu_translate, true); }
@@ -131,8 +136,13 @@ void ptdump_flush(PtdumpCtx* c) {
   describe_prot(PgProt{c->attrs}, prot, sizeof prot);
   uint64_t size = c->end - c->start;
   mprintf("0x%016lx-0x%016lx %8lu%s  %-24s -> 0x%lx\n", c->start, c->end - 1,
-          size >= (1ull << 30) ? size >> 30 : size >= (1ull << 20) ? size >> 20 : size >> 10,
-          size >= (1ull << 30) ? "G" : size >= (1ull << 20) ? "M" : "K", prot, c->pa);
+          size >= (1ull << 30)   ? size >> 30
+          : size >= (1ull << 20) ? size >> 20
+                                 : size >> 10,
+          size >= (1ull << 30)   ? "G"
+          : size >= (1ull << 20) ? "M"
+                                 : "K",
+          prot, c->pa);
   ++c->lines;
 }
 
@@ -146,17 +156,16 @@ void cmd_ptdump(int argc, char** argv) {
   mprintf("---[ kernel page tables (swapper_pg_dir at pa 0x%lx) ]---\n", swapper_pg_dir.value());
   DirectTableEnv env(kernel_mmu_ops);
   PtdumpCtx* x = &c;
-  for_each_leaf(
-      env, swapper_pg_dir, c.lo, c.hi, [x](uint64_t va, uint64_t size, Pte d, unsigned) {
-        uint64_t attrs = (d.raw & ~kOutputAddrMask) | Pte::kTable;  // blocks and pages print alike
-        uint64_t pa = d.output_address().value() & ~(size - 1);
-        if (va == x->end && attrs == x->attrs && pa == x->pa + (x->end - x->start)) {
-          x->end = va + size;
-          return;
-        }
-        ptdump_flush(x);
-        x->start = va, x->end = va + size, x->pa = pa, x->attrs = attrs;
-      });
+  for_each_leaf(env, swapper_pg_dir, c.lo, c.hi, [x](uint64_t va, uint64_t size, Pte d, unsigned) {
+    uint64_t attrs = (d.raw & ~kOutputAddrMask) | Pte::kTable;  // blocks and pages print alike
+    uint64_t pa = d.output_address().value() & ~(size - 1);
+    if (va == x->end && attrs == x->attrs && pa == x->pa + (x->end - x->start)) {
+      x->end = va + size;
+      return;
+    }
+    ptdump_flush(x);
+    x->start = va, x->end = va + size, x->pa = pa, x->attrs = attrs;
+  });
   ptdump_flush(&c);
   mprintf("---[ %u range%s ]---\n", c.lines, c.lines == 1 ? "" : "s");
 }
@@ -167,13 +176,15 @@ void cmd_meminfo(int, char**) {
 }
 
 void cmd_early_ioremap(int, char**) {
-  mprintf("early_ioremap: %s\n", early_ioremap_is_reset() ? "reset (the buddy allocator is up: use ioremap())"
-                                                           : "active");
+  mprintf("early_ioremap: %s\n",
+          early_ioremap_is_reset() ? "reset (the buddy allocator is up: use ioremap())" : "active");
   for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) {
     EarlyIoremapSlotInfo i = early_ioremap_slot(s);
-    if (i.used) mprintf("  slot %u: va 0x%lx -> pa 0x%lx, 0x%lx bytes, by %p\n", s, i.va.value(), i.phys.value(),
-                        i.size, i.caller);
-    else mprintf("  slot %u: free (va 0x%lx, 256 KiB)\n", s, __fix_to_virt(btmap_slot_first(s)));
+    if (i.used)
+      mprintf("  slot %u: va 0x%lx -> pa 0x%lx, 0x%lx bytes, by %p\n", s, i.va.value(), i.phys.value(), i.size,
+              i.caller);
+    else
+      mprintf("  slot %u: free (va 0x%lx, 256 KiB)\n", s, __fix_to_virt(btmap_slot_first(s)));
   }
 }
 
@@ -216,9 +227,9 @@ void cmd_poke_demo(int, char**) {
   void* target = reinterpret_cast<void*>(&monitor_poke_target);
   char sym[96];
   uint32_t before = aarch64_insn_read(target);
-  mprintf("poke-demo: %s at 0x%lx: insn 0x%08x, returns %d\n", kallsyms_format(reinterpret_cast<uint64_t>(target), sym,
-                                                                                  sizeof sym),
-          reinterpret_cast<uint64_t>(target), before, monitor_poke_target());
+  mprintf("poke-demo: %s at 0x%lx: insn 0x%08x, returns %d\n",
+          kallsyms_format(reinterpret_cast<uint64_t>(target), sym, sizeof sym), reinterpret_cast<uint64_t>(target),
+          before, monitor_poke_target());
   Status st = aarch64_insn_patch_text_nosync(target, 0x52800540u);  // mov w0, #42
   if (!st.ok()) {
     char why[160];
@@ -229,7 +240,8 @@ void cmd_poke_demo(int, char**) {
           __fix_to_virt(FIX_TEXT_POKE0), fixmap_get()->is_live(FIX_TEXT_POKE0) ? "live!" : "clear again",
           aarch64_insn_read(target), monitor_poke_target());
   PhysAddr pa;
-  mprintf("poke-demo: the text page is still %s\n", arch_translate(virt_of(target), true, &pa) ? "WRITABLE" : "read-only");
+  mprintf("poke-demo: the text page is still %s\n",
+          arch_translate(virt_of(target), true, &pa) ? "WRITABLE" : "read-only");
   (void)aarch64_insn_patch_text_nosync(target, before);
   mprintf("poke-demo: restored: insn 0x%08x, returns %d\n", aarch64_insn_read(target), monitor_poke_target());
 }
@@ -262,9 +274,16 @@ struct Command {
   void (*fn)(int, char**);
 };
 constexpr Command kCommands[] = {
-    {"help", cmd_help},       {"fixmap", cmd_fixmap}, {"ptdump", cmd_ptdump},       {"meminfo", cmd_meminfo},
-    {"early_ioremap", cmd_early_ioremap}, {"translate", cmd_translate}, {"poke-demo", cmd_poke_demo},
-    {"log", cmd_log},         {"poweroff", cmd_poweroff}, {"reboot", cmd_reboot},
+    {"help", cmd_help},
+    {"fixmap", cmd_fixmap},
+    {"ptdump", cmd_ptdump},
+    {"meminfo", cmd_meminfo},
+    {"early_ioremap", cmd_early_ioremap},
+    {"translate", cmd_translate},
+    {"poke-demo", cmd_poke_demo},
+    {"log", cmd_log},
+    {"poweroff", cmd_poweroff},
+    {"reboot", cmd_reboot},
 };
 
 }  // namespace

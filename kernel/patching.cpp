@@ -35,7 +35,7 @@ Status check(uint64_t a, void* caller) {
 Status patch_one(uint64_t a, uint32_t insn) {
   PhysAddr pa = g_text.to_phys(a);
   VirtAddr alias = __set_fixmap_offset(FIX_TEXT_POKE0, pa, FIXMAP_PAGE_NORMAL);  // RW, never executable
-  if (alias.is_null())  // set_fixmap said why
+  if (alias.is_null())                                                           // set_fixmap said why
     return Error(KERR(Errc::MapFailed, "patching: FIX_TEXT_POKE0 could not be mapped for 0x%lx", a)).mark_reported();
   void* p = g_ops->access(alias, 4);
   if (p) g_ops->write_insn(p, insn);

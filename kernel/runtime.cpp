@@ -6,7 +6,9 @@
 extern "C" {
 // libfdt.a was compiled with -fstack-protector-strong.
 uintptr_t __stack_chk_guard = 0x595e9fbd94fda766ULL;
-[[noreturn]] void __stack_chk_fail() { kernel::panic("stack protector: stack corrupted (caller %p)", __builtin_return_address(0)); }
+[[noreturn]] void __stack_chk_fail() {
+  kernel::panic("stack protector: stack corrupted (caller %p)", __builtin_return_address(0));
+}
 [[noreturn]] void __cxa_pure_virtual() { kernel::panic("pure virtual function called"); }
 void* __dso_handle = nullptr;
 int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }  // kernel objects are never destroyed

@@ -51,8 +51,8 @@ int Error::format(char* buf, size_t len) const {
   if (detail_fn_) detail_fn_(detail_ctx_, detail_arg_, detail_text, sizeof detail_text);
   for (unsigned i = 0; i < nargs_; ++i)
     a[i] = args_[i] == reinterpret_cast<uintptr_t>(&g_detail_tag) ? reinterpret_cast<uintptr_t>(detail_text) : args_[i];
-  // Every argument travels as 64 bits: the kernel's vsnprintf (this build's, lib/vsprintf.cpp)
-  // reads each conversion's argument from its own 8-byte slot, whatever its width.
+    // Every argument travels as 64 bits: the kernel's vsnprintf (this build's, lib/vsprintf.cpp)
+    // reads each conversion's argument from its own 8-byte slot, whatever its width.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #pragma GCC diagnostic ignored "-Wformat-security"
@@ -66,8 +66,10 @@ void Error::report(bool warning) const {
   reported_ = true;
   char msg[320];
   format(msg, sizeof msg);
-  if (warning) pr_warn("%s\n", msg);
-  else pr_err("%s\n", msg);
+  if (warning)
+    pr_warn("%s\n", msg);
+  else
+    pr_err("%s\n", msg);
 }
 
 }  // namespace kernel

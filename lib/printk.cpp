@@ -7,7 +7,7 @@ namespace {
 
 constexpr size_t kLogSize = 64 * 1024;
 char g_log[kLogSize];
-size_t g_log_head = 0;   // next write position
+size_t g_log_head = 0;  // next write position
 bool g_log_wrapped = false;
 bool g_at_line_start = true;
 ConsoleWrite g_console = nullptr;

@@ -92,16 +92,23 @@ char* strrchr(const char* s, int c) {
 
 unsigned long strtoul(const char* s, char** end, int base) {
   while (*s == ' ' || *s == '\t') ++s;
-  if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2, base = 16;
-  else if (base == 0 && s[0] == '0') base = 8;
-  else if (base == 0) base = 10;
+  if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+    s += 2, base = 16;
+  else if (base == 0 && s[0] == '0')
+    base = 8;
+  else if (base == 0)
+    base = 10;
   unsigned long v = 0;
   for (;; ++s) {
     int d;
-    if (*s >= '0' && *s <= '9') d = *s - '0';
-    else if (*s >= 'a' && *s <= 'z') d = *s - 'a' + 10;
-    else if (*s >= 'A' && *s <= 'Z') d = *s - 'A' + 10;
-    else break;
+    if (*s >= '0' && *s <= '9')
+      d = *s - '0';
+    else if (*s >= 'a' && *s <= 'z')
+      d = *s - 'a' + 10;
+    else if (*s >= 'A' && *s <= 'Z')
+      d = *s - 'A' + 10;
+    else
+      break;
     if (d >= base) break;
     v = v * static_cast<unsigned long>(base) + static_cast<unsigned long>(d);
   }

@@ -69,12 +69,18 @@ int vsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
     ++p;
     Spec sp;
     for (;; ++p) {
-      if (*p == '-') sp.left = true;
-      else if (*p == '0') sp.zero = true;
-      else if (*p == '+') sp.plus = true;
-      else if (*p == ' ') sp.space = true;
-      else if (*p == '#') sp.alt = true;
-      else break;
+      if (*p == '-')
+        sp.left = true;
+      else if (*p == '0')
+        sp.zero = true;
+      else if (*p == '+')
+        sp.plus = true;
+      else if (*p == ' ')
+        sp.space = true;
+      else if (*p == '#')
+        sp.alt = true;
+      else
+        break;
     }
     if (*p == '*') {
       sp.width = va_arg(ap, int);
@@ -95,10 +101,14 @@ int vsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
     }
     int len = 0;  // 0 int, 1 long, 2 long long, -1 short, -2 char, 3 size_t/ptrdiff/intmax
     for (;; ++p) {
-      if (*p == 'l') ++len;
-      else if (*p == 'h') --len;
-      else if (*p == 'z' || *p == 't' || *p == 'j') len = 3;
-      else break;
+      if (*p == 'l')
+        ++len;
+      else if (*p == 'h')
+        --len;
+      else if (*p == 'z' || *p == 't' || *p == 'j')
+        len = 3;
+      else
+        break;
     }
     char c = *p;
     if (!c) break;
@@ -113,7 +123,8 @@ int vsnprintf(char* buf, size_t size, const char* fmt, va_list ap) {
       case 'd':
       case 'i': {
         int64_t v;
-        if (len >= 1) v = len == 1 ? va_arg(ap, long) : va_arg(ap, long long);
+        if (len >= 1)
+          v = len == 1 ? va_arg(ap, long) : va_arg(ap, long long);
         else {
           v = va_arg(ap, int);
           if (len == -1) v = static_cast<short>(v);

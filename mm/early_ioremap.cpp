@@ -11,7 +11,7 @@ namespace kernel {
 namespace {
 
 struct Slot {
-  VirtAddr va;       // what early_ioremap returned (slot base + offset); null when free
+  VirtAddr va;  // what early_ioremap returned (slot base + offset); null when free
   PhysAddr phys;
   uint64_t size = 0;
   void* caller = nullptr;
@@ -27,20 +27,23 @@ Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
   if (g_reset)
     return KERR(Errc::AfterReset,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
-                "(caller %p)", phys.value(), size, caller);
+                "(caller %p)",
+                phys.value(), size, caller);
   const PhysRange range = TRY(PhysRange::make(phys, size, "early_ioremap: early_ioremap", caller));
   // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
   // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.
   if (Pte{prot.bits}.mem_type() != MemType::Normal && memblock_overlaps_mapped_memory(phys.value(), size))
     return KERR(Errc::IsRam,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use "
-                "early_memremap() for RAM (caller %p)", phys.value(), size, caller);
+                "early_memremap() for RAM (caller %p)",
+                phys.value(), size, caller);
   const uint64_t offset = phys.page_offset();
   const uint64_t pages = range.pages();
   if (pages > NR_FIX_BTMAPS)
     return KERR(Errc::TooLarge,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): needs %lu pages (in-page offset 0x%lx included), a slot "
-                "holds %u (256 KiB) (caller %p)", phys.value(), size, pages, offset, NR_FIX_BTMAPS, caller);
+                "holds %u (256 KiB) (caller %p)",
+                phys.value(), size, pages, offset, NR_FIX_BTMAPS, caller);
   unsigned s = 0;
   while (s < FIX_BTMAPS_SLOTS && !g_slots[s].va.is_null()) ++s;
   if (s == FIX_BTMAPS_SLOTS)
@@ -100,7 +103,8 @@ Status do_unmap(void* addr, uint64_t size, void* caller) {
   if (slot.size != size)
     result = KERR(Errc::SizeMismatch,
                   "early_ioremap: early_iounmap(%p, 0x%lx): size differs from the mapped 0x%lx; unmapping 0x%lx "
-                  "(caller %p)", addr, size, slot.size, slot.size, caller);
+                  "(caller %p)",
+                  addr, size, slot.size, slot.size, caller);
   uint64_t pages = (slot.phys.page_offset() + slot.size + PAGE_SIZE - 1) / PAGE_SIZE;
   unsigned idx = btmap_slot_first(s);
   for (uint64_t i = 0; i < pages; ++i) (void)clear_fixmap(idx - static_cast<unsigned>(i));
@@ -177,8 +181,8 @@ unsigned early_ioremap_check_leaks() {
   for (unsigned s = 0; s < FIX_BTMAPS_SLOTS; ++s) {
     const Slot& sl = g_slots[s];
     if (sl.va.is_null()) continue;
-    pr_warn("early_ioremap: leak: slot %u still maps 0x%lx (size 0x%lx) at 0x%lx, mapped by %p\n", s,
-            sl.phys.value(), sl.size, sl.va.value(), sl.caller);
+    pr_warn("early_ioremap: leak: slot %u still maps 0x%lx (size 0x%lx) at 0x%lx, mapped by %p\n", s, sl.phys.value(),
+            sl.size, sl.va.value(), sl.caller);
     ++n;
   }
   if (n) pr_warn("early_ioremap: early ioremap leak of %u area%s detected\n", n, n == 1 ? "" : "s");

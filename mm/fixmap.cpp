@@ -24,9 +24,7 @@ class FixmapAttachAccess {
   Pte* map_table(PhysAddr table, unsigned) { return ops_.table_ptr(table); }
   void unmap_table(unsigned) {}
   Optional<PhysAddr> alloc_table(unsigned level, uint64_t va) {
-    const PhysAddr t = level == 1   ? t_.pud
-                       : level == 2 ? t_.pmd
-                                    : t_.pte[(va - first_pmd) / PMD_SIZE];
+    const PhysAddr t = level == 1 ? t_.pud : level == 2 ? t_.pmd : t_.pte[(va - first_pmd) / PMD_SIZE];
     if (t.is_null()) return nullopt;
     return t;
   }
@@ -177,9 +175,12 @@ const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len) {
   }
   for (const FixmapSlot& s : kFixmapSlots) {
     if (!s.contains(idx)) continue;
-    if (s.pages() == 1) snprintf(buf, len, "%s", s.name);
-    else if (s.lo == FIX_FDT_END) snprintf(buf, len, "%s+%u", s.name, s.hi - idx);
-    else snprintf(buf, len, "%s page %u", s.name, s.hi - idx);
+    if (s.pages() == 1)
+      snprintf(buf, len, "%s", s.name);
+    else if (s.lo == FIX_FDT_END)
+      snprintf(buf, len, "%s+%u", s.name, s.hi - idx);
+    else
+      snprintf(buf, len, "%s page %u", s.name, s.hi - idx);
     return buf;
   }
   snprintf(buf, len, "invalid(%u)", idx);
@@ -205,7 +206,8 @@ namespace {
 Result<FdtWindow> map_fdt(PhysAddr dt_phys, PgProt prot) {
   if (!g_fixmap || !g_fixmap->initialised()) return KERR(Errc::NotInitialised, "the fixmap is not initialised");
   if (dt_phys.is_null())
-    return KERR(Errc::Invalid, "no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB "
+    return KERR(Errc::Invalid,
+                "no device tree: the boot loader passed x0 = 0 (booting.rst: x0 must hold the DTB "
                 "address)");
   if (!dt_phys.is_aligned_to(8))
     return KERR(Errc::Unaligned, "device tree at 0x%lx is not 8-byte aligned (booting.rst requires 8-byte alignment)",
@@ -232,15 +234,16 @@ Result<FdtWindow> map_fdt(PhysAddr dt_phys, PgProt prot) {
     return KERR(Errc::TooLarge, "device tree at 0x%lx is %u bytes; the limit is %lu bytes (2 MiB)", dt_phys.value(),
                 size, MAX_FDT_SIZE);
   if (size < sizeof(fdt_header))
-    return KERR(Errc::Invalid, "device tree at 0x%lx claims totalsize %u, smaller than its own header",
-                dt_phys.value(), size);
+    return KERR(Errc::Invalid, "device tree at 0x%lx claims totalsize %u, smaller than its own header", dt_phys.value(),
+                size);
   const PhysRange blob = TRY(PhysRange::make(dt_phys, size, "fixmap_remap_fdt", __builtin_return_address(0)));
   const uint64_t pages = blob.pages();
   for (uint64_t i = 1; i < pages; ++i) {
     if (!g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot).ok())
       return KERR(Errc::MapFailed, "could not map page %lu of the device tree", i);
   }
-  if (!g_fixmap->ops().access(va, size)) return KERR(Errc::Unreachable, "the FDT window is not reachable through the MMU");
+  if (!g_fixmap->ops().access(va, size))
+    return KERR(Errc::Unreachable, "the FDT window is not reachable through the MMU");
   return FdtWindow{va, size};
 }
 }  // namespace

@@ -4,7 +4,6 @@
 namespace kernel {
 namespace {
 
-
 unsigned dump_group(const Fixmap& fm, const FixmapSlot& g, TranslateFn translate, bool show_free) {
   unsigned live = 0, bad = 0, lowest = 0;
   Pte lowest_pte{};

@@ -67,15 +67,17 @@ void ioremap_init(IoremapArea* area) { g_area = area; }
 VirtAddr ioremap(PhysAddr phys, uint64_t size) {
   void* caller = __builtin_return_address(0);
   if (!g_area) {
-    pr_err("ioremap: ioremap(0x%lx) before the buddy allocator is up: use early_ioremap() (caller %p)\n",
-           phys.value(), caller);
+    pr_err("ioremap: ioremap(0x%lx) before the buddy allocator is up: use early_ioremap() (caller %p)\n", phys.value(),
+           caller);
     return VirtAddr();
   }
   if (size && memblock_overlaps_mapped_memory(phys.value(), size)) {
     // The linear map already has this RAM as Normal write-back: a Device alias would be a
     // mismatched-attribute alias (Arm ARM B2.8).
-    pr_err("ioremap: ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use memremap() for "
-           "RAM (caller %p)\n", phys.value(), size, caller);
+    pr_err(
+        "ioremap: ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use memremap() for "
+        "RAM (caller %p)\n",
+        phys.value(), size, caller);
     return VirtAddr();
   }
   return g_area->map(phys, size, PROT_DEVICE_nGnRE, caller);
@@ -93,8 +95,10 @@ VirtAddr memremap(PhysAddr phys, uint64_t size) {
     return VirtAddr();
   }
   if (!memblock_is_mapped_memory(phys.value(), size)) {
-    pr_err("memremap: memremap(0x%lx, 0x%lx): not (all) RAM in the linear map; use ioremap() for devices (caller "
-           "%p)\n", phys.value(), size, __builtin_return_address(0));
+    pr_err(
+        "memremap: memremap(0x%lx, 0x%lx): not (all) RAM in the linear map; use ioremap() for devices (caller "
+        "%p)\n",
+        phys.value(), size, __builtin_return_address(0));
     return VirtAddr();
   }
   return VirtAddr(linear_va(phys.value()));

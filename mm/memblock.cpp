@@ -121,8 +121,7 @@ bool valid_range(uint64_t base, uint64_t* size, const char* op, const char* what
     return false;
   }
   if (base + *size > kMaxPhysAddr) {
-    pr_warn("memblock: %s: %s [0x%016lx-0x%016lx] truncated at the 48-bit limit\n", op, what, base,
-            base + *size - 1);
+    pr_warn("memblock: %s: %s [0x%016lx-0x%016lx] truncated at the 48-bit limit\n", op, what, base, base + *size - 1);
     *size = kMaxPhysAddr - base;
   }
   return true;
@@ -144,8 +143,8 @@ bool memblock_add(uint64_t base, uint64_t size, const char* what) {
   if (memblock.memory.overlaps(b, e - b))
     pr_warn("memblock: %s [0x%016lx-0x%016lx] overlaps memory already added; merged\n", what, b, e - 1);
   if (!memblock.memory.add(b, e - b)) {
-    pr_err("memblock: too many memory regions (max %u); %s [0x%016lx-0x%016lx] dropped\n", MemblockType::kMax, what,
-           b, e - 1);
+    pr_err("memblock: too many memory regions (max %u); %s [0x%016lx-0x%016lx] dropped\n", MemblockType::kMax, what, b,
+           e - 1);
     return false;
   }
   return true;
@@ -155,8 +154,8 @@ bool memblock_reserve(uint64_t base, uint64_t size, const char* what) {
   if (!valid_range(base, &size, "reserve", what)) return false;
   uint64_t b = align_down(base, PAGE_SIZE), e = align_up(base + size, PAGE_SIZE);  // cover whole pages
   if (!memblock.reserved.add(b, e - b)) {
-    pr_err("memblock: too many reserved regions (max %u); %s [0x%016lx-0x%016lx] dropped\n", MemblockType::kMax,
-           what, b, e - 1);
+    pr_err("memblock: too many reserved regions (max %u); %s [0x%016lx-0x%016lx] dropped\n", MemblockType::kMax, what,
+           b, e - 1);
     return false;
   }
   return true;

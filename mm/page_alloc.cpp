@@ -28,8 +28,10 @@ void BuddyAllocator::list_add(unsigned order, uint32_t idx) {
 
 void BuddyAllocator::list_del(unsigned order, uint32_t idx) {
   Page& p = memmap_[idx];
-  if (p.prev != Page::kNone) memmap_[p.prev].next = p.next;
-  else head_[order] = p.next;
+  if (p.prev != Page::kNone)
+    memmap_[p.prev].next = p.next;
+  else
+    head_[order] = p.next;
   if (p.next != Page::kNone) memmap_[p.next].prev = p.prev;
   p.flags &= ~Page::Buddy;
   --nr_free_[order];
@@ -113,14 +115,20 @@ Status BuddyAllocator::check_free(const Page* page, unsigned order, void* caller
                 "buddy: free_pages(pfn 0x%lx, order %u): the page is reserved memory, never allocated (caller %p)", pfn,
                 order, caller);
   if (page->flags & Page::Buddy)
-    return KERR(Errc::DoubleFree, "buddy: free_pages(pfn 0x%lx, order %u): double free, the block is already free "
-                "(caller %p)", pfn, order, caller);
+    return KERR(Errc::DoubleFree,
+                "buddy: free_pages(pfn 0x%lx, order %u): double free, the block is already free "
+                "(caller %p)",
+                pfn, order, caller);
   if (!(page->flags & Page::Head))
-    return KERR(Errc::NeverAllocated, "buddy: free_pages(pfn 0x%lx, order %u): not the head of an allocated block "
-                "(never allocated, or freed already as part of another block) (caller %p)", pfn, order, caller);
+    return KERR(Errc::NeverAllocated,
+                "buddy: free_pages(pfn 0x%lx, order %u): not the head of an allocated block "
+                "(never allocated, or freed already as part of another block) (caller %p)",
+                pfn, order, caller);
   if (page->order != order)
-    return KERR(Errc::WrongOrder, "buddy: free_pages(pfn 0x%lx, order %u): the block was allocated with order %u "
-                "(caller %p)", pfn, order, page->order, caller);
+    return KERR(Errc::WrongOrder,
+                "buddy: free_pages(pfn 0x%lx, order %u): the block was allocated with order %u "
+                "(caller %p)",
+                pfn, order, page->order, caller);
   return {};
 }
 

@@ -13,7 +13,7 @@ struct PhysRange {
 }  // namespace
 
 Result<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
-                              SwapperStats* stats) {
+                               SwapperStats* stats) {
   SwapperStats local;
   if (!stats) stats = &local;
   Optional<PhysAddr> pgd_alloc = env.alloc_table(0, 0);

@@ -48,11 +48,11 @@ Error conflict(uint64_t va, Pte have) {
 }  // namespace
 
 template <TableAccess Env>
-Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t size, PgProt prot,
-                   bool allow_blocks, MapStats* stats) {
+Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t size, PgProt prot, bool allow_blocks,
+                 MapStats* stats) {
   if (!is_aligned(start.value() | phys.value() | size, PAGE_SIZE))
-    return KERR(Errc::Unaligned, "map 0x%lx -> 0x%lx, 0x%lx bytes: addresses or size not page aligned",
-                start.value(), phys.value(), size);
+    return KERR(Errc::Unaligned, "map 0x%lx -> 0x%lx, 0x%lx bytes: addresses or size not page aligned", start.value(),
+                phys.value(), size);
   MapStats local;
   if (!stats) stats = &local;
   PageTableCursor<Env> c(env, pgd);
@@ -149,9 +149,12 @@ struct ExecRanges {
   void add(uint64_t va, uint64_t pa, uint64_t size) {
     pages += size / PAGE_SIZE;
     Run* last = count ? &run[count - 1] : nullptr;
-    if (last && last->end == pa && last->va + (last->end - last->pa) == va) last->end = pa + size;
-    else if (count < kMax) run[count++] = {pa, pa + size, va};
-    else overflow = true;
+    if (last && last->end == pa && last->va + (last->end - last->pa) == va)
+      last->end = pa + size;
+    else if (count < kMax)
+      run[count++] = {pa, pa + size, va};
+    else
+      overflow = true;
   }
 };
 
@@ -202,13 +205,16 @@ uint64_t check_wx_pages(PageTableOps& ops, PhysAddr pgd) {
               r.va + (s - r.pa), va + (s - pa));
     }
   });
-  if (ex.overflow) pr_warn("mm: W+X alias check: more than %u executable ranges, the rest unchecked\n", ExecRanges::kMax);
+  if (ex.overflow)
+    pr_warn("mm: W+X alias check: more than %u executable ranges, the rest unchecked\n", ExecRanges::kMax);
   if (wx.pages || alias_pages || ex.overflow)
     pr_warn("mm: Checked W+X mappings: FAILED, %lu W+X pages found, %lu executable pages writable through an alias\n",
             wx.pages, alias_pages);
   else
-    pr_info("mm: Checked W+X mappings: passed, no W+X pages found; no writable alias of the %lu executable pages "
-            "(all mappings compared by physical address)\n", ex.pages);
+    pr_info(
+        "mm: Checked W+X mappings: passed, no W+X pages found; no writable alias of the %lu executable pages "
+        "(all mappings compared by physical address)\n",
+        ex.pages);
   return wx.pages + alias_pages + (ex.overflow ? 1 : 0);
 }
 

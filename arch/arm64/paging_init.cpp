@@ -17,7 +17,6 @@
 #include "mm/paging.h"
 #include "mm/pgtable_builder.h"
 
-
 namespace kernel {
 
 PhysAddr swapper_pg_dir;  // the final kernel page tables
@@ -66,9 +65,10 @@ void paging_init() {
   kernel_mmu_ops.enable_linear_map();
   if (Status attached = fixmap_get()->attach(pgd); !attached.ok())
     panic_on(attached.error(), "paging_init: the fixmap did not survive the switch");
-  pr_info("paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
-          "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
-          pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);
+  pr_info(
+      "paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
+      "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
+      pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);
   pr_info("paging_init: linear alias of .text/.rodata [pa 0x%lx-0x%lx] read-only: %lu pages (as rodata=full)\n",
           kimg_to_phys(_text).value(), kimg_to_phys(_erodata).value() - 1, st.linear_ro_pages);
 
@@ -81,9 +81,12 @@ void paging_init() {
 void print_memory_layout() {
   auto line = [](const char* name, uint64_t s, uint64_t e) {
     uint64_t sz = e - s;
-    if (sz >= (uint64_t{1} << 30)) pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu GiB)\n", name, s, e, sz >> 30);
-    else if (sz >= (uint64_t{1} << 20)) pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu MiB)\n", name, s, e, sz >> 20);
-    else pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu KiB)\n", name, s, e, sz >> 10);
+    if (sz >= (uint64_t{1} << 30))
+      pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu GiB)\n", name, s, e, sz >> 30);
+    else if (sz >= (uint64_t{1} << 20))
+      pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu MiB)\n", name, s, e, sz >> 20);
+    else
+      pr_info("    %-8s: 0x%016lx - 0x%016lx   (%6lu KiB)\n", name, s, e, sz >> 10);
   };
   pr_info("Virtual kernel memory layout:\n");
   line("fixmap", FIXADDR_TOT_START, FIXADDR_TOP);

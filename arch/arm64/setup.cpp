@@ -81,16 +81,21 @@ void arch_timer_init(const void* fdt) {
     if (r != 0 || (arch_counter_freq() & 0xffffffff) != dt_hz)
       pr_err("arch_timer: entered at EL3, but setting CNTFRQ_EL0 to %u Hz failed (SMC returned 0x%lx)\n", dt_hz, r);
     else
-      pr_info("arch_timer: entered at EL3: CNTFRQ_EL0 set to %u Hz from the device tree's timer clock-frequency "
-              "(was %lu Hz)\n", dt_hz, hz);
+      pr_info(
+          "arch_timer: entered at EL3: CNTFRQ_EL0 set to %u Hz from the device tree's timer clock-frequency "
+          "(was %lu Hz)\n",
+          dt_hz, hz);
   } else if (boot_info.entry_el == 3 && hz) {
-    pr_info("arch_timer: entered at EL3: the device tree's timer has no clock-frequency; keeping CNTFRQ_EL0 = %lu "
-            "Hz\n", hz);
+    pr_info(
+        "arch_timer: entered at EL3: the device tree's timer has no clock-frequency; keeping CNTFRQ_EL0 = %lu "
+        "Hz\n",
+        hz);
   }
   if (!(arch_counter_freq() & 0xffffffff))
-    pr_err("arch_timer: CNTFRQ_EL0 is 0 (the firmware did not set it) and the device tree's arm,armv8-timer node has "
-           "no clock-frequency: timestamps stay at 0 and delays assume a 1 GHz counter; add clock-frequency = <Hz> "
-           "to the timer node, or boot through firmware that sets CNTFRQ_EL0\n");
+    pr_err(
+        "arch_timer: CNTFRQ_EL0 is 0 (the firmware did not set it) and the device tree's arm,armv8-timer node has "
+        "no clock-frequency: timestamps stay at 0 and delays assume a 1 GHz counter; add clock-frequency = <Hz> "
+        "to the timer node, or boot through firmware that sets CNTFRQ_EL0\n");
 }
 
 bool probe_read64(VirtAddr va, uint64_t* out) { return probe_read64_asm(va.value(), out); }

@@ -62,18 +62,22 @@ const char* abort_fault_status(uint32_t fsc, char* buf, unsigned len) {
     case 0x0c: snprintf(buf, len, "permission fault, level %u", level); return buf;
     default: break;
   }
-  if (fsc == 0x21) snprintf(buf, len, "alignment fault");
-  else if (fsc == 0x10) snprintf(buf, len, "synchronous external abort");
-  else if (fsc == 0x30) snprintf(buf, len, "TLB conflict abort");
-  else snprintf(buf, len, "fault status 0x%02x", fsc);
+  if (fsc == 0x21)
+    snprintf(buf, len, "alignment fault");
+  else if (fsc == 0x10)
+    snprintf(buf, len, "synchronous external abort");
+  else if (fsc == 0x30)
+    snprintf(buf, len, "TLB conflict abort");
+  else
+    snprintf(buf, len, "fault status 0x%02x", fsc);
   return buf;
 }
 
 namespace {
 
 const char* const kKindName[16] = {
-    "Synchronous (EL1t)", "IRQ (EL1t)", "FIQ (EL1t)", "SError (EL1t)",
-    "Synchronous (EL1h)", "IRQ (EL1h)", "FIQ (EL1h)", "SError (EL1h)",
+    "Synchronous (EL1t)",         "IRQ (EL1t)",         "FIQ (EL1t)",         "SError (EL1t)",
+    "Synchronous (EL1h)",         "IRQ (EL1h)",         "FIQ (EL1h)",         "SError (EL1h)",
     "Synchronous (EL0, AArch64)", "IRQ (EL0, AArch64)", "FIQ (EL0, AArch64)", "SError (EL0, AArch64)",
     "Synchronous (EL0, AArch32)", "IRQ (EL0, AArch32)", "FIQ (EL0, AArch32)", "SError (EL0, AArch32)",
 };
@@ -129,8 +133,8 @@ extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
   if ((kind == 4 || kind == 0) && g_depth == 0 && fixup(regs, esr.ec())) return;
   if (++g_depth > 1) {
     // A fault while reporting a fault: say so once and stop, never loop.
-    pr_emerg("Recursive exception (%s, ESR 0x%08x, ELR 0x%016lx) while reporting an earlier one\n",
-             esr_class_name(ec), esr32, regs->elr);
+    pr_emerg("Recursive exception (%s, ESR 0x%08x, ELR 0x%016lx) while reporting an earlier one\n", esr_class_name(ec),
+             esr32, regs->elr);
     panic_stop(3);
   }
   pr_emerg("Unexpected exception: %s: %s\n", kind < 16 ? kKindName[kind] : "?", esr_class_name(ec));
@@ -148,8 +152,7 @@ extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
   pr_emerg("  FAR_EL1 0x%016lx  ELR_EL1 0x%016lx  SPSR_EL1 0x%08lx\n", regs->far, regs->elr, regs->spsr);
   pr_emerg("  pc : %s\n", kallsyms_format(regs->elr, sym, sizeof sym));
   pr_emerg("  lr : %s\n", kallsyms_format(regs->x[30], sym, sizeof sym));
-  for (int i = 0; i < 30; i += 2)
-    pr_emerg("  x%-2d %016lx  x%-2d %016lx\n", i, regs->x[i], i + 1, regs->x[i + 1]);
+  for (int i = 0; i < 30; i += 2) pr_emerg("  x%-2d %016lx  x%-2d %016lx\n", i, regs->x[i], i + 1, regs->x[i + 1]);
   pr_emerg("  x30 %016lx  sp  %016lx\n", regs->x[30], regs->sp);
   dump_backtrace(regs->x[29], regs->elr);
   panic("unexpected %s at 0x%016lx", esr_class_name(ec), regs->elr);
@@ -165,7 +168,8 @@ extern "C" void handle_bad_stack(uint64_t sp) {
   pr_emerg("Kernel stack overflow: SP 0x%016lx is below the stack [0x%016lx-0x%016lx)%s\n", sp + 304,
            reinterpret_cast<uint64_t>(init_stack), reinterpret_cast<uint64_t>(init_stack_top),
            far >= guard && far < guard + 4096 ? ", the access hit the guard page" : "");
-  pr_emerg("  %s, ESR_EL1 0x%08lx, FAR_EL1 0x%016lx\n", esr_class_name(static_cast<uint32_t>(EsrEl1(esr).ec())), esr, far);
+  pr_emerg("  %s, ESR_EL1 0x%08lx, FAR_EL1 0x%016lx\n", esr_class_name(static_cast<uint32_t>(EsrEl1(esr).ec())), esr,
+           far);
   pr_emerg("  ELR_EL1 0x%016lx %s\n", elr, kallsyms_format(elr, sym, sizeof sym));
   dump_backtrace(fp, elr);
   panic("kernel stack overflow");

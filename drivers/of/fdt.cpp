@@ -125,8 +125,7 @@ Result<uint64_t> translate_chain(const void* fdt, const int* chain, int n, uint6
     bus_cells(fdt, bus, &cac, &csc);
     bus_cells(fdt, parent, &pac, &psc);
     if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2)
-      return NODE_ERROR(fdt, bus, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)", cac, csc,
-                        pac);
+      return NODE_ERROR(fdt, bus, "%s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)", cac, csc, pac);
     uint32_t entry = cac + pac + csc;
     uint32_t cnt = static_cast<uint32_t>(len) / (entry * 4);
     bool hit = false;

@@ -35,8 +35,10 @@ bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud) 
   bcm2835::route_uart0_to_gpio14_15(g, is2711, udelay);
   early_iounmap(const_cast<uint32_t*>(g), 0x100);
   earlycon_uart.configure(uart_clock_hz, baud);
-  pr_info("earlycon: %s GPIO at 0x%lx: GPIO14/15 set to ALT0 (PL011 TXD0/RXD0), PL011 programmed for %u 8N1 "
-          "from a %u Hz clock\n", is2711 ? "BCM2711" : "BCM2835", r.base, baud, uart_clock_hz);
+  pr_info(
+      "earlycon: %s GPIO at 0x%lx: GPIO14/15 set to ALT0 (PL011 TXD0/RXD0), PL011 programmed for %u 8N1 "
+      "from a %u Hz clock\n",
+      is2711 ? "BCM2711" : "BCM2835", r.base, baud, uart_clock_hz);
   return true;
 }
 

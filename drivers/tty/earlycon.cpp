@@ -131,10 +131,12 @@ EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
   if (!(flen[0] == 5 && memcmp(fields[0], "pl011", 5) == 0) && !(flen[0] == 4 && memcmp(fields[0], "pl11", 4) == 0))
     return bad("unsupported console type (this kernel supports pl011)");
   int ai = 1;
-  if (n > 1 && ((flen[1] == 6 && memcmp(fields[1], "mmio32", 6) == 0) || (flen[1] == 4 && memcmp(fields[1], "mmio", 4) == 0)))
+  if (n > 1 &&
+      ((flen[1] == 6 && memcmp(fields[1], "mmio32", 6) == 0) || (flen[1] == 4 && memcmp(fields[1], "mmio", 4) == 0)))
     ai = 2;
   uint64_t addr;
-  if (n <= ai || !parse_u64(fields[ai], flen[ai], &addr)) return bad("expected pl011,<address> or pl011,mmio32,<address>");
+  if (n <= ai || !parse_u64(fields[ai], flen[ai], &addr))
+    return bad("expected pl011,<address> or pl011,mmio32,<address>");
   if (addr == 0 || (addr & 3)) return bad("the address must be non-zero and 4-byte aligned");
   if (addr >> 48) return bad("the address is beyond the 48-bit physical address space");
   if (fdt) {

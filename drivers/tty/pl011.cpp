@@ -31,14 +31,14 @@ void Pl011::configure(uint32_t clock, uint32_t baud) {
   // BUSY stays set while the FIFO holds data, and a disabled UART does not drain (TRM 3.3.3,
   // UARTFR): let what the firmware queued go out with the UART still enabled, then:
   (void)wait_fr_clear(FR_BUSY, false);
-  write_reg(CR, read(CR) & ~CR_UARTEN);      // 1. disable
-  (void)wait_fr_clear(FR_BUSY, false);       // 2. the character in flight completes
-  write_reg(LCRH, read(LCRH) & ~LCRH_FEN);   // 3. flush the transmit FIFO
-  write_reg(ICR, 0x7ff);                     // 4. program: no stale or enabled interrupts,
+  write_reg(CR, read(CR) & ~CR_UARTEN);     // 1. disable
+  (void)wait_fr_clear(FR_BUSY, false);      // 2. the character in flight completes
+  write_reg(LCRH, read(LCRH) & ~LCRH_FEN);  // 3. flush the transmit FIFO
+  write_reg(ICR, 0x7ff);                    // 4. program: no stale or enabled interrupts,
   write_reg(IMSC, 0);
-  write_reg(IBRD, div64 >> 6);               //    baud rate,
+  write_reg(IBRD, div64 >> 6);  //    baud rate,
   write_reg(FBRD, div64 & 0x3f);
-  write_reg(LCRH, LCRH_WLEN8 | LCRH_FEN);    //    8N1 with FIFOs (this write latches IBRD/FBRD)
+  write_reg(LCRH, LCRH_WLEN8 | LCRH_FEN);      //    8N1 with FIFOs (this write latches IBRD/FBRD)
   write_reg(CR, CR_UARTEN | CR_TXE | CR_RXE);  // 5. enable
 }
 

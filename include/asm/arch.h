@@ -8,9 +8,9 @@
 namespace kernel {
 
 struct BootInfo {
-  PhysAddr dtb_phys;     // x0 at entry
-  PhysAddr phys_base;    // where the loader put _text
-  unsigned entry_el = 0; // 1, 2 or 3
+  PhysAddr dtb_phys;      // x0 at entry
+  PhysAddr phys_base;     // where the loader put _text
+  unsigned entry_el = 0;  // 1, 2 or 3
 };
 extern BootInfo boot_info;
 

@@ -12,9 +12,9 @@
 
 namespace kernel {
 
-inline constexpr uint64_t MAX_FDT_SIZE = 2u << 20;                    // booting.rst: at most 2 MiB
-inline constexpr uint64_t FIX_FDT_SIZE = MAX_FDT_SIZE + PAGE_SIZE;    // + 1 page: unaligned DTB
-inline constexpr unsigned NR_FIX_BTMAPS = (256u << 10) / PAGE_SIZE;   // pages per early_ioremap slot
+inline constexpr uint64_t MAX_FDT_SIZE = 2u << 20;                   // booting.rst: at most 2 MiB
+inline constexpr uint64_t FIX_FDT_SIZE = MAX_FDT_SIZE + PAGE_SIZE;   // + 1 page: unaligned DTB
+inline constexpr unsigned NR_FIX_BTMAPS = (256u << 10) / PAGE_SIZE;  // pages per early_ioremap slot
 inline constexpr unsigned FIX_BTMAPS_SLOTS = 7;
 inline constexpr unsigned TOTAL_FIX_BTMAPS = NR_FIX_BTMAPS * FIX_BTMAPS_SLOTS;
 

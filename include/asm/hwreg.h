@@ -43,36 +43,36 @@ struct SysRegBase {
 }  // namespace kernel::hwreg
 
 // Inside `struct Name : SysRegBase<Name>`: one macro per field, hi and lo as in the Arm ARM.
-#define HWREG_RANGE_(hi, lo, name)                                                   \
-  static_assert((hi) >= (lo) && (hi) < 64, #name ": bit range outside 63..0");      \
+#define HWREG_RANGE_(hi, lo, name)                                             \
+  static_assert((hi) >= (lo) && (hi) < 64, #name ": bit range outside 63..0"); \
   static constexpr ::kernel::hwreg::BitRange name##_bits{(hi), (lo)};
 
-#define DEF_FIELD(hi, lo, name)                                                        \
-  HWREG_RANGE_(hi, lo, name)                                                           \
-  constexpr uint64_t name() const { return name##_bits.get(this->raw); }                \
-  constexpr auto& set_##name(uint64_t v) {                                             \
-    this->raw = name##_bits.put(this->raw, v);                                         \
-    return *this;                                                                      \
+#define DEF_FIELD(hi, lo, name)                                          \
+  HWREG_RANGE_(hi, lo, name)                                             \
+  constexpr uint64_t name() const { return name##_bits.get(this->raw); } \
+  constexpr auto& set_##name(uint64_t v) {                               \
+    this->raw = name##_bits.put(this->raw, v);                           \
+    return *this;                                                        \
   }
 
-#define DEF_BIT(bit, name)                                                             \
-  HWREG_RANGE_(bit, bit, name)                                                         \
-  constexpr bool name() const { return (this->raw & name##_bits.mask()) != 0; }         \
-  constexpr auto& set_##name(bool v) {                                                 \
-    this->raw = name##_bits.put(this->raw, v ? 1 : 0);                                 \
-    return *this;                                                                      \
+#define DEF_BIT(bit, name)                                                      \
+  HWREG_RANGE_(bit, bit, name)                                                  \
+  constexpr bool name() const { return (this->raw & name##_bits.mask()) != 0; } \
+  constexpr auto& set_##name(bool v) {                                          \
+    this->raw = name##_bits.put(this->raw, v ? 1 : 0);                          \
+    return *this;                                                               \
   }
 
-#define DEF_SIGNED_FIELD(hi, lo, name)                                                 \
-  HWREG_RANGE_(hi, lo, name)                                                           \
+#define DEF_SIGNED_FIELD(hi, lo, name) \
+  HWREG_RANGE_(hi, lo, name)           \
   constexpr int64_t name() const { return name##_bits.get_signed(this->raw); }
 
-#define DEF_ENUM_FIELD(Type, hi, lo, name)                                             \
-  HWREG_RANGE_(hi, lo, name)                                                           \
+#define DEF_ENUM_FIELD(Type, hi, lo, name)                                              \
+  HWREG_RANGE_(hi, lo, name)                                                            \
   constexpr Type name() const { return static_cast<Type>(name##_bits.get(this->raw)); } \
-  constexpr auto& set_##name(Type v) {                                                 \
-    this->raw = name##_bits.put(this->raw, static_cast<uint64_t>(v));                  \
-    return *this;                                                                      \
+  constexpr auto& set_##name(Type v) {                                                  \
+    this->raw = name##_bits.put(this->raw, static_cast<uint64_t>(v));                   \
+    return *this;                                                                       \
   }
 
 // Accessors of the live register, kernel build only (mrs/msr by the register's assembler name).

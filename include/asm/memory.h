@@ -32,9 +32,9 @@ inline constexpr uint64_t FIXADDR_TOP = FIXADDR_TOP_ASM;
 
 // Translation granule geometry (Arm ARM D8.2, 4 KiB granule): 9 bits per level, levels 0..3.
 inline constexpr unsigned kLevelShift[4] = {39, 30, 21, 12};
-inline constexpr uint64_t PMD_SIZE = uint64_t{1} << 21;   // level-2 block
-inline constexpr uint64_t PUD_SIZE = uint64_t{1} << 30;   // level-1 block
-inline constexpr uint64_t PGDIR_SIZE = uint64_t{1} << 39; // one level-0 entry
+inline constexpr uint64_t PMD_SIZE = uint64_t{1} << 21;    // level-2 block
+inline constexpr uint64_t PUD_SIZE = uint64_t{1} << 30;    // level-1 block
+inline constexpr uint64_t PGDIR_SIZE = uint64_t{1} << 39;  // one level-0 entry
 inline constexpr unsigned kPtrsPerTable = 512;
 
 constexpr unsigned table_index(uint64_t va, unsigned level) {

@@ -6,23 +6,23 @@
 #include "asm/sysreg_defs.h"
 
 // Used by head.S as well.
-#define PTE_VALID_BIT        (1 << 0)
-#define PTE_TABLE_BIT        (1 << 1)     /* table (L0-L2) or page (L3); 0 = block at L1/L2 */
-#define PTE_ATTRINDX_SHIFT   2
-#define PTE_AP_RO_BIT        (1 << 7)     /* AP[2]: read-only */
-#define PTE_AP_EL0_BIT       (1 << 6)     /* AP[1]: EL0 access */
-#define PTE_SH_INNER         (3 << 8)
-#define PTE_AF_BIT           (1 << 10)
-#define PTE_NG_BIT           (1 << 11)
-#define PTE_PXN_BIT_SHIFT    53
-#define PTE_UXN_BIT_SHIFT    54
+#define PTE_VALID_BIT (1 << 0)
+#define PTE_TABLE_BIT (1 << 1) /* table (L0-L2) or page (L3); 0 = block at L1/L2 */
+#define PTE_ATTRINDX_SHIFT 2
+#define PTE_AP_RO_BIT (1 << 7)  /* AP[2]: read-only */
+#define PTE_AP_EL0_BIT (1 << 6) /* AP[1]: EL0 access */
+#define PTE_SH_INNER (3 << 8)
+#define PTE_AF_BIT (1 << 10)
+#define PTE_NG_BIT (1 << 11)
+#define PTE_PXN_BIT_SHIFT 53
+#define PTE_UXN_BIT_SHIFT 54
 
 #define MT_DEVICE_nGnRnE 0
-#define MT_DEVICE_nGnRE  1
-#define MT_NORMAL_NC     2
-#define MT_NORMAL        3
+#define MT_DEVICE_nGnRE 1
+#define MT_NORMAL_NC 2
+#define MT_NORMAL 3
 /* MAIR_EL1: the attribute each AttrIndx above selects (encodings in asm/sysreg_defs.h). */
-#define MAIR_EL1_VALUE                                                                           \
+#define MAIR_EL1_VALUE                                                                                         \
   (MAIR_ATTR(MT_DEVICE_nGnRnE, MAIR_ATTR_DEVICE_nGnRnE) | MAIR_ATTR(MT_DEVICE_nGnRE, MAIR_ATTR_DEVICE_nGnRE) | \
    MAIR_ATTR(MT_NORMAL_NC, MAIR_ATTR_NORMAL_NC) | MAIR_ATTR(MT_NORMAL, MAIR_ATTR_NORMAL_WB))
 
@@ -45,7 +45,7 @@ struct Pte {
   uint64_t raw = 0;
 
   static constexpr uint64_t kValid = PTE_VALID_BIT;
-  static constexpr uint64_t kTable = PTE_TABLE_BIT;      // also "page" at level 3
+  static constexpr uint64_t kTable = PTE_TABLE_BIT;  // also "page" at level 3
   static constexpr uint64_t kApRo = PTE_AP_RO_BIT;
   static constexpr uint64_t kApEl0 = PTE_AP_EL0_BIT;
   static constexpr uint64_t kShInner = PTE_SH_INNER;
@@ -72,9 +72,7 @@ struct Pte {
   constexpr bool uxn() const { return raw & kUxn; }
   constexpr bool af() const { return raw & kAf; }
 
-  static constexpr Pte make_table(PhysAddr next) {
-    return Pte{(next.value() & kOutputAddrMask) | kTable | kValid};
-  }
+  static constexpr Pte make_table(PhysAddr next) { return Pte{(next.value() & kOutputAddrMask) | kTable | kValid}; }
 };
 static_assert(sizeof(Pte) == 8, "a VMSAv8-64 descriptor is 64 bits");
 
@@ -90,12 +88,11 @@ constexpr uint64_t attr_index(MemType t) { return uint64_t(t) << PTE_ATTRINDX_SH
 inline constexpr uint64_t kProtPageBase = Pte::kValid | Pte::kTable | Pte::kAf;
 inline constexpr uint64_t kProtNormal = kProtPageBase | Pte::kShInner | attr_index(MemType::Normal);
 
-inline constexpr PgProt PAGE_KERNEL{kProtNormal | Pte::kPxn | Pte::kUxn};               // RW, XN
+inline constexpr PgProt PAGE_KERNEL{kProtNormal | Pte::kPxn | Pte::kUxn};                  // RW, XN
 inline constexpr PgProt PAGE_KERNEL_RO{kProtNormal | Pte::kApRo | Pte::kPxn | Pte::kUxn};  // R, XN
-inline constexpr PgProt PAGE_KERNEL_ROX{kProtNormal | Pte::kApRo | Pte::kUxn};          // R, X
-inline constexpr PgProt PAGE_KERNEL_EXEC{kProtNormal | Pte::kUxn};                      // RWX: never used
-inline constexpr PgProt PROT_DEVICE_nGnRE{kProtPageBase | attr_index(MemType::DeviceNGnRE) |
-                                          Pte::kPxn | Pte::kUxn};
+inline constexpr PgProt PAGE_KERNEL_ROX{kProtNormal | Pte::kApRo | Pte::kUxn};             // R, X
+inline constexpr PgProt PAGE_KERNEL_EXEC{kProtNormal | Pte::kUxn};                         // RWX: never used
+inline constexpr PgProt PROT_DEVICE_nGnRE{kProtPageBase | attr_index(MemType::DeviceNGnRE) | Pte::kPxn | Pte::kUxn};
 
 // Fixmap protections, as Linux names them.
 inline constexpr PgProt FIXMAP_PAGE_NORMAL = PAGE_KERNEL;
@@ -103,9 +100,7 @@ inline constexpr PgProt FIXMAP_PAGE_RO = PAGE_KERNEL_RO;
 inline constexpr PgProt FIXMAP_PAGE_IO = PROT_DEVICE_nGnRE;
 inline constexpr PgProt FIXMAP_PAGE_CLEAR{0};
 
-constexpr Pte pfn_pte(PhysAddr pa, PgProt prot) {
-  return Pte{(pa.value() & kOutputAddrMask) | prot.bits};
-}
+constexpr Pte pfn_pte(PhysAddr pa, PgProt prot) { return Pte{(pa.value() & kOutputAddrMask) | prot.bits}; }
 
 constexpr bool prot_writable(PgProt p) { return !(p.bits & Pte::kApRo); }
 constexpr bool prot_kernel_exec(PgProt p) { return !(p.bits & Pte::kPxn); }

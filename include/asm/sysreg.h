@@ -3,11 +3,11 @@
 
 #include <stdint.h>
 
-#define read_sysreg(r)                                   \
-  ({                                                     \
-    uint64_t __v;                                        \
-    asm volatile("mrs %0, " #r : "=r"(__v)::"memory");   \
-    __v;                                                 \
+#define read_sysreg(r)                                 \
+  ({                                                   \
+    uint64_t __v;                                      \
+    asm volatile("mrs %0, " #r : "=r"(__v)::"memory"); \
+    __v;                                               \
   })
 #define write_sysreg(v, r) asm volatile("msr " #r ", %0" ::"r"(static_cast<uint64_t>(v)) : "memory")
 

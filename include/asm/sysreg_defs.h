@@ -47,7 +47,7 @@
 #define SCTLR_ELx_WXN SR_BIT(SCTLR_ELx_WXN_SHIFT)
 /* The bits that were RES1 in Armv8.0, written as 1: later features give them names, and 1 keeps
  * the Armv8.0 behaviour (Linux's SCTLR_EL1_RES1 set). EE = 0: little-endian. */
-#define SCTLR_EL1_RES1                                                                          \
+#define SCTLR_EL1_RES1                                                                              \
   (SR_BIT(SCTLR_EL1_LSMAOE_SHIFT) | SR_BIT(SCTLR_EL1_NTLSMD_SHIFT) | SR_BIT(SCTLR_EL1_SPAN_SHIFT) | \
    SR_BIT(SCTLR_EL1_EIS_SHIFT) | SR_BIT(SCTLR_EL1_TSCXT_SHIFT) | SR_BIT(SCTLR_EL1_EOS_SHIFT))
 /* What enable_mmu writes: MMU and caches on, SP alignment checks, W^X enforced by hardware too. */
@@ -56,9 +56,8 @@
 /* ---- SCTLR_EL2 / SCTLR_EL3, "SCTLR_EL2, System Control Register (EL2)" (HCR_EL2.E2H = 0) and
  * "SCTLR_EL3": the Armv8.0 RES1 bits 29, 28, 23, 22, 18, 16, 11, 5, 4; the same set in both.
  * Everything else 0: MMU and caches off, little-endian. ---- */
-#define SCTLR_EL2_RES1                                                                        \
-  (SR_BIT(29) | SR_BIT(28) | SR_BIT(23) | SR_BIT(22) | SR_BIT(18) | SR_BIT(16) | SR_BIT(11) | \
-   SR_BIT(5) | SR_BIT(4))
+#define SCTLR_EL2_RES1 \
+  (SR_BIT(29) | SR_BIT(28) | SR_BIT(23) | SR_BIT(22) | SR_BIT(18) | SR_BIT(16) | SR_BIT(11) | SR_BIT(5) | SR_BIT(4))
 #define SCTLR_EL3_RES1 SCTLR_EL2_RES1
 
 /* ---- TCR_EL1, "TCR_EL1, Translation Control Register (EL1)" ---- */
@@ -83,12 +82,11 @@
 #define TCR_TG1_4K 2
 /* Both halves VA_BITS wide with 4 KiB granules, table walks inner-shareable write-back. IPS is
  * added at boot from ID_AA64MMFR0_EL1.PARange, and EPD0 is set once the identity map is done. */
-#define TCR_EL1_VALUE                                                                           \
-  (SR_VAL(TCR_T0SZ_SHIFT, TCR_TxSZ(VA_BITS)) | SR_VAL(TCR_IRGN0_SHIFT, TCR_RGN_WBWA) |          \
-   SR_VAL(TCR_ORGN0_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_SH0_SHIFT, TCR_SH_INNER) |                \
-   SR_VAL(TCR_TG0_SHIFT, TCR_TG0_4K) | SR_VAL(TCR_T1SZ_SHIFT, TCR_TxSZ(VA_BITS)) |              \
-   SR_VAL(TCR_IRGN1_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_ORGN1_SHIFT, TCR_RGN_WBWA) |              \
-   SR_VAL(TCR_SH1_SHIFT, TCR_SH_INNER) | SR_VAL(TCR_TG1_SHIFT, TCR_TG1_4K))
+#define TCR_EL1_VALUE                                                                                                \
+  (SR_VAL(TCR_T0SZ_SHIFT, TCR_TxSZ(VA_BITS)) | SR_VAL(TCR_IRGN0_SHIFT, TCR_RGN_WBWA) |                               \
+   SR_VAL(TCR_ORGN0_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_SH0_SHIFT, TCR_SH_INNER) | SR_VAL(TCR_TG0_SHIFT, TCR_TG0_4K) | \
+   SR_VAL(TCR_T1SZ_SHIFT, TCR_TxSZ(VA_BITS)) | SR_VAL(TCR_IRGN1_SHIFT, TCR_RGN_WBWA) |                               \
+   SR_VAL(TCR_ORGN1_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_SH1_SHIFT, TCR_SH_INNER) | SR_VAL(TCR_TG1_SHIFT, TCR_TG1_4K))
 
 /* ---- MAIR_EL1, "MAIR_EL1, Memory Attribute Indirection Register (EL1)": Attr<n> in bits
  * [8n+7:8n]. The attribute encodings: ---- */
@@ -131,10 +129,10 @@
 #define ID_AA64ISAR0_EL1_ATOMIC_SHIFT 20 /* 2: FEAT_LSE */
 #define ID_AA64ISAR0_EL1_ATOMIC_LSE 2
 #define ID_AA64MMFR0_EL1_PARANGE_SHIFT 0
-#define ID_AA64MMFR0_EL1_PARANGE_48 5 /* 48-bit PA, this kernel's limit */
-#define ID_AA64MMFR0_EL1_FGT_SHIFT 56 /* FEAT_FGT */
-#define ID_AA64MMFR1_EL1_HCX_SHIFT 40 /* FEAT_HCX */
-#define ID_AA64MMFR2_EL1_TTL_SHIFT 48 /* FEAT_TTL */
+#define ID_AA64MMFR0_EL1_PARANGE_48 5  /* 48-bit PA, this kernel's limit */
+#define ID_AA64MMFR0_EL1_FGT_SHIFT 56  /* FEAT_FGT */
+#define ID_AA64MMFR1_EL1_HCX_SHIFT 40  /* FEAT_HCX */
+#define ID_AA64MMFR2_EL1_TTL_SHIFT 48  /* FEAT_TTL */
 #define ID_AA64MMFR4_EL1_E2H0_SHIFT 24 /* signed: negative = no FEAT_E2H0, HCR_EL2.E2H is RES1 */
 #define ID_AA64PFR0_EL1_GIC_SHIFT 24   /* GIC system register interface */
 #define ID_AA64DFR0_EL1_PMUVER_SHIFT 8
@@ -180,9 +178,9 @@
 
 /* ---- CPTR_EL2, "CPTR_EL2, Architectural Feature Trap Register (EL2)" (E2H = 0) ---- */
 #define CPTR_EL2_RES1 (SR_BIT(13) | SR_BIT(9) | SR_VAL(0, 0xff))
-#define CPTR_EL2_TZ SR_BIT(8)   /* trap SVE (RES1 without FEAT_SVE) */
-#define CPTR_EL2_TFP SR_BIT(10) /* trap FP/SIMD: left 0 */
-#define CPTR_EL2_TSM SR_BIT(12) /* trap SME (RES1 without FEAT_SME) */
+#define CPTR_EL2_TZ SR_BIT(8)                                      /* trap SVE (RES1 without FEAT_SVE) */
+#define CPTR_EL2_TFP SR_BIT(10)                                    /* trap FP/SIMD: left 0 */
+#define CPTR_EL2_TSM SR_BIT(12)                                    /* trap SME (RES1 without FEAT_SME) */
 #define CPTR_EL2_BOOT (CPTR_EL2_RES1 | CPTR_EL2_TZ | CPTR_EL2_TSM) /* the kernel uses no SVE/SME */
 
 /* ---- SCR_EL3, "SCR_EL3, Secure Configuration Register" ---- */
@@ -190,7 +188,7 @@
 #define SCR_EL3_RES1 (SR_BIT(5) | SR_BIT(4))
 #define SCR_EL3_SMD SR_BIT(7) /* SMC disabled: left 0 for the EL3 service */
 #define SCR_EL3_HCE SR_BIT(8)
-#define SCR_EL3_RW SR_BIT(10) /* EL2 is AArch64 */
+#define SCR_EL3_RW SR_BIT(10)    /* EL2 is AArch64 */
 #define SCR_EL3_FGTEN SR_BIT(27) /* EL2 may use the FEAT_FGT registers */
 #define SCR_EL3_HXEN SR_BIT(38)  /* EL2 may use HCRX_EL2 (FEAT_HCX) */
 #define SCR_EL3_BOOT (SCR_EL3_NS | SCR_EL3_RES1 | SCR_EL3_HCE | SCR_EL3_RW)
@@ -198,9 +196,9 @@
 /* ---- GIC CPU interface, "ICC_SRE_EL2" / "ICC_SRE_EL3" (GICv3 architecture, IHI 0069) ---- */
 #define ICC_SRE_ELx_SRE_SHIFT 0
 #define ICC_SRE_ELx_SRE SR_BIT(ICC_SRE_ELx_SRE_SHIFT) /* system register interface, not memory-mapped */
-#define ICC_SRE_ELx_DFB SR_BIT(1)    /* disable FIQ bypass */
-#define ICC_SRE_ELx_DIB SR_BIT(2)    /* disable IRQ bypass */
-#define ICC_SRE_ELx_ENABLE SR_BIT(3) /* lower ELs may use their ICC_SRE_ELx */
+#define ICC_SRE_ELx_DFB SR_BIT(1)                     /* disable FIQ bypass */
+#define ICC_SRE_ELx_DIB SR_BIT(2)                     /* disable IRQ bypass */
+#define ICC_SRE_ELx_ENABLE SR_BIT(3)                  /* lower ELs may use their ICC_SRE_ELx */
 #define SYS_ICC_SRE_EL2 S3_4_C12_C9_5
 #define SYS_ICC_SRE_EL3 S3_6_C12_C12_5
 #define SYS_ICH_HCR_EL2 S3_4_C12_C11_0

@@ -45,22 +45,22 @@ struct SctlrEl1 : SysRegBase<SctlrEl1> {
 // "TCR_EL1, Translation Control Register (EL1)".
 struct TcrEl1 : SysRegBase<TcrEl1> {
   using SysRegBase::SysRegBase;
-  DEF_FIELD(5, 0, t0sz);    // TTBR0 region is 2^(64 - T0SZ) bytes
-  DEF_BIT(7, epd0);         // no translation table walks through TTBR0
-  DEF_FIELD(9, 8, irgn0);   // inner cacheability of TTBR0 walks
-  DEF_FIELD(11, 10, orgn0); // outer cacheability of TTBR0 walks
-  DEF_FIELD(13, 12, sh0);   // shareability of TTBR0 walks
-  DEF_FIELD(15, 14, tg0);   // TTBR0 granule: 0 = 4 KiB
+  DEF_FIELD(5, 0, t0sz);     // TTBR0 region is 2^(64 - T0SZ) bytes
+  DEF_BIT(7, epd0);          // no translation table walks through TTBR0
+  DEF_FIELD(9, 8, irgn0);    // inner cacheability of TTBR0 walks
+  DEF_FIELD(11, 10, orgn0);  // outer cacheability of TTBR0 walks
+  DEF_FIELD(13, 12, sh0);    // shareability of TTBR0 walks
+  DEF_FIELD(15, 14, tg0);    // TTBR0 granule: 0 = 4 KiB
   DEF_FIELD(21, 16, t1sz);
-  DEF_BIT(22, a1);          // ASID from TTBR1 instead of TTBR0
+  DEF_BIT(22, a1);  // ASID from TTBR1 instead of TTBR0
   DEF_BIT(23, epd1);
   DEF_FIELD(25, 24, irgn1);
   DEF_FIELD(27, 26, orgn1);
   DEF_FIELD(29, 28, sh1);
-  DEF_FIELD(31, 30, tg1);   // TTBR1 granule: 2 = 4 KiB (not TG0's encoding)
-  DEF_FIELD(34, 32, ips);   // intermediate physical address size, PARange encoding
-  DEF_BIT(36, as);          // 16-bit ASIDs
-  DEF_BIT(37, tbi0);        // top byte ignored, TTBR0
+  DEF_FIELD(31, 30, tg1);  // TTBR1 granule: 2 = 4 KiB (not TG0's encoding)
+  DEF_FIELD(34, 32, ips);  // intermediate physical address size, PARange encoding
+  DEF_BIT(36, as);         // 16-bit ASIDs
+  DEF_BIT(37, tbi0);       // top byte ignored, TTBR0
   DEF_BIT(38, tbi1);
   SYSREG_READ(TcrEl1, tcr_el1)
   SYSREG_WRITE(tcr_el1)
@@ -95,9 +95,9 @@ struct CacheTypeEl0 : SysRegBase<CacheTypeEl0> {
 // "PAR_EL1, Physical Address Register": the result of an AT instruction. The layout depends on F.
 struct ParEl1 : SysRegBase<ParEl1> {
   using SysRegBase::SysRegBase;
-  DEF_BIT(0, f);            // 1: the translation aborted, FST says why
-  DEF_FIELD(6, 1, fst);     // F = 1: fault status, as in ESR_ELx.DFSC
-  DEF_FIELD(47, 12, pa);    // F = 0: PA[47:12] (this kernel's 48-bit limit, no FEAT_LPA)
+  DEF_BIT(0, f);          // 1: the translation aborted, FST says why
+  DEF_FIELD(6, 1, fst);   // F = 1: fault status, as in ESR_ELx.DFSC
+  DEF_FIELD(47, 12, pa);  // F = 0: PA[47:12] (this kernel's 48-bit limit, no FEAT_LPA)
   constexpr uint64_t page_address() const { return raw & pa_bits.mask(); }
   SYSREG_READ(ParEl1, par_el1)
 };
@@ -131,12 +131,12 @@ enum class EsrEc : uint32_t {
 struct EsrEl1 : SysRegBase<EsrEl1> {
   using SysRegBase::SysRegBase;
   DEF_ENUM_FIELD(EsrEc, 31, 26, ec);
-  DEF_BIT(25, il);          // 32-bit instruction
-  DEF_FIELD(24, 0, iss);    // instruction-specific syndrome
+  DEF_BIT(25, il);        // 32-bit instruction
+  DEF_FIELD(24, 0, iss);  // instruction-specific syndrome
   // ISS of an Instruction or Data Abort ("ISS encoding for an exception from a Data Abort").
-  DEF_FIELD(5, 0, fsc);     // DFSC/IFSC: fault status
-  DEF_BIT(6, wnr);          // data abort caused by a write
-  DEF_BIT(10, fnv);         // FAR not valid
+  DEF_FIELD(5, 0, fsc);  // DFSC/IFSC: fault status
+  DEF_BIT(6, wnr);       // data abort caused by a write
+  DEF_BIT(10, fnv);      // FAR not valid
   constexpr bool is_data_abort() const { return ec() == EsrEc::DataAbortLowerEl || ec() == EsrEc::DataAbortCurrentEl; }
   constexpr bool is_instruction_abort() const {
     return ec() == EsrEc::InstrAbortLowerEl || ec() == EsrEc::InstrAbortCurrentEl;
@@ -151,8 +151,8 @@ struct MpidrEl1 : SysRegBase<MpidrEl1> {
   DEF_FIELD(7, 0, aff0);
   DEF_FIELD(15, 8, aff1);
   DEF_FIELD(23, 16, aff2);
-  DEF_BIT(24, mt);          // multithreaded: Aff0 is a thread
-  DEF_BIT(30, u);           // uniprocessor system
+  DEF_BIT(24, mt);  // multithreaded: Aff0 is a thread
+  DEF_BIT(30, u);   // uniprocessor system
   DEF_FIELD(39, 32, aff3);
   constexpr uint64_t hwid() const { return raw & MPIDR_HWID_MASK; }  // the affinity fields only
   SYSREG_READ(MpidrEl1, mpidr_el1)
@@ -229,7 +229,8 @@ static_assert(CacheTypeEl0::iminline_bits.lo == CTR_EL0_IMINLINE_SHIFT &&
 static_assert(MpidrEl1::aff0_bits.lo == MPIDR_AFF0_SHIFT && MpidrEl1::aff1_bits.lo == MPIDR_AFF1_SHIFT &&
               MpidrEl1::aff2_bits.lo == MPIDR_AFF2_SHIFT && MpidrEl1::aff3_bits.lo == MPIDR_AFF3_SHIFT &&
               MpidrEl1::aff3_bits.width() == MPIDR_AFF_WIDTH);
-static_assert(MPIDR_AFF2_0_MASK == (MpidrEl1::aff0_bits.mask() | MpidrEl1::aff1_bits.mask() | MpidrEl1::aff2_bits.mask()));
+static_assert(MPIDR_AFF2_0_MASK ==
+              (MpidrEl1::aff0_bits.mask() | MpidrEl1::aff1_bits.mask() | MpidrEl1::aff2_bits.mask()));
 static_assert(MPIDR_HWID_MASK == (MPIDR_AFF2_0_MASK | MpidrEl1::aff3_bits.mask()));
 static_assert(MidrEl1::partnum_bits.lo == MIDR_PARTNUM_SHIFT && MidrEl1::partnum_bits.width() == MIDR_PARTNUM_WIDTH &&
               MidrEl1::implementer_bits.lo == MIDR_IMPLEMENTER_SHIFT &&
@@ -242,8 +243,9 @@ static_assert(IdAa64Isar0El1::atomic_bits.lo == ID_AA64ISAR0_EL1_ATOMIC_SHIFT &&
               IdAa64Mmfr4El1::e2h0_bits.lo == ID_AA64MMFR4_EL1_E2H0_SHIFT &&
               IdAa64Pfr0El1::gic_bits.lo == ID_AA64PFR0_EL1_GIC_SHIFT &&
               IdAa64Dfr0El1::pmuver_bits.lo == ID_AA64DFR0_EL1_PMUVER_SHIFT);
-static_assert(IdAa64Isar0El1::atomic_bits.width() == ID_FIELD_WIDTH && IdAa64Mmfr2El1::ttl_bits.width() == ID_FIELD_WIDTH &&
-              IdAa64Pfr0El1::gic_bits.width() == ID_FIELD_WIDTH && IdAa64Dfr0El1::pmuver_bits.width() == ID_FIELD_WIDTH);
+static_assert(IdAa64Isar0El1::atomic_bits.width() == ID_FIELD_WIDTH &&
+              IdAa64Mmfr2El1::ttl_bits.width() == ID_FIELD_WIDTH && IdAa64Pfr0El1::gic_bits.width() == ID_FIELD_WIDTH &&
+              IdAa64Dfr0El1::pmuver_bits.width() == ID_FIELD_WIDTH);
 static_assert(EsrEl1::ec_bits.lo == ESR_ELx_EC_SHIFT && EsrEl1::ec_bits.width() == ESR_ELx_EC_WIDTH &&
               EsrEl1::il_bits.lo == ESR_ELx_IL_SHIFT && uint32_t(EsrEc::Smc64) == ESR_ELx_EC_SMC64);
 

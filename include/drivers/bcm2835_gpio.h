@@ -6,9 +6,9 @@
 
 namespace kernel::bcm2835 {
 
-inline constexpr uint32_t GPFSEL1 = 0x04;                   // function select, GPIO10-19
-inline constexpr uint32_t GPPUD = 0x94, GPPUDCLK0 = 0x98;   // BCM2835/2837 pull sequence
-inline constexpr uint32_t GPIO_PUP_PDN_CNTRL_REG0 = 0xe4;   // BCM2711 pulls, GPIO0-15
+inline constexpr uint32_t GPFSEL1 = 0x04;                  // function select, GPIO10-19
+inline constexpr uint32_t GPPUD = 0x94, GPPUDCLK0 = 0x98;  // BCM2835/2837 pull sequence
+inline constexpr uint32_t GPIO_PUP_PDN_CNTRL_REG0 = 0xe4;  // BCM2711 pulls, GPIO0-15
 inline constexpr uint32_t kAlt0 = 4;
 
 // The BCM2835 datasheet (6.1, GPPUDCLKn) asks for 150 cycles of set-up and hold around the pull

@@ -9,12 +9,12 @@ namespace kernel {
 
 struct EarlyconChoice {
   bool found = false;
-  PhysAddr base;             // CPU physical address of the UART registers
-  uint32_t baud = 0;         // from the options ("115200n8"), 0 when not given
-  char source[96] = {};      // where it came from: "earlycon=pl011,0x9000000" or "stdout-path /pl011@9000000"
-  char options[32] = {};     // the options text as given
-  char warning[256] = {};    // a problem found on the way (bad value, stdout-path not a PL011, ...)
-  char error[256] = {};      // why no console was chosen
+  PhysAddr base;           // CPU physical address of the UART registers
+  uint32_t baud = 0;       // from the options ("115200n8"), 0 when not given
+  char source[96] = {};    // where it came from: "earlycon=pl011,0x9000000" or "stdout-path /pl011@9000000"
+  char options[32] = {};   // the options text as given
+  char warning[256] = {};  // a problem found on the way (bad value, stdout-path not a PL011, ...)
+  char error[256] = {};    // why no console was chosen
 };
 
 // Supported forms: "earlycon=pl011,<addr>", "earlycon=pl011,mmio32,<addr>[,<options>]", bare

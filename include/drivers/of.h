@@ -43,7 +43,7 @@ int resolve_path(const void* fdt, const char* s, int len);
 // /chosen stdout-path split into node and options ("serial0:115200n8" -> node of serial0, "115200n8").
 struct StdoutPath {
   bool present = false;
-  int node = -1;                 // < 0: the path did not resolve
+  int node = -1;  // < 0: the path did not resolve
   char path[128] = {};
   char options[32] = {};
 };
@@ -76,8 +76,8 @@ struct SpinTableCpu {
 };
 int spin_table_cpus(const void* fdt, SpinTableCpu* out, int max);
 
-// clock-frequency of the first enabled "arm,armv8-timer" (or "arm,armv7-timer") node (what CNTFRQ_EL0 should hold), or 0
-// when there is no such node or property (the normal case: firmware programs CNTFRQ_EL0).
+// clock-frequency of the first enabled "arm,armv8-timer" (or "arm,armv7-timer") node (what CNTFRQ_EL0 should hold), or
+// 0 when there is no such node or property (the normal case: firmware programs CNTFRQ_EL0).
 uint32_t timer_clock_frequency(const void* fdt);
 
 enum class PsciConduit { None, Hvc, Smc };

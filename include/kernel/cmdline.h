@@ -6,7 +6,7 @@
 namespace kernel {
 
 struct CmdlineParam {
-  const char* name;   // points into the command line, not NUL-terminated
+  const char* name;  // points into the command line, not NUL-terminated
   size_t name_len;
   const char* value;  // nullptr for a bare "name"
   size_t value_len;

@@ -25,29 +25,29 @@ namespace kernel {
 
 enum class Errc : uint8_t {
   Ok = 0,
-  Invalid,          // bad input: a value, an address, a size, a device tree
-  NotFound,         // nothing there (no device, no node, no console)
-  NotInitialised,   // used before its init step
-  BadIndex,         // a fixmap index that is FIX_HOLE or past the end
-  SlotLive,         // a fixmap slot live with another mapping (break-before-make)
-  NotMapped,        // clearing or unmapping what is not mapped
-  TableMissing,     // the walk did not reach the fixmap's tables
+  Invalid,         // bad input: a value, an address, a size, a device tree
+  NotFound,        // nothing there (no device, no node, no console)
+  NotInitialised,  // used before its init step
+  BadIndex,        // a fixmap index that is FIX_HOLE or past the end
+  SlotLive,        // a fixmap slot live with another mapping (break-before-make)
+  NotMapped,       // clearing or unmapping what is not mapped
+  TableMissing,    // the walk did not reach the fixmap's tables
   OutOfMemory,
   Unaligned,
-  Conflict,         // a different valid mapping is already there
-  Unreachable,      // a table page (or alias) the MMU cannot reach
-  NotText,          // patching outside the kernel text
-  MapFailed,        // a temporary mapping could not be made
-  NoFreeSlot,       // every early_ioremap slot in use
+  Conflict,     // a different valid mapping is already there
+  Unreachable,  // a table page (or alias) the MMU cannot reach
+  NotText,      // patching outside the kernel text
+  MapFailed,    // a temporary mapping could not be made
+  NoFreeSlot,   // every early_ioremap slot in use
   ZeroSize,
-  WrapAround,       // a range past the end of the address space
+  WrapAround,  // a range past the end of the address space
   TooLarge,
-  AfterReset,       // early_ioremap after the buddy allocator is up
+  AfterReset,  // early_ioremap after the buddy allocator is up
   AlreadyUnmapped,
   SizeMismatch,
-  IsRam,            // a device mapping of RAM (mismatched attributes)
-  OutOfRange,       // not a page of this allocator
-  Reserved,         // reserved memory, never allocated
+  IsRam,       // a device mapping of RAM (mismatched attributes)
+  OutOfRange,  // not a page of this allocator
+  Reserved,    // reserved memory, never allocated
   DoubleFree,
   NeverAllocated,
   WrongOrder,
@@ -94,11 +94,17 @@ class Error {
 
  private:
   template <typename T>
-  static uint64_t to_arg(T* p) { return reinterpret_cast<uintptr_t>(p); }
+  static uint64_t to_arg(T* p) {
+    return reinterpret_cast<uintptr_t>(p);
+  }
   template <typename Tag>
-  static uint64_t to_arg(Address<Tag> a) { return a.value(); }
+  static uint64_t to_arg(Address<Tag> a) {
+    return a.value();
+  }
   template <typename T>  // integers (sign-extended) and enums
-  static uint64_t to_arg(T v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
+  static uint64_t to_arg(T v) {
+    return static_cast<uint64_t>(static_cast<int64_t>(v));
+  }
 
   // Everything but the code is meaningful only for an error, and set only then.
   Errc code_;
@@ -149,7 +155,7 @@ class [[nodiscard]] Result : public ResultBase {
 
   T value() const { return value_; }  // only when ok()
   T value_or(T other) const { return ok() ? value_ : other; }
-  T take() const { return value_; }   // for TRY
+  T take() const { return value_; }  // for TRY
 
  private:
   union {
@@ -178,9 +184,9 @@ bool operator==(const Result<T>& r, Errc c) {
 
 // Evaluates a Result; on error returns its Error from the enclosing function (which returns a
 // Result or a Status), else yields the value.
-#define TRY(expr)                                          \
-  ({                                                       \
-    auto&& try_result_ = (expr);                           \
-    if (!try_result_.ok()) return try_result_.error();     \
-    try_result_.take();                                    \
+#define TRY(expr)                                      \
+  ({                                                   \
+    auto&& try_result_ = (expr);                       \
+    if (!try_result_.ok()) return try_result_.error(); \
+    try_result_.take();                                \
   })

@@ -28,16 +28,16 @@ unsigned ktest_run_all(const char* filter, unsigned filter_len);
 
 }  // namespace kernel
 
-#define KTEST(suite, name)                                                                          \
-  static void ktest_##suite##_##name(::kernel::KTest& t);                                           \
-  [[gnu::used, gnu::section(".ktest")]] static const ::kernel::KTestCase ktest_case_##suite##_##name = \
-      {#suite, #name, ktest_##suite##_##name};                                                      \
+#define KTEST(suite, name)                                                                               \
+  static void ktest_##suite##_##name(::kernel::KTest& t);                                                \
+  [[gnu::used, gnu::section(".ktest")]] static const ::kernel::KTestCase ktest_case_##suite##_##name = { \
+      #suite, #name, ktest_##suite##_##name};                                                            \
   static void ktest_##suite##_##name([[maybe_unused]] ::kernel::KTest& t)
 
 #define KEXPECT(cond) t.check(static_cast<bool>(cond), __FILE__, __LINE__, #cond)
 #define KEXPECT_EQ(a, b) t.check_eq(static_cast<uint64_t>(a), static_cast<uint64_t>(b), __FILE__, __LINE__, #a, #b)
-#define KASSERT(cond)                                 \
-  do {                                                \
+#define KASSERT(cond)                                            \
+  do {                                                           \
     t.check(static_cast<bool>(cond), __FILE__, __LINE__, #cond); \
-    if (t.failed) return;                             \
+    if (t.failed) return;                                        \
   } while (0)

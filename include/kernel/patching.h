@@ -35,6 +35,6 @@ uint32_t aarch64_insn_read(const void* addr);  // through the normal (read-only)
 
 // Encoders.
 bool aarch64_insn_gen_branch_imm(uint64_t pc, uint64_t target, uint32_t* insn);  // B target (+-128 MiB)
-uint64_t patching_count();  // instructions patched since boot
+uint64_t patching_count();                                                       // instructions patched since boot
 
 }  // namespace kernel

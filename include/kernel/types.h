@@ -36,7 +36,9 @@ class Address {
   constexpr friend uint64_t operator-(Address a, Address b) { return a.v_ - b.v_; }
 
   template <typename T>
-  [[nodiscard]] T* as_ptr() const { return reinterpret_cast<T*>(static_cast<uintptr_t>(v_)); }
+  [[nodiscard]] T* as_ptr() const {
+    return reinterpret_cast<T*>(static_cast<uintptr_t>(v_));
+  }
 
  private:
   uint64_t v_ = 0;

@@ -22,9 +22,9 @@ struct EarlyIoremapSlotInfo {
   void* caller;
 };
 
-void* early_ioremap(PhysAddr phys, uint64_t size);        // Device-nGnRE
-void* early_memremap(PhysAddr phys, uint64_t size);       // Normal, RW, XN
-void* early_memremap_ro(PhysAddr phys, uint64_t size);    // Normal, RO, XN
+void* early_ioremap(PhysAddr phys, uint64_t size);      // Device-nGnRE
+void* early_memremap(PhysAddr phys, uint64_t size);     // Normal, RW, XN
+void* early_memremap_ro(PhysAddr phys, uint64_t size);  // Normal, RO, XN
 void* early_memremap_prot(PhysAddr phys, uint64_t size, PgProt prot);
 void early_iounmap(void* addr, uint64_t size);
 void early_memunmap(void* addr, uint64_t size);

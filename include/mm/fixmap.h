@@ -65,15 +65,17 @@ inline Status clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0),
 // Maps the page holding `phys` and returns the slot address plus phys's in-page offset (null VA on
 // failure).
 VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot);
-inline VirtAddr set_fixmap_offset(unsigned idx, PhysAddr phys) { return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_NORMAL); }
-inline VirtAddr set_fixmap_offset_io(unsigned idx, PhysAddr phys) { return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_IO); }
+inline VirtAddr set_fixmap_offset(unsigned idx, PhysAddr phys) {
+  return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_NORMAL);
+}
+inline VirtAddr set_fixmap_offset_io(unsigned idx, PhysAddr phys) {
+  return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_IO);
+}
 
 // RAII: a temporary fixmap mapping that is cleared (with its TLB invalidate) at scope exit.
 class ScopedFixmap {
  public:
-  ScopedFixmap(unsigned idx, PhysAddr phys, PgProt prot) : idx_(idx) {
-    va_ = __set_fixmap_offset(idx, phys, prot);
-  }
+  ScopedFixmap(unsigned idx, PhysAddr phys, PgProt prot) : idx_(idx) { va_ = __set_fixmap_offset(idx, phys, prot); }
   ~ScopedFixmap() {
     if (!va_.is_null()) (void)clear_fixmap(idx_);
   }

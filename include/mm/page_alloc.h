@@ -27,7 +27,6 @@ struct Page {
 };
 static_assert(sizeof(Page) == 16);
 
-
 class BuddyAllocator {
  public:
   // memmap: one Page per pfn in [base_pfn, base_pfn + nr_pages), all initialised Reserved here.

@@ -22,10 +22,10 @@ struct SwapperStats {
 };
 
 // Builds the tables in memory from env.alloc_table(). The linear alias of each read-only segment
-// (text, rodata) is read-only and mapped in pages; the rest of RAM is RW, XN, in blocks. `old_pgd` is read (through table_ptr) for
-// the fixmap's top-level entry, which the new PGD shares. Returns the new PGD or what went wrong.
+// (text, rodata) is read-only and mapped in pages; the rest of RAM is RW, XN, in blocks. `old_pgd` is read (through
+// table_ptr) for the fixmap's top-level entry, which the new PGD shares. Returns the new PGD or what went wrong.
 Result<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const KernelSegment* segs, unsigned nsegs,
-                              SwapperStats* stats);
+                               SwapperStats* stats);
 
 // The linear map: VA = PAGE_OFFSET + PA.
 constexpr uint64_t linear_va(uint64_t pa) { return PAGE_OFFSET + pa; }

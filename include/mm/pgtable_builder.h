@@ -77,7 +77,7 @@ struct MapStats {
 // LinearTableEnv.
 template <TableAccess Env>
 Status map_range(Env& env, PhysAddr pgd, VirtAddr va, PhysAddr pa, uint64_t size, PgProt prot, bool allow_blocks,
-                   MapStats* stats = nullptr);
+                 MapStats* stats = nullptr);
 
 // Clears the level-3 entries of [va, va+size) (pages only) and invalidates each from the TLB.
 template <TableAccess Env>

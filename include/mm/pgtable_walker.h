@@ -151,8 +151,8 @@ void for_each_leaf(A& access, PhysAddr root, uint64_t first, uint64_t last, Visi
 // permissions" and "... of instruction execution").
 struct Translation {
   bool ok = false;
-  unsigned level = 0;     // of the leaf, or of the entry that stopped the walk
-  unsigned levels = 0;    // entries reported in entry[] / table[] (level + 1)
+  unsigned level = 0;   // of the leaf, or of the entry that stopped the walk
+  unsigned levels = 0;  // entries reported in entry[] / table[] (level + 1)
   PhysAddr table[4];
   Pte entry[4];
   PhysAddr pa;            // with the offset inside the page or block

@@ -172,7 +172,9 @@ void op_buddy(unsigned order, double fill) {
 }
 
 struct FreeList {  // limit: a bare singly linked free list, pop + push
-  struct Node { Node* next; };
+  struct Node {
+    Node* next;
+  };
   std::vector<Node> nodes{1024};
   Node* head = nullptr;
   FreeList() {

@@ -35,8 +35,13 @@ struct World {
   }
 };
 
-const char* const kCmdlines[] = {"", "earlycon", "earlycon=pl011,0x9000000", "earlycon=pl011,mmio32,0xfe201000,115200n8",
-                                 "earlycon=pl011,", "earlycon=uart8250,0x1", "earlycon=pl011,0xffffffffffffffff"};
+const char* const kCmdlines[] = {"",
+                                 "earlycon",
+                                 "earlycon=pl011,0x9000000",
+                                 "earlycon=pl011,mmio32,0xfe201000,115200n8",
+                                 "earlycon=pl011,",
+                                 "earlycon=uart8250,0x1",
+                                 "earlycon=pl011,0xffffffffffffffff"};
 
 }  // namespace
 
@@ -51,9 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   log_buffer_reset();
   w.mmu.ops.clear();
   Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(kDtb), PAGE_KERNEL_RO);
-  Status valid = mapped ? of::check_blob(w.mmu.access(mapped.value().va, mapped.value().size), mapped.value().size,
-                                         PhysAddr(kDtb))
-                        : Status(mapped.error());
+  Status valid =
+      mapped ? of::check_blob(w.mmu.access(mapped.value().va, mapped.value().size), mapped.value().size, PhysAddr(kDtb))
+             : Status(mapped.error());
   if (!valid) {
     char why[256];
     if (valid.error().format(why, sizeof why) <= 0) __builtin_trap();  // every refusal must say why

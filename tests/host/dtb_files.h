@@ -18,6 +18,6 @@ inline std::vector<char> load_dtb(const std::string& name) {
 
 }  // namespace kernel::test
 
-#define LOAD_DTB_OR_FAIL(var, name)                                                               \
-  std::vector<char> var = ::kernel::test::load_dtb(name);                                       \
+#define LOAD_DTB_OR_FAIL(var, name)                       \
+  std::vector<char> var = ::kernel::test::load_dtb(name); \
   ASSERT_FALSE(var.empty()) << "missing " << ::kernel::test::dtb_path(name) << ": run tools/install-deps"

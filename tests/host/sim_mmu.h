@@ -1,5 +1,5 @@
-// A simulated physical memory arena and page-table / text-patching operations that record every descriptor store and TLB
-// invalidate, for running the kernel's page-table and fixmap code on the host.
+// A simulated physical memory arena and page-table / text-patching operations that record every descriptor store and
+// TLB invalidate, for running the kernel's page-table and fixmap code on the host.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +23,7 @@ class SimArena {
   }
   uint64_t base() const { return base_; }
   uint64_t size() const { return size_; }
-  bool contains(uint64_t pa, uint64_t len) const {
-    return pa >= base_ && len <= size_ && pa - base_ <= size_ - len;
-  }
+  bool contains(uint64_t pa, uint64_t len) const { return pa >= base_ && len <= size_ && pa - base_ <= size_ - len; }
   uint8_t* ptr(PhysAddr pa) { return contains(pa.value(), 1) ? mem_.get() + (pa.value() - base_) : nullptr; }
   // Hands out zeroed pages from the top of the arena (page tables for tests).
   PhysAddr alloc_page() {
@@ -61,7 +59,8 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
     return reinterpret_cast<Pte*>(arena_.ptr(table));
   }
   void set_pte(Pte* entry, Pte value) override {
-    uint64_t pa = arena_.base() + static_cast<uint64_t>(reinterpret_cast<uint8_t*>(entry) - arena_.ptr(PhysAddr(arena_.base())));
+    uint64_t pa =
+        arena_.base() + static_cast<uint64_t>(reinterpret_cast<uint8_t*>(entry) - arena_.ptr(PhysAddr(arena_.base())));
     ops.push_back({MmuOp::SetPte, pa, value.raw, entry->raw});
     *entry = value;
   }
@@ -70,7 +69,8 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
     ops.push_back({MmuOp::TlbiPage, va.value(), tlbi_va_operand(va, level, has_ttl), static_cast<uint64_t>(level)});
   }
   void write_insn(void* alias, uint32_t insn) override {
-    uint64_t pa = arena_.base() + static_cast<uint64_t>(static_cast<uint8_t*>(alias) - arena_.ptr(PhysAddr(arena_.base())));
+    uint64_t pa =
+        arena_.base() + static_cast<uint64_t>(static_cast<uint8_t*>(alias) - arena_.ptr(PhysAddr(arena_.base())));
     ops.push_back({MmuOp::WriteInsn, pa, insn, 0});
     std::memcpy(alias, &insn, 4);
   }

@@ -10,11 +10,11 @@ namespace kernel {
 
 struct WalkResult {
   bool ok = false;
-  int level = -1;          // level of the leaf (1: 1 GiB block, 2: 2 MiB block, 3: page) or of the fault
-  PhysAddr pa;             // output address including the offset within the block/page
-  Pte leaf;                // the leaf descriptor
-  bool writable = false;   // at EL1, after APTable
-  bool el1_exec = false;   // PXN clear, PXNTable clear (and not writable when SCTLR.WXN)
+  int level = -1;         // level of the leaf (1: 1 GiB block, 2: 2 MiB block, 3: page) or of the fault
+  PhysAddr pa;            // output address including the offset within the block/page
+  Pte leaf;               // the leaf descriptor
+  bool writable = false;  // at EL1, after APTable
+  bool el1_exec = false;  // PXN clear, PXNTable clear (and not writable when SCTLR.WXN)
   bool el0_access = false;
   bool el0_exec = false;
   MemType type = MemType::DeviceNGnRnE;

@@ -48,7 +48,7 @@ TEST(Bcm2835Gpio, Bcm2711UsesItsPullRegisterAndNeedsNoDelay) {
   route_uart0_to_gpio14_15(g_gpio, true, record_delay);
   EXPECT_TRUE(g_waits.empty());
   EXPECT_EQ(g_gpio[GPIO_PUP_PDN_CNTRL_REG0 / 4], 0x4fff'ffffu);  // GPIO14 none (00), GPIO15 up (01)
-  EXPECT_EQ(g_gpio[GPPUD / 4], 0u);                             // the old registers are not touched
+  EXPECT_EQ(g_gpio[GPPUD / 4], 0u);                              // the old registers are not touched
   EXPECT_EQ(g_gpio[GPFSEL1 / 4], (4u << 12) | (4u << 15));
 }
 

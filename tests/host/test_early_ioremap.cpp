@@ -83,12 +83,11 @@ TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
   EXPECT_EQ(early_remap_checked(PhysAddr(0x09000000), 8, FIXMAP_PAGE_IO), Errc::AfterReset);
 
   std::string log = kernel_log();
-  for (const char* msg : {"early_ioremap(0x40000000, 0): size 0 (caller 0x",
-                          "wraps around the end of the physical address space",
-                          "no free slot, all 7 are in use (caller 0x", "slot 6: 0x40000000 size 0x40 by 0x",
-                          "not an address early_ioremap returned (caller 0x", "already unmapped (unmapped twice?)",
-                          "size differs from the mapped 0x2000; unmapping 0x2000",
-                          "used after the buddy allocator is up; use ioremap()"})
+  for (const char* msg :
+       {"early_ioremap(0x40000000, 0): size 0 (caller 0x", "wraps around the end of the physical address space",
+        "no free slot, all 7 are in use (caller 0x", "slot 6: 0x40000000 size 0x40 by 0x",
+        "not an address early_ioremap returned (caller 0x", "already unmapped (unmapped twice?)",
+        "size differs from the mapped 0x2000; unmapping 0x2000", "used after the buddy allocator is up; use ioremap()"})
     EXPECT_THAT(log, HasLogLine(msg));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }

@@ -87,8 +87,10 @@ TEST_F(FdtWindowTest, RejectsBadBlobsWithAClearMessage) {
   const BadCase cases[] = {
       {"misaligned", 4, [](std::vector<char>&) {}, "is not 8-byte aligned"},
       {"bad magic", 0, [](std::vector<char>& b) { b[0] = 0x12; }, "bad magic 0x12"},
-      {"too large", 0, [](std::vector<char>& b) { fdt_set_totalsize(b.data(), 3u << 20); }, "the limit is 2097152 bytes (2 MiB)"},
-      {"tiny totalsize", 0, [](std::vector<char>& b) { fdt_set_totalsize(b.data(), 8); }, "smaller than its own header"},
+      {"too large", 0, [](std::vector<char>& b) { fdt_set_totalsize(b.data(), 3u << 20); },
+       "the limit is 2097152 bytes (2 MiB)"},
+      {"tiny totalsize", 0, [](std::vector<char>& b) { fdt_set_totalsize(b.data(), 8); },
+       "smaller than its own header"},
       {"bad version", 0, [](std::vector<char>& b) { fdt_set_version(b.data(), 1); }, "corrupt device tree at 0x"},
       {"struct block outside", 0, [](std::vector<char>& b) { fdt_set_off_dt_struct(b.data(), 0x7fffff00); },
        "corrupt device tree at 0x"},

@@ -91,7 +91,8 @@ TEST(Printk, RingBufferKeepsTheNewestText) {
   // Reading in pieces from the oldest byte gives the same text, across the wrap point.
   std::string pieces;
   char chunk[333];
-  for (size_t pos = 0, got; (got = log_buffer_read(pos, chunk, sizeof chunk)) > 0; pos += got) pieces.append(chunk, got);
+  for (size_t pos = 0, got; (got = log_buffer_read(pos, chunk, sizeof chunk)) > 0; pos += got)
+    pieces.append(chunk, got);
   EXPECT_EQ(pieces, s);
   log_buffer_reset();
 }

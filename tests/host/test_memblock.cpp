@@ -52,8 +52,8 @@ TEST_F(MemblockTest, BadRegionsAreTrimmedOrRejectedWithAMessage) {
   EXPECT_TRUE(memblock_add(0xfffffff00000ull, 0x200000, "straddles 48 bits"));
   EXPECT_TRUE(memblock_add(0x40000123, 0x2000, "unaligned"));
   EXPECT_FALSE(memblock_add(0x50000010, 0x100, "tiny"));
-  EXPECT_EQ(regions(memblock.memory), (std::vector<std::pair<uint64_t, uint64_t>>{
-                                          {0x40001000, 0x1000}, {0xfffffff00000ull, 0x100000}}));
+  EXPECT_EQ(regions(memblock.memory),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{0x40001000, 0x1000}, {0xfffffff00000ull, 0x100000}}));
   std::string log = kernel_log();
   for (const char* m : {"ignoring empty of size 0", "ignoring wrap [0xfffffffffffff000 + 0x2000]: wraps around",
                         "ignoring high at 0x0001000000000000: beyond the 48-bit physical address space",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <libfdt.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ struct PiCase {
   const char* model;
   uint64_t pl011;
 };
+// gtest shows a case by its DTB and model (in failures and --gtest_list_tests), not as raw bytes.
+void PrintTo(const PiCase& c, std::ostream* os) { *os << c.dtb << " (" << c.model << ")"; }
 
 class OfRaspberryPi : public ::testing::TestWithParam<PiCase> {};
 
@@ -61,7 +64,7 @@ TEST_P(OfRaspberryPi, FindsThePl011BehindTheMiniUartStdoutPath) {
             std::string::npos)
       << c.warning;
   EXPECT_EQ(of::psci_conduit(fdt), of::PsciConduit::None);  // spin tables on the Pi
-  EXPECT_EQ(c.baud, 115200u);  // the speed stdout-path asked for ("serial1:115200n8")
+  EXPECT_EQ(c.baud, 115200u);                               // the speed stdout-path asked for ("serial1:115200n8")
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -227,8 +230,10 @@ TEST(OfTranslate, MissingRangesAndOutOfWindowAreErrors) {
   auto b = make_tree(false, false, 0x2000, "serial0");
   EarlyconChoice c = earlycon_select(b.data(), "");
   EXPECT_FALSE(c.found);
-  EXPECT_NE(std::string(c.error).find("stdout-path /soc/bus@1000000/uart@2000: /soc has no \"ranges\": address 0x7e102000 is not memory-mapped"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(c.error).find(
+          "stdout-path /soc/bus@1000000/uart@2000: /soc has no \"ranges\": address 0x7e102000 is not memory-mapped"),
+      std::string::npos)
       << c.error;
   auto o = make_tree(true, false, 0x20000, "serial0");  // beyond the bus window of 0x10000
   c = earlycon_select(o.data(), "");
@@ -250,8 +255,9 @@ TEST(OfStdoutPath, DanglingOrMissingFallsBackToTheFirstPl011) {
   auto none = make_tree(true, false, 0x2000, "serial0", "ns16550a");
   c = earlycon_select(none.data(), "");
   EXPECT_FALSE(c.found);
-  EXPECT_NE(std::string(c.error).find("is a ns16550a, not a PL011, and the device tree has no other usable \"arm,pl011\""),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(c.error).find("is a ns16550a, not a PL011, and the device tree has no other usable \"arm,pl011\""),
+      std::string::npos)
       << c.error;
 }
 

@@ -77,8 +77,9 @@ TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheAliasCheckCatchesAWritableOn
 
   // A writable mapping of one text page elsewhere (what the old linear map was) is an alias.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff'8001'0000'0000ull), PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
-            Errc::Ok);
+  ASSERT_EQ(
+      map_range(lin, np, VirtAddr(0xffff'8001'0000'0000ull), PhysAddr(kImage + 0x3000), PAGE_SIZE, PAGE_KERNEL, false),
+      Errc::Ok);
   log_buffer_reset();
   EXPECT_EQ(check_wx_pages(mmu, np), 1u);
   EXPECT_THAT(kernel_log(), HasLogLine("mm: W+X alias: pa 0x0000000040203000-0x0000000040203fff is executable at "
@@ -117,7 +118,8 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
   EXPECT_THAT(kernel_log(), HasLogLine("mm: Checked W+X mappings: passed, no W+X pages found"));
   // A writable+executable page is found and reported.
   LinearTableEnv lin(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
-  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff'8001'0000'0000ull), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC, false),
+  ASSERT_EQ(map_range(lin, np, VirtAddr(0xffff'8001'0000'0000ull), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL_EXEC,
+                      false),
             Errc::Ok);
   // 2 W+X pages, and the same 2 pages are writable through the linear map as well.
   EXPECT_EQ(check_wx_pages(mmu, np), 4u);

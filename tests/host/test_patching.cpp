@@ -36,8 +36,8 @@ TEST_F(PatchingTest, MapWriteUnmapThenCacheMaintenanceInThatOrder) {
   EXPECT_EQ(map.a, poke_entry());
   Pte alias{map.b};
   EXPECT_EQ(alias.output_address().value(), kTextPa + 0x1000);  // the page holding the target
-  EXPECT_FALSE(alias.read_only());                                 // writable alias...
-  EXPECT_TRUE(alias.pxn());                                        // ...never executable
+  EXPECT_FALSE(alias.read_only());                              // writable alias...
+  EXPECT_TRUE(alias.pxn());                                     // ...never executable
   EXPECT_EQ(mmu.ops[1].kind, MmuOp::WriteInsn);
   EXPECT_EQ(mmu.ops[1].a, kTextPa + 0x1234);
   EXPECT_EQ(mmu.ops[1].b, 0x52800540u);

@@ -195,8 +195,7 @@ TEST(SysRegMair, KernelAttributes) {
   EXPECT_EQ(mair.attr(MT_DEVICE_nGnRE), 0x04);
   EXPECT_EQ(mair.attr(MT_NORMAL_NC), 0x44);
   EXPECT_EQ(mair.attr(MT_NORMAL), 0xff);
-  EXPECT_EQ(MairEl1().set_attr(MT_NORMAL, 0xff).set_attr(MT_NORMAL_NC, 0x44).set_attr(MT_DEVICE_nGnRE, 0x04),
-            mair);
+  EXPECT_EQ(MairEl1().set_attr(MT_NORMAL, 0xff).set_attr(MT_NORMAL_NC, 0x44).set_attr(MT_DEVICE_nGnRE, 0x04), mair);
 }
 
 TEST(SysRegHeadConstants, ValuesHeadWritesAreTheOnesItWroteAsNumbers) {

@@ -39,16 +39,16 @@ TEST_P(TlbiOperand, CarriesVa55To12AndNothingElse) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AddressesOfBothHalves, TlbiOperand,
-    ::testing::Values(OperandCase{"ttbr0_zero_page", 0x0}, OperandCase{"ttbr0_idmap", 0x4020'0000},
-                      OperandCase{"ttbr0_top", 0x0000'ffff'ffff'f000}, OperandCase{"linear_map", 0xffff'0000'4020'0000},
-                      OperandCase{"kernel_image", 0xffff'8000'8000'0000},
-                      OperandCase{"fixmap_fdt", fix_to_virt(FIX_FDT).value()},
-                      OperandCase{"fixmap_text_poke0", fix_to_virt(FIX_TEXT_POKE0).value()},
-                      OperandCase{"fixmap_pgd", fix_to_virt(FIX_PGD).value()},
-                      OperandCase{"top_page", 0xffff'ffff'ffff'f000}),
-    [](const ::testing::TestParamInfo<OperandCase>& i) { return std::string(i.param.name); });
+INSTANTIATE_TEST_SUITE_P(AddressesOfBothHalves, TlbiOperand,
+                         ::testing::Values(OperandCase{"ttbr0_zero_page", 0x0}, OperandCase{"ttbr0_idmap", 0x4020'0000},
+                                           OperandCase{"ttbr0_top", 0x0000'ffff'ffff'f000},
+                                           OperandCase{"linear_map", 0xffff'0000'4020'0000},
+                                           OperandCase{"kernel_image", 0xffff'8000'8000'0000},
+                                           OperandCase{"fixmap_fdt", fix_to_virt(FIX_FDT).value()},
+                                           OperandCase{"fixmap_text_poke0", fix_to_virt(FIX_TEXT_POKE0).value()},
+                                           OperandCase{"fixmap_pgd", fix_to_virt(FIX_PGD).value()},
+                                           OperandCase{"top_page", 0xffff'ffff'ffff'f000}),
+                         [](const ::testing::TestParamInfo<OperandCase>& i) { return std::string(i.param.name); });
 
 // The bug this replaces: `va >> 12` of a TTBR1 address sets TTL to 0b1111 and RES0 bits.
 TEST(TlbiOperandEncoding, Ttbr1AddressShiftedNaivelyWouldSetTtlAndRes0) {
@@ -100,8 +100,9 @@ TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {
   static SimArena* g_arena;
   g_arena = &arena;
   LinearTableEnv env(mmu, []() -> Optional<PhysAddr> { return g_arena->alloc_page(); });
-  ASSERT_EQ(map_range(env, pgd, VirtAddr(0xffff'8001'0000'0000), PhysAddr(0x4100'0000), 16 * PAGE_SIZE, PAGE_KERNEL, false),
-            Errc::Ok);
+  ASSERT_EQ(
+      map_range(env, pgd, VirtAddr(0xffff'8001'0000'0000), PhysAddr(0x4100'0000), 16 * PAGE_SIZE, PAGE_KERNEL, false),
+      Errc::Ok);
   unsigned tables = 0;
   for (size_t i = 0; i < mmu.ops.size(); ++i) {
     const MmuOp& op = mmu.ops[i];
@@ -113,7 +114,8 @@ TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {
     if (!d.is_table_or_page() || out >= pgd.value() || out < pgd.value() - 8 * PAGE_SIZE) continue;
     ++tables;
     ASSERT_GT(i, 0u);
-    EXPECT_EQ(mmu.ops[i - 1].kind, MmuOp::PublishBarrier) << "table descriptor #" << tables << " not preceded by a barrier";
+    EXPECT_EQ(mmu.ops[i - 1].kind, MmuOp::PublishBarrier)
+        << "table descriptor #" << tables << " not preceded by a barrier";
   }
   EXPECT_EQ(tables, 3u);  // PUD, PMD and PTE tables under one PGD entry
 }

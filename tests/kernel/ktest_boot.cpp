@@ -8,7 +8,6 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
-
 namespace kernel {
 
 KTEST(boot, runs_at_el1_with_vectors_installed) {

@@ -9,7 +9,6 @@
 #include "mm/fixmap.h"
 #include "mm/pgtable_builder.h"
 
-
 namespace kernel {
 namespace {
 
@@ -60,8 +59,8 @@ KTEST(fixmap, remapping_a_live_slot_is_refused) {
   PhysAddr a = kimg_to_phys(test_page);
   PhysAddr b = kimg_to_phys(_text);
   KASSERT(set_fixmap(kTestSlot, a) == Errc::Ok);
-  KEXPECT(set_fixmap(kTestSlot, a) == Errc::Ok);          // same mapping: harmless
-  KEXPECT(set_fixmap(kTestSlot, b) == Errc::SlotLive);    // break-before-make
+  KEXPECT(set_fixmap(kTestSlot, a) == Errc::Ok);        // same mapping: harmless
+  KEXPECT(set_fixmap(kTestSlot, b) == Errc::SlotLive);  // break-before-make
   PhysAddr pa;
   KEXPECT(arch_translate(VirtAddr(__fix_to_virt(kTestSlot)), false, &pa));
   KEXPECT_EQ(pa.value(), a.value());

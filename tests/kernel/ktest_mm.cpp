@@ -15,7 +15,6 @@
 
 namespace kernel {
 
-
 KTEST(mm, every_ram_range_is_in_the_linear_map) {
   unsigned ranges = 0;
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
@@ -45,8 +44,10 @@ KTEST(mm, buddy_manages_pages_in_every_ram_range) {
       KASSERT(p);
       managed += !(p->flags & Page::Reserved);
     }
-    if (r.flags & MEMBLOCK_NOMAP) KEXPECT_EQ(managed, 0u);  // no-map memory is never handed out
-    else KEXPECT(managed > (r.size >> PAGE_SHIFT) / 2);
+    if (r.flags & MEMBLOCK_NOMAP)
+      KEXPECT_EQ(managed, 0u);  // no-map memory is never handed out
+    else
+      KEXPECT(managed > (r.size >> PAGE_SHIFT) / 2);
   }
   // Holes between ranges are never handed out.
   for (unsigned i = 1; i < memblock.memory.count(); ++i)

@@ -72,8 +72,7 @@ KTEST(patching, static_key_turns_a_nop_into_a_branch) {
 KTEST(patching, rejects_unaligned_and_non_text_addresses) {
   KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<char*>(&ktest_patch_me) + 2, 0) == Errc::Unaligned);
   KEXPECT(aarch64_insn_patch_text_nosync(&data_ret, 0) == Errc::NotText);
-  KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(__fix_to_virt(FIX_TEXT_POKE0)), 0) ==
-          Errc::NotText);
+  KEXPECT(aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(__fix_to_virt(FIX_TEXT_POKE0)), 0) == Errc::NotText);
   KEXPECT_EQ(data_ret, kRet);
 }
 

@@ -17,3 +17,7 @@ set_tests_properties(tools.head_cache_maintenance PROPERTIES LABELS tools TIMEOU
 add_test(NAME tools.build_failures_are_reported COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_lib_sh.sh
          ${CMAKE_SOURCE_DIR})
 set_tests_properties(tools.build_failures_are_reported PROPERTIES LABELS tools TIMEOUT 120)
+
+# .clang-format is enforced: every tracked .cpp/.h must be formatted.
+add_test(NAME tools.clang_format COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_format.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(tools.clang_format PROPERTIES LABELS "tools;host" TIMEOUT 120)

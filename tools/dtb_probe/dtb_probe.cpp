@@ -23,12 +23,14 @@ namespace {
 std::string json_escape(const char* s) {
   std::string o;
   for (; *s; ++s) {
-    if (*s == '"' || *s == '\\') o += '\\', o += *s;
+    if (*s == '"' || *s == '\\')
+      o += '\\', o += *s;
     else if (static_cast<unsigned char>(*s) < 0x20) {
       char b[8];
       std::snprintf(b, sizeof b, "\\u%04x", *s);
       o += b;
-    } else o += *s;
+    } else
+      o += *s;
   }
   return o;
 }
@@ -45,10 +47,14 @@ int main(int argc, char** argv) {
   const char* cmdline = nullptr;
   const char* path = nullptr;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--json")) json = true;
-    else if (!std::strcmp(argv[i], "--cmdline") && i + 1 < argc) cmdline = argv[++i];
-    else if (argv[i][0] == '-') return usage();
-    else path = argv[i];
+    if (!std::strcmp(argv[i], "--json"))
+      json = true;
+    else if (!std::strcmp(argv[i], "--cmdline") && i + 1 < argc)
+      cmdline = argv[++i];
+    else if (argv[i][0] == '-')
+      return usage();
+    else
+      path = argv[i];
   }
   if (!path) return usage();
   FILE* f = std::fopen(path, "rb");
