@@ -38,14 +38,15 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
     if (r[i].size)
       pr_info("Memory: DT memory range %d: [mem 0x%016lx-0x%016lx] %lu MiB\n", i, r[i].base, r[i].base + r[i].size - 1,
               r[i].size >> 20);
-    memblock_add(r[i].base, r[i].size, "DT memory");
+    (void)memblock_add(PhysAddr(r[i].base), r[i].size, "DT memory");  // a bad range is reported, the rest used
   }
   if (!memblock.memory.count()) {
     pr_err("memblock: the device tree describes no usable memory (no memory node, or every region empty)\n");
     return false;
   }
-  memblock_reserve(kernel_phys.value(), kernel_size, "kernel image");
-  memblock_reserve(dtb_phys.value(), dtb_size, "device tree");
+  // memblock reports what it cannot take; boot goes on with what it could.
+  (void)memblock_reserve(kernel_phys, kernel_size, "kernel image");
+  (void)memblock_reserve(dtb_phys, dtb_size, "device tree");
 
   of::Reservation res[MemblockType::kMax];
   int total_res = 0;
@@ -59,13 +60,13 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
     const of::Reservation& rsv = res[i];
     pr_info("Reserved memory: %s [0x%016lx-0x%016lx]%s\n", rsv.name, rsv.region.base,
             rsv.region.base + rsv.region.size - 1, rsv.nomap ? " no-map" : "");
-    if (rsv.nomap) memblock_mark_nomap(rsv.region.base, rsv.region.size);
-    memblock_reserve(rsv.region.base, rsv.region.size, rsv.name);
+    if (rsv.nomap) memblock_mark_nomap(PhysAddr(rsv.region.base), rsv.region.size);
+    (void)memblock_reserve(PhysAddr(rsv.region.base), rsv.region.size, rsv.name);
   }
   // Spin-table release addresses: secondary CPUs poll them, so their page must never be reused.
   of::SpinTableCpu st[16];
   int nst = of::spin_table_cpus(fdt, st, 16);
-  for (int i = 0; i < nst; ++i) memblock_reserve(st[i].release_addr, 8, "spin-table release address");
+  for (int i = 0; i < nst; ++i) (void)memblock_reserve(PhysAddr(st[i].release_addr), 8, "spin-table release address");
   return true;
 }
 

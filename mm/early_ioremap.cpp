@@ -32,7 +32,7 @@ Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
   const PhysRange range = TRY(PhysRange::make(phys, size, "early_ioremap: early_ioremap", caller));
   // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
   // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.
-  if (Pte{prot.bits}.mem_type() != MemType::Normal && memblock_overlaps_mapped_memory(phys.value(), size))
+  if (Pte{prot.bits}.mem_type() != MemType::Normal && memblock_overlaps_mapped_memory(phys, size))
     return KERR(Errc::IsRam,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): the range is RAM (memblock memory), not a device; use "
                 "early_memremap() for RAM (caller %p)",

@@ -71,7 +71,7 @@ VirtAddr ioremap(PhysAddr phys, uint64_t size) {
            caller);
     return VirtAddr();
   }
-  if (size && memblock_overlaps_mapped_memory(phys.value(), size)) {
+  if (size && memblock_overlaps_mapped_memory(phys, size)) {
     // The linear map already has this RAM as Normal write-back: a Device alias would be a
     // mismatched-attribute alias (Arm ARM B2.8).
     pr_err(
@@ -94,7 +94,7 @@ VirtAddr memremap(PhysAddr phys, uint64_t size) {
     r.error().report();
     return VirtAddr();
   }
-  if (!memblock_is_mapped_memory(phys.value(), size)) {
+  if (!memblock_is_mapped_memory(phys, size)) {
     pr_err(
         "memremap: memremap(0x%lx, 0x%lx): not (all) RAM in the linear map; use ioremap() for devices (caller "
         "%p)\n",

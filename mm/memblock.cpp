@@ -106,70 +106,74 @@ void MemblockType::set_flags(uint64_t base, uint64_t size, uint32_t flags) {
 
 namespace {
 
-// Common validation: returns false (with a message) for input that cannot be used at all.
-bool valid_range(uint64_t base, uint64_t* size, const char* op, const char* what) {
+// Common validation: an Error (reported, with its source) for input that cannot be used at all;
+// a range reaching past 48 bits is trimmed with a warning.
+Status valid_range(uint64_t base, uint64_t* size, const char* op, const char* what) {
+  Status st;
   if (*size == 0) {
-    pr_warn("memblock: %s: ignoring %s of size 0 at 0x%016lx\n", op, what, base);
-    return false;
-  }
-  if (base + *size < base) {
-    pr_err("memblock: %s: ignoring %s [0x%016lx + 0x%lx]: wraps around the address space\n", op, what, base, *size);
-    return false;
-  }
-  if (base >= kMaxPhysAddr) {
-    pr_err("memblock: %s: ignoring %s at 0x%016lx: beyond the 48-bit physical address space\n", op, what, base);
-    return false;
-  }
-  if (base + *size > kMaxPhysAddr) {
+    st = KERR(Errc::ZeroSize, "memblock: %s: ignoring %s of size 0 at 0x%016lx", op, what, base);
+    st.error().report(true);
+  } else if (base + *size < base) {
+    st = KERR(Errc::WrapAround, "memblock: %s: ignoring %s [0x%016lx + 0x%lx]: wraps around the address space", op,
+              what, base, *size);
+    st.error().report();
+  } else if (base >= kMaxPhysAddr) {
+    st = KERR(Errc::Invalid, "memblock: %s: ignoring %s at 0x%016lx: beyond the 48-bit physical address space", op,
+              what, base);
+    st.error().report();
+  } else if (base + *size > kMaxPhysAddr) {
     pr_warn("memblock: %s: %s [0x%016lx-0x%016lx] truncated at the 48-bit limit\n", op, what, base, base + *size - 1);
     *size = kMaxPhysAddr - base;
   }
-  return true;
+  return st;
+}
+
+Status too_many(const char* kind, const char* what, uint64_t b, uint64_t e) {
+  Status st = KERR(Errc::OutOfRange, "memblock: too many %s regions (max %u); %s [0x%016lx-0x%016lx] dropped", kind,
+                   MemblockType::kMax, what, b, e - 1);
+  st.error().report();
+  return st;
 }
 
 }  // namespace
 
-bool memblock_add(uint64_t base, uint64_t size, const char* what) {
-  if (!valid_range(base, &size, "add", what)) return false;
+Status memblock_add(PhysAddr at, uint64_t size, const char* what) {
+  const uint64_t base = at.value();
+  TRY(valid_range(base, &size, "add", what));
   // RAM is managed in whole pages: trim partial pages at both ends.
   uint64_t b = align_up(base, PAGE_SIZE), e = align_down(base + size, PAGE_SIZE);
   if (b != base || e != base + size)
     pr_warn("memblock: %s [0x%016lx-0x%016lx] is not page aligned; using [0x%016lx-0x%016lx]\n", what, base,
             base + size - 1, b, e - 1);
   if (e <= b) {
-    pr_warn("memblock: %s at 0x%016lx is smaller than a page after alignment; ignored\n", what, base);
-    return false;
+    Status st =
+        KERR(Errc::Invalid, "memblock: %s at 0x%016lx is smaller than a page after alignment; ignored", what, base);
+    st.error().report(true);
+    return st;
   }
   if (memblock.memory.overlaps(b, e - b))
     pr_warn("memblock: %s [0x%016lx-0x%016lx] overlaps memory already added; merged\n", what, b, e - 1);
-  if (!memblock.memory.add(b, e - b)) {
-    pr_err("memblock: too many memory regions (max %u); %s [0x%016lx-0x%016lx] dropped\n", MemblockType::kMax, what, b,
-           e - 1);
-    return false;
-  }
-  return true;
+  if (!memblock.memory.add(b, e - b)) return too_many("memory", what, b, e);
+  return {};
 }
 
-bool memblock_reserve(uint64_t base, uint64_t size, const char* what) {
-  if (!valid_range(base, &size, "reserve", what)) return false;
+Status memblock_reserve(PhysAddr at, uint64_t size, const char* what) {
+  const uint64_t base = at.value();
+  TRY(valid_range(base, &size, "reserve", what));
   uint64_t b = align_down(base, PAGE_SIZE), e = align_up(base + size, PAGE_SIZE);  // cover whole pages
-  if (!memblock.reserved.add(b, e - b)) {
-    pr_err("memblock: too many reserved regions (max %u); %s [0x%016lx-0x%016lx] dropped\n", MemblockType::kMax, what,
-           b, e - 1);
-    return false;
-  }
-  return true;
+  if (!memblock.reserved.add(b, e - b)) return too_many("reserved", what, b, e);
+  return {};
 }
 
-bool memblock_remove(uint64_t base, uint64_t size) { return memblock.memory.remove(base, size); }
+void memblock_remove(PhysAddr base, uint64_t size) { (void)memblock.memory.remove(base.value(), size); }
 
-bool memblock_mark_nomap(uint64_t base, uint64_t size) {
+void memblock_mark_nomap(PhysAddr at, uint64_t size) {
+  const uint64_t base = at.value();
   memblock.memory.set_flags(align_down(base, PAGE_SIZE), align_up(base + size, PAGE_SIZE) - align_down(base, PAGE_SIZE),
                             MEMBLOCK_NOMAP);
-  return true;
 }
 
-void memblock_free(uint64_t base, uint64_t size) { memblock.reserved.remove(base, size); }
+void memblock_free(PhysAddr base, uint64_t size) { (void)memblock.reserved.remove(base.value(), size); }
 
 bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end) {
   // The cursor is a physical address: find the first free byte at or above it.
@@ -232,9 +236,10 @@ Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align) {
   return PhysAddr(best);
 }
 
-bool memblock_is_memory(uint64_t pa) { return memblock.memory.overlaps(pa, 1); }
+bool memblock_is_memory(PhysAddr pa) { return memblock.memory.overlaps(pa.value(), 1); }
 
-bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size) {
+bool memblock_overlaps_mapped_memory(PhysAddr at, uint64_t size) {
+  const uint64_t base = at.value();
   if (base + size < base) size = ~base;  // clamp a wrapping range to the end of the address space
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& m = memblock.memory[i];
@@ -243,7 +248,8 @@ bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size) {
   return false;
 }
 
-bool memblock_is_mapped_memory(uint64_t base, uint64_t size) {
+bool memblock_is_mapped_memory(PhysAddr at, uint64_t size) {
+  const uint64_t base = at.value();
   // Regions are sorted and merged: walk them, every byte must be covered by a mapped one.
   if (!size || base + size < base) return false;
   uint64_t cur = base;
@@ -256,7 +262,7 @@ bool memblock_is_mapped_memory(uint64_t base, uint64_t size) {
   }
   return cur >= end;
 }
-bool memblock_is_reserved(uint64_t pa) { return memblock.reserved.overlaps(pa, 1); }
+bool memblock_is_reserved(PhysAddr pa) { return memblock.reserved.overlaps(pa.value(), 1); }
 uint64_t memblock_start_of_DRAM() { return memblock.memory.count() ? memblock.memory[0].base : 0; }
 uint64_t memblock_end_of_DRAM() {
   unsigned n = memblock.memory.count();

@@ -12,7 +12,7 @@ ArchTextPatchOps kernel_text_ops;
 
 Pte* ArchPageTableOps::table_ptr(PhysAddr table) {
   if (phys_in_kernel_image(table, PAGE_SIZE)) return kimg_phys_to_virt(table).as_ptr<Pte>();
-  if (linear_ && memblock_is_memory(table.value())) return __va(table).as_ptr<Pte>();
+  if (linear_ && memblock_is_memory(table)) return __va(table).as_ptr<Pte>();
   return nullptr;
 }
 

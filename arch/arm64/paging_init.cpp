@@ -74,7 +74,7 @@ void paging_init() {
 
   // head.S's tables are garbage now: give them back (the idmap stays for later TTBR1 switches).
   uint64_t boot_tables = va_of(init_pg_end) - va_of(init_pg_dir);
-  memblock_free(kimg_to_phys(init_pg_dir).value(), boot_tables);
+  memblock_free(kimg_to_phys(init_pg_dir), boot_tables);
   pr_info("paging_init: freed %lu KiB of boot page tables (init_pg_dir)\n", boot_tables >> 10);
 }
 

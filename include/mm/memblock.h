@@ -4,6 +4,7 @@
 // or rejected with a message, never trusted blindly.
 #pragma once
 
+#include "kernel/error.h"
 #include "kernel/optional.h"
 #include "kernel/types.h"
 
@@ -53,22 +54,25 @@ struct Memblock {
 };
 extern Memblock memblock;
 
-// Validated entry points (report what they drop, with `what` naming the source, e.g. "DT memory").
-bool memblock_add(uint64_t base, uint64_t size, const char* what);
-bool memblock_reserve(uint64_t base, uint64_t size, const char* what);
-bool memblock_remove(uint64_t base, uint64_t size);
-bool memblock_mark_nomap(uint64_t base, uint64_t size);
-void memblock_free(uint64_t base, uint64_t size);
+// Validated entry points, on typed addresses. Each reports what it drops or trims, with `what`
+// naming the source (e.g. "DT memory"), and returns the Status of that (marked reported):
+// Errc::ZeroSize, WrapAround, Invalid (beyond 48 bits, smaller than a page), OutOfRange (too
+// many regions). Trimming (page alignment, the 48-bit limit) is a warning, not a failure.
+Status memblock_add(PhysAddr base, uint64_t size, const char* what);
+Status memblock_reserve(PhysAddr base, uint64_t size, const char* what);
+void memblock_remove(PhysAddr base, uint64_t size);
+void memblock_mark_nomap(PhysAddr base, uint64_t size);
+void memblock_free(PhysAddr base, uint64_t size);
 // Allocates `size` bytes aligned to `align` from free RAM (not reserved, not NOMAP), top-down
 // below alloc_limit, and reserves it. Empty when nothing fits (PA 0 is a valid result).
 Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align);
-bool memblock_is_memory(uint64_t pa);
+bool memblock_is_memory(PhysAddr pa);
 // Whether any byte of [base, base+size) is RAM that the linear map covers (memory, not NOMAP):
 // such RAM must not get a Device alias.
-bool memblock_overlaps_mapped_memory(uint64_t base, uint64_t size);
+bool memblock_overlaps_mapped_memory(PhysAddr base, uint64_t size);
 // Whether every byte of [base, base+size) is RAM that the linear map covers.
-bool memblock_is_mapped_memory(uint64_t base, uint64_t size);
-bool memblock_is_reserved(uint64_t pa);
+bool memblock_is_mapped_memory(PhysAddr base, uint64_t size);
+bool memblock_is_reserved(PhysAddr pa);
 uint64_t memblock_start_of_DRAM();
 uint64_t memblock_end_of_DRAM();
 uint64_t memblock_free_bytes();

@@ -130,8 +130,8 @@ void write_descriptors(uint64_t n) {  // limit: the same number of descriptors i
 void paging_init_gib(uint64_t gib) {
   World& w = world();
   memblock_reset();
-  memblock_add(World::kBase + (16ull << 20), 16ull << 20, "tables");  // allocations come from here
-  memblock_add(0x80000000, gib << 30, "RAM");
+  (void)memblock_add(PhysAddr(World::kBase + (16ull << 20)), 16ull << 20, "tables");  // allocations come from here
+  (void)memblock_add(PhysAddr(0x80000000), gib << 30, "RAM");
   memblock.alloc_limit = World::kBase + (32ull << 20);
   FixmapTableEnv env(w.ops, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   KernelSegment segs[] = {{"text", VirtAddr(KIMAGE_VADDR), PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},

@@ -144,8 +144,8 @@ class RamIsNotADeviceTest : public EarlyIoremapTest {
   void SetUp() override {
     EarlyIoremapTest::SetUp();
     memblock_reset();
-    memblock_add(kRamBase, kRamSize, "ram");
-    memblock_mark_nomap(kRamBase + 0x100000, 0x100000);  // firmware's no-map carve-out
+    (void)memblock_add(PhysAddr(kRamBase), kRamSize, "ram");
+    memblock_mark_nomap(PhysAddr(kRamBase + 0x100000), 0x100000);  // firmware's no-map carve-out
   }
   void TearDown() override {
     memblock_reset();

@@ -35,10 +35,10 @@ class MemblockTest : public ::testing::Test {
 };
 
 TEST_F(MemblockTest, OverlappingAndAdjacentRegionsMerge) {
-  EXPECT_TRUE(memblock_add(0x40000000, 0x10000000, "a"));
-  EXPECT_TRUE(memblock_add(0x48000000, 0x10000000, "b"));  // overlaps a
-  EXPECT_TRUE(memblock_add(0x58000000, 0x1000, "c"));      // adjacent to b
-  EXPECT_TRUE(memblock_add(0x80000000, 0x1000, "d"));
+  EXPECT_TRUE(memblock_add(PhysAddr(0x40000000), 0x10000000, "a"));
+  EXPECT_TRUE(memblock_add(PhysAddr(0x48000000), 0x10000000, "b"));  // overlaps a
+  EXPECT_TRUE(memblock_add(PhysAddr(0x58000000), 0x1000, "c"));      // adjacent to b
+  EXPECT_TRUE(memblock_add(PhysAddr(0x80000000), 0x1000, "d"));
   EXPECT_EQ(regions(memblock.memory),
             (std::vector<std::pair<uint64_t, uint64_t>>{{0x40000000, 0x18001000}, {0x80000000, 0x1000}}));
   EXPECT_NE(kernel_log().find("b [0x0000000048000000-0x0000000057ffffff] overlaps memory already added; merged"),
@@ -46,12 +46,12 @@ TEST_F(MemblockTest, OverlappingAndAdjacentRegionsMerge) {
 }
 
 TEST_F(MemblockTest, BadRegionsAreTrimmedOrRejectedWithAMessage) {
-  EXPECT_FALSE(memblock_add(0x40000000, 0, "empty"));
-  EXPECT_FALSE(memblock_add(0xfffffffffffff000ull, 0x2000, "wrap"));
-  EXPECT_FALSE(memblock_add(0x1000000000000ull, 0x1000, "high"));
-  EXPECT_TRUE(memblock_add(0xfffffff00000ull, 0x200000, "straddles 48 bits"));
-  EXPECT_TRUE(memblock_add(0x40000123, 0x2000, "unaligned"));
-  EXPECT_FALSE(memblock_add(0x50000010, 0x100, "tiny"));
+  EXPECT_FALSE(memblock_add(PhysAddr(0x40000000), 0, "empty"));
+  EXPECT_FALSE(memblock_add(PhysAddr(0xfffffffffffff000ull), 0x2000, "wrap"));
+  EXPECT_FALSE(memblock_add(PhysAddr(0x1000000000000ull), 0x1000, "high"));
+  EXPECT_TRUE(memblock_add(PhysAddr(0xfffffff00000ull), 0x200000, "straddles 48 bits"));
+  EXPECT_TRUE(memblock_add(PhysAddr(0x40000123), 0x2000, "unaligned"));
+  EXPECT_FALSE(memblock_add(PhysAddr(0x50000010), 0x100, "tiny"));
   EXPECT_EQ(regions(memblock.memory),
             (std::vector<std::pair<uint64_t, uint64_t>>{{0x40001000, 0x1000}, {0xfffffff00000ull, 0x100000}}));
   std::string log = kernel_log();
@@ -65,20 +65,21 @@ TEST_F(MemblockTest, BadRegionsAreTrimmedOrRejectedWithAMessage) {
 }
 
 TEST_F(MemblockTest, TooManyRegionsIsReported) {
-  for (unsigned i = 0; i < MemblockType::kMax; ++i) ASSERT_TRUE(memblock_add(0x40000000 + i * 0x2000ull, 0x1000, "r"));
-  EXPECT_FALSE(memblock_add(0x80000000, 0x1000, "one too many"));
+  for (unsigned i = 0; i < MemblockType::kMax; ++i)
+    ASSERT_TRUE(memblock_add(PhysAddr(0x40000000 + i * 0x2000ull), 0x1000, "r"));
+  EXPECT_FALSE(memblock_add(PhysAddr(0x80000000), 0x1000, "one too many"));
   EXPECT_NE(kernel_log().find("too many memory regions (max 128); one too many"), std::string::npos);
 }
 
 TEST_F(MemblockTest, AllocIsTopDownAlignedAndAvoidsReservedAndNomap) {
-  memblock_add(0x40000000, 0x01000000, "ram");  // 16 MiB
-  memblock_reserve(0x40f00000, 0x100000, "top reserved");
-  memblock_mark_nomap(0x40e00000, 0x100000);
+  (void)memblock_add(PhysAddr(0x40000000), 0x01000000, "ram");  // 16 MiB
+  (void)memblock_reserve(PhysAddr(0x40f00000), 0x100000, "top reserved");
+  memblock_mark_nomap(PhysAddr(0x40e00000), 0x100000);
   uint64_t a = memblock_phys_alloc(0x1000, 0x1000).value_or(PhysAddr(1)).value();
   EXPECT_EQ(a, 0x40dff000u);
   uint64_t b = memblock_phys_alloc(0x200000, 0x200000).value_or(PhysAddr(1)).value();
   EXPECT_EQ(b, 0x40a00000u);  // 2 MiB aligned, below a
-  EXPECT_TRUE(memblock_is_reserved(a));
+  EXPECT_TRUE(memblock_is_reserved(PhysAddr(a)));
   memblock.alloc_limit = 0x40100000;
   EXPECT_EQ(memblock_phys_alloc(0x1000, 0x1000).value_or(PhysAddr(1)).value(), 0x400ff000u);
   EXPECT_FALSE(memblock_phys_alloc(0x2000000, 0x1000).has_value());  // larger than any free range
@@ -88,15 +89,15 @@ TEST_F(MemblockTest, AllocIsTopDownAlignedAndAvoidsReservedAndNomap) {
 // A board whose RAM starts at physical address 0 with nothing reserved there (the Pi 4 has a
 // /memreserve/ at 0, other boards do not): the page at 0 is a valid allocation, not a failure.
 TEST_F(MemblockTest, PhysicalAddressZeroIsAValidAllocation) {
-  memblock_add(0x0, 0x2000, "ram at 0");
-  memblock_reserve(0x1000, 0x1000, "top page");
+  (void)memblock_add(PhysAddr(0x0), 0x2000, "ram at 0");
+  (void)memblock_reserve(PhysAddr(0x1000), 0x1000, "top page");
   Optional<PhysAddr> p = memblock_phys_alloc(0x1000, 0x1000);
   ASSERT_TRUE(p.has_value()) << "PA 0 was treated as out of memory";
   EXPECT_EQ(p.value().value(), 0u);
-  EXPECT_TRUE(memblock_is_reserved(0));
+  EXPECT_TRUE(memblock_is_reserved(PhysAddr(0)));
   EXPECT_FALSE(memblock_phys_alloc(0x1000, 0x1000).has_value());  // now really full
   memblock.bottom_up = true;
-  memblock_free(0x0, 0x1000);
+  memblock_free(PhysAddr(0x0), 0x1000);
   p = memblock_phys_alloc(0x1000, 0x1000);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p.value().value(), 0u);
@@ -112,16 +113,16 @@ TEST_F(MemblockTest, RandomOperationsMatchAPageModel) {
     uint64_t p = base + rng() % 512, n = 1 + rng() % 24;
     int op = static_cast<int>(rng() % 4);
     if (op == 0) {
-      memblock_add(p << 12, n << 12, "r");
+      (void)memblock_add(PhysAddr(p << 12), n << 12, "r");
       for (uint64_t i = 0; i < n; ++i) mem.insert(p + i);
     } else if (op == 1) {
-      memblock_reserve(p << 12, n << 12, "r");
+      (void)memblock_reserve(PhysAddr(p << 12), n << 12, "r");
       for (uint64_t i = 0; i < n; ++i) res.insert(p + i);
     } else if (op == 2) {
-      memblock_remove(p << 12, n << 12);
+      memblock_remove(PhysAddr(p << 12), n << 12);
       for (uint64_t i = 0; i < n; ++i) mem.erase(p + i);
     } else {
-      memblock_free(p << 12, n << 12);
+      memblock_free(PhysAddr(p << 12), n << 12);
       for (uint64_t i = 0; i < n; ++i) res.erase(p + i);
     }
     if (step % 50) continue;
@@ -197,9 +198,9 @@ TEST_F(MemblockTest, FromATreeWithSeveralRangesAndReservations) {
   EXPECT_EQ(memblock.memory[3].base, 0xc0000000u);
   EXPECT_EQ(memblock.memory[4].base, 0x100000000u);
   EXPECT_EQ(memblock.memory.total(), 0x8000000ull + 0x40000000 + 0x10000000);
-  EXPECT_TRUE(memblock_is_reserved(0x40001000));  // /memreserve/
-  EXPECT_TRUE(memblock_is_reserved(0xc8000000));  // cma
-  EXPECT_TRUE(memblock_is_reserved(0x40200000));  // kernel
+  EXPECT_TRUE(memblock_is_reserved(PhysAddr(0x40001000)));  // /memreserve/
+  EXPECT_TRUE(memblock_is_reserved(PhysAddr(0xc8000000)));  // cma
+  EXPECT_TRUE(memblock_is_reserved(PhysAddr(0x40200000)));  // kernel
   EXPECT_NE(kernel_log().find("ignoring DT memory of size 0 at 0x0000000200000000"), std::string::npos);
   // No free range includes the no-map region.
   uint64_t c = 0, s, e;

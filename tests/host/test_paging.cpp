@@ -17,9 +17,9 @@ class PagingTest : public FixmapTest {
   void SetUp() override {
     FixmapTest::SetUp();
     memblock_reset();
-    memblock_add(kRamBase, kRamSize, "arena");
-    memblock_reserve(kRamBase + kRamSize - (1 << 20), 1 << 20, "fixture tables");
-    memblock_reserve(kImage, 0x100000, "kernel image");
+    (void)memblock_add(PhysAddr(kRamBase), kRamSize, "arena");
+    (void)memblock_reserve(PhysAddr(kRamBase + kRamSize - (1 << 20)), 1 << 20, "fixture tables");
+    (void)memblock_reserve(PhysAddr(kImage), 0x100000, "kernel image");
     segs[0] = {"text", VirtAddr(KIMAGE_VADDR), PhysAddr(kImage), 0x40000, PAGE_KERNEL_ROX};
     segs[1] = {"rodata", VirtAddr(KIMAGE_VADDR + 0x40000), PhysAddr(kImage + 0x40000), 0x20000, PAGE_KERNEL_RO};
     segs[2] = {"data", VirtAddr(KIMAGE_VADDR + 0x60000), PhysAddr(kImage + 0x60000), 0xa0000, PAGE_KERNEL};
@@ -140,7 +140,7 @@ TEST_F(PagingTest, TablesAreOnlyReachedThroughTheFixmapSlots) {
   for (unsigned idx : {unsigned{FIX_PGD}, unsigned{FIX_PUD}, unsigned{FIX_PMD}, unsigned{FIX_PTE}})
     EXPECT_FALSE(fm.is_live(idx));
   EXPECT_TRUE(bbm_violations(mmu).empty());
-  EXPECT_TRUE(memblock_is_reserved(np.value()));
+  EXPECT_TRUE(memblock_is_reserved(PhysAddr(np.value())));
 }
 
 TEST_F(PagingTest, TheFixmapIsCarriedOver) {
@@ -156,7 +156,7 @@ TEST_F(PagingTest, TheFixmapIsCarriedOver) {
 }
 
 TEST_F(PagingTest, OutOfMemoryIsReportedNotCrashed) {
-  memblock_reserve(kRamBase, kRamSize, "everything");
+  (void)memblock_reserve(PhysAddr(kRamBase), kRamSize, "everything");
   FixmapTableEnv env(mmu, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   Result<PhysAddr> r = build_swapper(env, pgd, segs, 3, nullptr);
   EXPECT_EQ(r, Errc::OutOfMemory);
