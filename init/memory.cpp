@@ -4,6 +4,7 @@
 // addresses. Compiled for the host too, so the tests and tools/dtb-probe run this very policy.
 #include <libfdt.h>
 
+#include "asm/memory.h"
 #include "drivers/of.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -39,6 +40,15 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
       pr_info("Memory: DT memory range %d: [mem 0x%016lx-0x%016lx] %lu MiB\n", i, r[i].base, r[i].base + r[i].size - 1,
               r[i].size >> 20);
     (void)memblock_add(PhysAddr(r[i].base), r[i].size, "DT memory");  // a bad range is reported, the rest used
+  }
+  // The linear map covers 128 TiB of physical addresses (PAGE_OFFSET..LINEAR_MAP_END): RAM above
+  // that cannot be mapped there (it would land on the kernel image, vmalloc and the fixmap), so it
+  // is not memory to this kernel (Linux's arm64_memblock_init does the same).
+  constexpr uint64_t kLinearLimit = LINEAR_MAP_END - PAGE_OFFSET;
+  if (memblock_end_of_DRAM() > kLinearLimit) {
+    pr_warn("memblock: RAM above 0x%016lx (the 128 TiB the linear map covers) ignored: [0x%016lx-0x%016lx]\n",
+            kLinearLimit, kLinearLimit, memblock_end_of_DRAM() - 1);
+    memblock_remove(PhysAddr(kLinearLimit), memblock_end_of_DRAM() - kLinearLimit);
   }
   if (!memblock.memory.count()) {
     pr_err("memblock: the device tree describes no usable memory (no memory node, or every region empty)\n");

@@ -156,17 +156,19 @@ void cmd_ptdump(int argc, char** argv) {
   mprintf("---[ kernel page tables (swapper_pg_dir at pa 0x%lx) ]---\n", swapper_pg_dir.value());
   DirectTableEnv env(kernel_mmu_ops);
   PtdumpCtx* x = &c;
-  for_each_leaf(env, swapper_pg_dir, c.lo, c.hi, [x](uint64_t va, uint64_t size, Pte d, unsigned) {
-    uint64_t attrs = (d.raw & ~kOutputAddrMask) | Pte::kTable;  // blocks and pages print alike
-    uint64_t pa = d.output_address().value() & ~(size - 1);
-    if (va == x->end && attrs == x->attrs && pa == x->pa + (x->end - x->start)) {
-      x->end = va + size;
-      return;
-    }
-    ptdump_flush(x);
-    x->start = va, x->end = va + size, x->pa = pa, x->attrs = attrs;
-  });
+  const unsigned unreachable =
+      for_each_leaf(env, swapper_pg_dir, c.lo, c.hi, [x](uint64_t va, uint64_t size, Pte d, unsigned) {
+        uint64_t attrs = (d.raw & ~kOutputAddrMask) | Pte::kTable;  // blocks and pages print alike
+        uint64_t pa = d.output_address().value() & ~(size - 1);
+        if (va == x->end && attrs == x->attrs && pa == x->pa + (x->end - x->start)) {
+          x->end = va + size;
+          return;
+        }
+        ptdump_flush(x);
+        x->start = va, x->end = va + size, x->pa = pa, x->attrs = attrs;
+      });
   ptdump_flush(&c);
+  if (unreachable) mprintf("ptdump: %u page-table page(s) could not be reached and are not shown\n", unreachable);
   mprintf("---[ %u range%s ]---\n", c.lines, c.lines == 1 ? "" : "s");
 }
 

@@ -27,12 +27,14 @@ VirtAddr IoremapArea::map(PhysAddr phys, uint64_t size, PgProt prot, void* calle
     return VirtAddr();
   }
   uint64_t va = next_;
-  Status st = map_range(env_, pgd_, VirtAddr(va), phys.page_base(), pages * PAGE_SIZE, prot, false);
+  MapStats done;
+  Status st = map_range(env_, pgd_, VirtAddr(va), phys.page_base(), pages * PAGE_SIZE, prot, false, &done);
   if (!st.ok()) {
     char why[160];
     st.error().format(why, sizeof why);
     pr_err("ioremap: ioremap(0x%lx, 0x%lx) failed: %s (caller %p)\n", phys.value(), size, why, caller);
-    (void)unmap_range(env_, pgd_, VirtAddr(va), pages * PAGE_SIZE);
+    // Undo only the pages map_range wrote (in order, from va): not an entry that was already there.
+    if (done.ptes) (void)unmap_range(env_, pgd_, VirtAddr(va), done.ptes * PAGE_SIZE);
     return VirtAddr();
   }
   next_ += (pages + 1) * PAGE_SIZE;

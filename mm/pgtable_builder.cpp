@@ -42,6 +42,18 @@ Error seek_error(SeekStatus s, uint64_t va) {
   if (s == SeekStatus::OutOfMemory) return KERR(Errc::OutOfMemory, "out of memory for page tables mapping 0x%lx", va);
   return KERR(Errc::Unreachable, "a page-table page on the way to 0x%lx is not reachable", va);
 }
+// A kernel VA range the TTBR1 tables can hold: not empty, not wrapping, both ends in the upper
+// half (a TTBR0 address would otherwise index the kernel's tables as if it were one).
+Status check_va_range(VirtAddr start, uint64_t size) {
+  const uint64_t first = start.value(), last = first + size - 1;
+  if (!size) return KERR(Errc::ZeroSize, "page tables: range at 0x%lx of size 0", first);
+  if (last < first)
+    return KERR(Errc::WrapAround, "page tables: 0x%lx + 0x%lx wraps around the address space", first, size);
+  if (!is_ttbr1_address(first) || !is_ttbr1_address(last))
+    return KERR(Errc::Invalid, "page tables: [0x%lx-0x%lx] is not a kernel (TTBR1) range", first, last);
+  return {};
+}
+
 Error conflict(uint64_t va, Pte have) {
   return KERR(Errc::Conflict, "a different valid mapping is already at 0x%lx (0x%016lx)", va, have.raw);
 }
@@ -53,22 +65,25 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
   if (!is_aligned(start.value() | phys.value() | size, PAGE_SIZE))
     return KERR(Errc::Unaligned, "map 0x%lx -> 0x%lx, 0x%lx bytes: addresses or size not page aligned", start.value(),
                 phys.value(), size);
+  TRY(check_va_range(start, size));
   MapStats local;
   if (!stats) stats = &local;
   PageTableCursor<Env> c(env, pgd);
-  const uint64_t end = start.value() + size;
+  // Counted in bytes left, not against an end address: a range may end at the top of the
+  // address space, where start + size is 0.
+  uint64_t left = size;
   uint64_t va = start.value(), pa = phys.value();
   unsigned finest = 1;  // a table already where a block could go: map this block's range finer
-  uint64_t finer_until = 0;
-  while (va < end) {
-    if (va >= finer_until) finest = 1;
+  uint64_t finer_left = 0;
+  while (left) {
+    if (finer_left == 0) finest = 1;
     // The largest leaf that fits: a 1 GiB or 2 MiB block when both addresses are aligned to it,
     // the range covers it, and nothing finer is mapped there already; else a page.
     unsigned target = kLeafLevel;
     if (allow_blocks) {
       for (unsigned l = finest; l < kLeafLevel; ++l) {
         const uint64_t span = level_span(l);
-        if (is_aligned(va, span) && is_aligned(pa, span) && end - va >= span) {
+        if (is_aligned(va, span) && is_aligned(pa, span) && left >= span) {
           target = l;
           break;
         }
@@ -81,36 +96,46 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
     const uint64_t span = level_span(target);
     if (target == kLeafLevel) {
       // Every page up to the end of this PTE table (or of the range) in one go.
-      const uint64_t left = (end - va) / PAGE_SIZE;
+      const uint64_t pages = left / PAGE_SIZE;
       const uint64_t room = kPtrsPerTable - table_index(va, kLeafLevel);
-      const uint64_t n = left < room ? left : room;
+      const uint64_t n = pages < room ? pages : room;
       for (uint64_t i = 0; i < n; ++i) {
         const Pte want = pfn_pte(PhysAddr(pa + i * PAGE_SIZE), prot);
-        if (e[i].valid() && e[i].raw != want.raw) return conflict(va + i * PAGE_SIZE, e[i]);
+        if (e[i].valid() && e[i].raw != want.raw) {
+          stats->ptes += i;  // what was written before the conflict: the caller's rollback
+          return conflict(va + i * PAGE_SIZE, e[i]);
+        }
         env.ops().set_pte(&e[i], want);
       }
       stats->ptes += n;
       va += n * PAGE_SIZE;
       pa += n * PAGE_SIZE;
+      left -= n * PAGE_SIZE;
+      if (finer_left) finer_left = finer_left > n * PAGE_SIZE ? finer_left - n * PAGE_SIZE : 0;
       continue;
-    } else if (e->none()) {
-      env.ops().set_pte(e, Pte{(pa & kOutputAddrMask) | (prot.bits & ~Pte::kTable)});
+    }
+    const Pte block{(pa & kOutputAddrMask) | (prot.bits & ~Pte::kTable)};
+    if (e->none()) {
+      env.ops().set_pte(e, block);
       ++(target == 1 ? stats->pud_blocks : stats->pmd_blocks);
     } else if (e->is_table_or_page()) {
       finest = target + 1;  // keep the tables that are there: map this span with smaller leaves
-      finer_until = va + span;
+      finer_left = span;
       continue;
-    } else {
-      return conflict(va, *e);
+    } else if (e->raw != block.raw) {
+      return conflict(va, *e);  // an identical block, like an identical page, is accepted
     }
     va += span;
     pa += span;
+    left -= span;
+    if (finer_left) finer_left = finer_left > span ? finer_left - span : 0;
   }
   return {};
 }
 
 template <TableAccess Env>
 Status unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
+  TRY(check_va_range(start, size));
   PageTableCursor<Env> c(env, pgd);
   for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
     const uint64_t va = start.value() + off;
@@ -182,12 +207,13 @@ uint64_t check_wx_pages(PageTableOps& ops, PhysAddr pgd) {
   DirectTableEnv env(ops);
   WxRun wx;
   ExecRanges ex;
-  for_each_leaf(env, pgd, kTtbr1First, kTtbr1Last, [&](uint64_t va, uint64_t size, Pte d, unsigned) {
-    const uint64_t pa = d.output_address().value() & ~(size - 1);
-    if (!leaf_executable(d)) return;
-    ex.add(va, pa, size);
-    if (leaf_writable(d)) wx.add(va, size);
-  });
+  const unsigned unreachable =
+      for_each_leaf(env, pgd, kTtbr1First, kTtbr1Last, [&](uint64_t va, uint64_t size, Pte d, unsigned) {
+        const uint64_t pa = d.output_address().value() & ~(size - 1);
+        if (!leaf_executable(d)) return;
+        ex.add(va, pa, size);
+        if (leaf_writable(d)) wx.add(va, size);
+      });
   wx.flush();
   // Aliases: no physical page that is executable through one mapping may be writable through any
   // other (the linear map, the fixmap, ioremap). The MMU checks each mapping on its own, and QEMU
@@ -207,7 +233,10 @@ uint64_t check_wx_pages(PageTableOps& ops, PhysAddr pgd) {
   });
   if (ex.overflow)
     pr_warn("mm: W+X alias check: more than %u executable ranges, the rest unchecked\n", ExecRanges::kMax);
-  if (wx.pages || alias_pages || ex.overflow)
+  if (unreachable)
+    pr_warn("mm: W+X check: %u page-table page(s) could not be reached; what they map was not checked\n",
+            unreachable == ~0u ? 1u : unreachable);
+  if (wx.pages || alias_pages || ex.overflow || unreachable)
     pr_warn("mm: Checked W+X mappings: FAILED, %lu W+X pages found, %lu executable pages writable through an alias\n",
             wx.pages, alias_pages);
   else
@@ -215,7 +244,7 @@ uint64_t check_wx_pages(PageTableOps& ops, PhysAddr pgd) {
         "mm: Checked W+X mappings: passed, no W+X pages found; no writable alias of the %lu executable pages "
         "(all mappings compared by physical address)\n",
         ex.pages);
-  return wx.pages + alias_pages + (ex.overflow ? 1 : 0);
+  return wx.pages + alias_pages + (ex.overflow || unreachable ? 1 : 0);
 }
 
 }  // namespace kernel

@@ -151,7 +151,10 @@ class [[nodiscard]] Result : public ResultBase {
 
  public:
   Result(T value) : value_(value) {}
-  Result(Error e) : ResultBase(e), none_() {}
+  // An Ok Error carries no value: a Result built from one would be "ok" without a value, so it
+  // becomes an error that says so (a programming mistake made visible, not undefined).
+  Result(Error e)
+      : ResultBase(e.ok() ? Error(Errc::Invalid, "Result<T> built from an Ok Error (a bug)") : e), none_() {}
 
   T value() const { return value_; }  // only when ok()
   T value_or(T other) const { return ok() ? value_ : other; }

@@ -72,7 +72,8 @@ struct MapStats {
 
 // Maps [va, va+size) -> [pa, pa+size) with `prot` in the tables rooted at `pgd`. Blocks (1 GiB,
 // 2 MiB) are used where both addresses are aligned and allow_blocks is set. An existing valid
-// entry with a different value is a conflict (break-before-make is the caller's business).
+// entry with a different value is a conflict (break-before-make is the caller's business); on a
+// conflict, stats->ptes counts the pages written before it (in address order from va).
 // Errors: Errc::Unaligned, OutOfMemory, Conflict, Unreachable. Instantiated for FixmapTableEnv and
 // LinearTableEnv.
 template <TableAccess Env>

@@ -126,24 +126,36 @@ class PageTableCursor {
 
 // Visits every valid leaf (block or page) of the TTBR1 tables that overlaps [first, last] (last
 // inclusive, so the top of the address space can be named) in address order:
-// visit(va, size, descriptor, level). Empty regions are skipped a whole entry at a time.
+// visit(va, size, descriptor, level). Empty regions are skipped a whole entry at a time, and so is
+// an entry whose next-level table cannot be reached. Returns how many such unreachable tables
+// were skipped (a caller that checks the whole address space must not call that a pass), or ~0u
+// when even the root table is unreachable.
 template <TableAccess A, typename Visit>
-void for_each_leaf(A& access, PhysAddr root, uint64_t first, uint64_t last, Visit&& visit) {
+unsigned for_each_leaf(A& access, PhysAddr root, uint64_t first, uint64_t last, Visit&& visit) {
   PageTableCursor<A> c(access, root);
+  unsigned unreachable = 0;
   uint64_t va = first;
   while (va <= last) {
     const SeekStatus st = c.seek(va, kLeafLevel, false);
-    if (st == SeekStatus::Unreachable) return;
+    if (c.depth() == 0) return ~0u;
     const unsigned level = c.level();
+    if (st == SeekStatus::Unreachable) {  // the table under this entry: skip its whole span
+      ++unreachable;
+      const uint64_t next = (va & ~(level_span(level) - 1)) + level_span(level);
+      if (next <= va) break;
+      va = next;
+      continue;
+    }
     const uint64_t span = level_span(level);
     const Pte d = *c.entry();
     const uint64_t base = va & ~(span - 1);
     if (d.valid() && (level == kLeafLevel ? d.is_table_or_page() : (level > 0 && d.is_block())))
       visit(base, span, d, level);
     const uint64_t next = base + span;
-    if (next <= va) return;  // wrapped past the top of the address space
+    if (next <= va) break;  // wrapped past the top of the address space
     va = next;
   }
+  return unreachable;
 }
 
 // What one walk found, level by level, and the leaf's attributes with the hierarchical controls
@@ -195,8 +207,12 @@ Translation translate(A& access, PhysAddr root, VirtAddr va) {
   }
   const Pte d = t.entry[t.level];
   const bool leaf = d.valid() && (t.level == kLeafLevel ? d.is_table_or_page() : (t.level > 0 && d.is_block()));
-  if (!leaf || !d.af()) {
+  if (!leaf) {
     t.fault = "translation";
+    return t;
+  }
+  if (!d.af()) {  // Access flag fault (DFSC 0b0010LL), not a translation fault
+    t.fault = "access flag";
     return t;
   }
   const uint64_t span = level_span(t.level);

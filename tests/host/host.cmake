@@ -15,6 +15,7 @@ add_executable(host_tests
   ${CMAKE_CURRENT_LIST_DIR}/test_paging.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_patching.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_tlbflush.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_walker_edges.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_bcm2835_gpio.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_sysreg.cpp
 )

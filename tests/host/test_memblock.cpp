@@ -216,3 +216,37 @@ TEST_F(MemblockTest, NoMemoryIsAnError) {
 
 }  // namespace
 }  // namespace kernel::test
+
+namespace kernel::test {
+namespace {
+
+// RAM the linear map cannot hold (above 128 TiB) is not memory to this kernel: it would be
+// mapped over the kernel image, vmalloc and the fixmap.
+TEST(MemblockLinearLimit, RamAbove128TiBIsIgnoredWithAMessage) {
+  memblock_reset();
+  log_buffer_reset();
+  std::vector<char> b(2048);
+  void* f = b.data();
+  fdt_create(f, static_cast<int>(b.size()));
+  fdt_finish_reservemap(f);
+  fdt_begin_node(f, "");
+  fdt_property_u32(f, "#address-cells", 2);
+  fdt_property_u32(f, "#size-cells", 2);
+  fdt_begin_node(f, "memory@7fff00000000");
+  fdt_property_string(f, "device_type", "memory");
+  fdt64_t reg[] = {cpu_to_fdt64(0x7fff'0000'0000ull), cpu_to_fdt64(0x2'0000'0000ull)};  // 8 GiB across 2^47
+  fdt_property(f, "reg", reg, sizeof reg);
+  fdt_end_node(f);
+  fdt_end_node(f);
+  fdt_finish(f);
+  ASSERT_TRUE(
+      memblock_init_from_fdt(b.data(), PhysAddr(0x7fff'0020'0000ull), 0x1000, PhysAddr(0x7fff'0100'0000ull), 0x100));
+  EXPECT_EQ(memblock_end_of_DRAM(), 0x8000'0000'0000ull);
+  EXPECT_EQ(memblock.memory.total(), 0x1'0000'0000ull);
+  EXPECT_THAT(kernel_log(), HasLogLine("memblock: RAM above 0x0000800000000000 (the 128 TiB the linear map covers) "
+                                       "ignored: [0x0000800000000000-0x00008000ffffffff]"));
+  memblock_reset();
+}
+
+}  // namespace
+}  // namespace kernel::test

@@ -206,7 +206,7 @@ TEST_F(PagingTest, LeafVisitCoversTheLinearMapAndImageExactlyOnce) {
   PhysAddr np = build(nullptr);
   DirectTableEnv env(mmu);
   uint64_t last = 0, linear = 0, image = 0, visits = 0;
-  for_each_leaf(env, np, 0xffff'0000'0000'0000ULL, ~0ULL, [&](uint64_t va, uint64_t size, Pte, unsigned level) {
+  (void)for_each_leaf(env, np, 0xffff'0000'0000'0000ULL, ~0ULL, [&](uint64_t va, uint64_t size, Pte, unsigned level) {
     EXPECT_GE(va, last);
     EXPECT_EQ(size, level_span(level));
     last = va + size;
