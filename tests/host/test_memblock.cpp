@@ -148,27 +148,34 @@ TEST_F(MemblockTest, FromQemuVirtDtb) {
             (std::vector<std::pair<uint64_t, uint64_t>>{{0x40200000, 0x50000}, {0x48000000, 0x100000}}));
 }
 
-// Several memory nodes, several reg entries, /memreserve/, /reserved-memory with and without no-map.
-std::vector<char> multi_memory_tree() {
-  std::vector<char> b(4096);
-  void* f = b.data();
-  fdt_create(f, static_cast<int>(b.size()));
-  fdt_add_reservemap_entry(f, 0x40001000, 0x1000);
+// Starts a tree with 2-cell addresses and sizes at the root (after an optional /memreserve/).
+void begin_tree(void* f, size_t size, uint64_t memreserve = 0) {
+  fdt_create(f, static_cast<int>(size));
+  if (memreserve) fdt_add_reservemap_entry(f, memreserve, 0x1000);
   fdt_finish_reservemap(f);
   fdt_begin_node(f, "");
   fdt_property_u32(f, "#address-cells", 2);
   fdt_property_u32(f, "#size-cells", 2);
-  fdt_begin_node(f, "memory@40000000");
+}
+
+// A memory node with (base, size) pairs.
+template <size_t N>
+void memory_node(void* f, const char* name, const uint64_t (&pairs)[N]) {
+  fdt64_t reg[N];
+  for (size_t i = 0; i < N; ++i) reg[i] = cpu_to_fdt64(pairs[i]);
+  fdt_begin_node(f, name);
   fdt_property_string(f, "device_type", "memory");
-  fdt64_t reg[] = {cpu_to_fdt64(0x40000000), cpu_to_fdt64(0x8000000), cpu_to_fdt64(0x100000000ull),
-                   cpu_to_fdt64(0x40000000)};
   fdt_property(f, "reg", reg, sizeof reg);
   fdt_end_node(f);
-  fdt_begin_node(f, "memory@c0000000");
-  fdt_property_string(f, "device_type", "memory");
-  fdt64_t reg2[] = {cpu_to_fdt64(0xc0000000), cpu_to_fdt64(0x10000000), cpu_to_fdt64(0x200000000ull), 0};
-  fdt_property(f, "reg", reg2, sizeof reg2);  // the second entry is empty
-  fdt_end_node(f);
+}
+
+// Several memory nodes, several reg entries, /memreserve/, /reserved-memory with and without no-map.
+std::vector<char> multi_memory_tree() {
+  std::vector<char> b(4096);
+  void* f = b.data();
+  begin_tree(f, b.size(), 0x40001000);
+  memory_node(f, "memory@40000000", {0x40000000, 0x8000000, 0x100000000ull, 0x40000000});
+  memory_node(f, "memory@c0000000", {0xc0000000, 0x10000000, 0x200000000ull, 0});  // the second entry is empty
   fdt_begin_node(f, "reserved-memory");
   fdt_property_u32(f, "#address-cells", 2);
   fdt_property_u32(f, "#size-cells", 2);
@@ -227,16 +234,8 @@ TEST(MemblockLinearLimit, RamAbove128TiBIsIgnoredWithAMessage) {
   log_buffer_reset();
   std::vector<char> b(2048);
   void* f = b.data();
-  fdt_create(f, static_cast<int>(b.size()));
-  fdt_finish_reservemap(f);
-  fdt_begin_node(f, "");
-  fdt_property_u32(f, "#address-cells", 2);
-  fdt_property_u32(f, "#size-cells", 2);
-  fdt_begin_node(f, "memory@7fff00000000");
-  fdt_property_string(f, "device_type", "memory");
-  fdt64_t reg[] = {cpu_to_fdt64(0x7fff'0000'0000ull), cpu_to_fdt64(0x2'0000'0000ull)};  // 8 GiB across 2^47
-  fdt_property(f, "reg", reg, sizeof reg);
-  fdt_end_node(f);
+  begin_tree(f, b.size());
+  memory_node(f, "memory@7fff00000000", {0x7fff'0000'0000ull, 0x2'0000'0000ull});  // 8 GiB across 2^47
   fdt_end_node(f);
   fdt_finish(f);
   ASSERT_TRUE(

@@ -9,7 +9,6 @@ never a hang (timeout), never an exception loop.
   bad_input_test.py --image kernel8.img --case NAME      run one case
   bad_input_test.py --list                                 the case names (CMake makes one test each)
 """
-import argparse
 import os
 import re
 import struct
@@ -18,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qemu_run import finish, problems, run_boot  # noqa: E402
+from qemu_run import case_main, finish, problems, run_boot  # noqa: E402
 
 KERNEL_AT = 0x40200000
 SHIM_AT = 0x40100000  # QEMU keeps its own DTB at the base of RAM (0x40000000, 1 MiB)
@@ -148,17 +147,7 @@ def shim(dtb, kernel):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--image")
-    p.add_argument("--case")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("--mem", default="1G")
-    p.add_argument("--timeout", type=float, default=30)
-    a = p.parse_args()
-    if a.list:
-        print(";".join(CASES))
-        return
-    case = CASES[a.case]
+    a, case = case_main(__doc__, CASES, 30, lambda p: p.add_argument("--mem", default="1G"))
     tmp = tempfile.mkdtemp()
     base = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53", "-m", a.mem, "-nographic", "-nic", "none",
             "-no-reboot", "-semihosting-config", "enable=on,target=native"]

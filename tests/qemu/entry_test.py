@@ -7,7 +7,6 @@ and stop with status 0.
   entry_test.py --image kernel8.img --case NAME      run one case
   entry_test.py --list                                 the case names (CMake makes one test each)
 """
-import argparse
 import os
 import re
 import subprocess
@@ -16,7 +15,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from boot_test import check_ktap  # noqa: E402
-from qemu_run import finish, problems, run_boot  # noqa: E402
+from qemu_run import case_main, finish, problems, run_boot  # noqa: E402
 
 VIRT_KERNEL, VIRT_SHIM, VIRT_DTB = 0x40200000, 0x40100000, 0x48000000
 # raspi3b from EL3 through QEMU's generic loader: RAM from 0; the other three cores start at 0,
@@ -83,18 +82,8 @@ def assemble(src, defines, tmp):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--image")
-    p.add_argument("--case")
-    p.add_argument("--dtb-dir", default=os.path.join(os.environ.get("FIXMAP_DEPS", os.path.expanduser(
-        "~/.cache/fixmap-kernel")), "dtbs"))
-    p.add_argument("--list", action="store_true")
-    p.add_argument("--timeout", type=float, default=60)
-    a = p.parse_args()
-    if a.list:
-        print(";".join(CASES))
-        return
-    case = CASES[a.case]
+    dtb_dir = os.path.join(os.environ.get("FIXMAP_DEPS", os.path.expanduser("~/.cache/fixmap-kernel")), "dtbs")
+    a, case = case_main(__doc__, CASES, 60, lambda p: p.add_argument("--dtb-dir", default=dtb_dir))
     tmp = tempfile.mkdtemp()
     machine = case["machine"]
     pi = machine.startswith("raspi")

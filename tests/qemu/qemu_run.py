@@ -1,7 +1,27 @@
 """Running one QEMU boot for the test scripts: says which QEMU it is, prints the command, enforces
 the timeout (a hung kernel fails the test, never the suite) and judges the output."""
+import argparse
 import subprocess
 import sys
+
+
+def case_main(doc, cases, timeout, extra=None):
+    """The command line every case script shares: --image, --case, --list, --timeout (and what
+    `extra(parser)` adds). Prints the case names and exits for --list; else returns (args, case)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--image")
+    p.add_argument("--case")
+    p.add_argument("--list", action="store_true")
+    p.add_argument("--timeout", type=float, default=timeout)
+    if extra:
+        extra(p)
+    a = p.parse_args()
+    if a.list:
+        print(";".join(cases))
+        sys.exit(0)
+    if a.case not in cases:
+        p.error("unknown case %r (--list shows them)" % a.case)
+    return a, cases[a.case]
 
 
 def run_boot(cmd, timeout, hang_message):
