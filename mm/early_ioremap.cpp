@@ -23,7 +23,15 @@ bool g_reset = false;
 
 constexpr uint64_t slot_base(unsigned s) { return __fix_to_virt(btmap_slot_first(s)); }
 
-Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
+// Clears `pages` pages from fixmap index `first` down (each with its TLB invalidate).
+void unmap_pages(unsigned first, unsigned pages, void* caller) {
+  Fixmap* fm = fixmap_get();
+  for (unsigned i = 0; i < pages; ++i)
+    if (!fm || !fm->try_set(first - i, PhysAddr(0), FIXMAP_PAGE_CLEAR)) [[unlikely]]
+      (void)fixmap_set_reported(first - i, PhysAddr(0), FIXMAP_PAGE_CLEAR, caller);
+}
+
+inline Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
   if (g_reset)
     return KERR(Errc::AfterReset,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
@@ -51,12 +59,16 @@ Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): no free slot, all %u are in use (caller %p); holders:",
                 phys.value(), size, FIX_BTMAPS_SLOTS, caller);
   // Pages go to decreasing fixmap indices, i.e. increasing virtual addresses.
-  unsigned idx = btmap_slot_first(s);
-  for (uint64_t i = 0; i < pages; ++i) {
-    Status st = __set_fixmap(idx - static_cast<unsigned>(i), phys.page_base().offset(i * PAGE_SIZE), prot);
+  const unsigned idx = btmap_slot_first(s);
+  Fixmap* fm = fixmap_get();
+  for (unsigned i = 0; i < pages; ++i) {
+    const PhysAddr pa = phys.page_base().offset(uint64_t{i} * PAGE_SIZE);
+    if (fm && fm->try_set(idx - i, pa, prot)) [[likely]]
+      continue;
+    Status st = fixmap_set_reported(idx - i, pa, prot, caller);
     if (!st.ok()) {
-      for (uint64_t j = 0; j < i; ++j) (void)clear_fixmap(idx - static_cast<unsigned>(j));
-      return st.error();  // set_fixmap said what and why, with its caller: not again
+      unmap_pages(idx, i, caller);
+      return st.error();  // the fixmap said what and why, with the caller: not again
     }
   }
   Slot& slot = g_slots[s];
@@ -99,20 +111,24 @@ Status do_unmap(void* addr, uint64_t size, void* caller) {
                 size, caller);
   }
   Slot& slot = g_slots[s];
-  Status result;
-  if (slot.size != size)
-    result = KERR(Errc::SizeMismatch,
-                  "early_ioremap: early_iounmap(%p, 0x%lx): size differs from the mapped 0x%lx; unmapping 0x%lx "
-                  "(caller %p)",
-                  addr, size, slot.size, slot.size, caller);
-  uint64_t pages = (slot.phys.page_offset() + slot.size + PAGE_SIZE - 1) / PAGE_SIZE;
-  unsigned idx = btmap_slot_first(s);
-  for (uint64_t i = 0; i < pages; ++i) (void)clear_fixmap(idx - static_cast<unsigned>(i));
+  const uint64_t mapped = slot.size;
+  const uint64_t pages = (slot.phys.page_offset() + mapped + PAGE_SIZE - 1) / PAGE_SIZE;
+  unmap_pages(btmap_slot_first(s), static_cast<unsigned>(pages), caller);
   slot.last_freed = slot.va;
   slot.va = VirtAddr();
   slot.size = 0;
   slot.caller = nullptr;
-  return result;
+  if (mapped != size) [[unlikely]]
+    return KERR(Errc::SizeMismatch,
+                "early_ioremap: early_iounmap(%p, 0x%lx): size differs from the mapped 0x%lx; unmapping 0x%lx "
+                "(caller %p)",
+                addr, size, mapped, mapped, caller);
+  return {};
+}
+
+// The Linux-named calls: map, and report a failure once with the caller.
+void* map_reported(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
+  return report_map(do_map(phys, size, prot, caller));
 }
 
 void report_unmap(const Status& st) {
@@ -123,16 +139,16 @@ void report_unmap(const Status& st) {
 }  // namespace
 
 void* early_ioremap(PhysAddr phys, uint64_t size) {
-  return report_map(do_map(phys, size, FIXMAP_PAGE_IO, __builtin_return_address(0)));
+  return map_reported(phys, size, FIXMAP_PAGE_IO, __builtin_return_address(0));
 }
 void* early_memremap(PhysAddr phys, uint64_t size) {
-  return report_map(do_map(phys, size, FIXMAP_PAGE_NORMAL, __builtin_return_address(0)));
+  return map_reported(phys, size, FIXMAP_PAGE_NORMAL, __builtin_return_address(0));
 }
 void* early_memremap_ro(PhysAddr phys, uint64_t size) {
-  return report_map(do_map(phys, size, FIXMAP_PAGE_RO, __builtin_return_address(0)));
+  return map_reported(phys, size, FIXMAP_PAGE_RO, __builtin_return_address(0));
 }
 void* early_memremap_prot(PhysAddr phys, uint64_t size, PgProt prot) {
-  return report_map(do_map(phys, size, prot, __builtin_return_address(0)));
+  return map_reported(phys, size, prot, __builtin_return_address(0));
 }
 void early_iounmap(void* addr, uint64_t size) { report_unmap(do_unmap(addr, size, __builtin_return_address(0))); }
 void early_memunmap(void* addr, uint64_t size) { report_unmap(do_unmap(addr, size, __builtin_return_address(0))); }
@@ -156,7 +172,7 @@ bool copy_from_early_mem(void* dest, PhysAddr src, uint64_t size) {
     // Keep each chunk inside one slot, counting the in-page offset.
     uint64_t n = kChunk - src.page_offset();
     if (n > size) n = size;
-    void* p = report_map(do_map(src, n, FIXMAP_PAGE_RO, __builtin_return_address(0)));
+    void* p = map_reported(src, n, FIXMAP_PAGE_RO, __builtin_return_address(0));
     if (!p) return false;
     Fixmap* fm = fixmap_get();
     const void* through = fm->ops().access(virt_of(p), n);

@@ -67,42 +67,24 @@ Status Fixmap::attach(PhysAddr pgd) {
   return {};
 }
 
-Pte* Fixmap::entry(unsigned idx) const {
-  uint64_t va = __fix_to_virt(idx);
-  unsigned k = static_cast<unsigned>((va - first_pmd) / PMD_SIZE);
-  return &pte_[k][table_index(va, 3)];
-}
-
 Pte Fixmap::read(unsigned idx) const {
   if (!initialised() || idx == FIX_HOLE || idx >= __end_of_fixed_addresses) return Pte{};
   return *entry(idx);
 }
 
-Status Fixmap::set(unsigned idx, PhysAddr phys, PgProt prot) {
+// Why try_set() said no; a clear of a free slot still stores zero and invalidates.
+Status Fixmap::set_failed(unsigned idx, PgProt prot) {
   if (!initialised()) return KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)");
   if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses)
     return KERR(Errc::BadIndex, "index is FIX_HOLE or beyond __end_of_fixed_addresses");
   Pte* e = entry(idx);
-  VirtAddr va(__fix_to_virt(idx));
   if (prot.is_clear()) {
-    bool was_live = e->valid();
     ops_.set_pte(e, Pte{});
-    // The entry was valid: a walker may have cached it. Invalidate even when it was not valid,
-    // which is cheap and keeps "every clear is followed by a TLB invalidate" unconditional.
-    ops_.flush_tlb_kernel_page(va, TlbLevel::L3);
-    if (!was_live) return KERR(Errc::NotMapped, "slot is not mapped");
-    return {};
+    ops_.flush_tlb_kernel_page(VirtAddr(__fix_to_virt(idx)), TlbLevel::L3);
+    return KERR(Errc::NotMapped, "slot is not mapped");
   }
-  Pte want = pfn_pte(phys, prot);
-  if (e->valid()) {
-    if (e->raw == want.raw) return {};
-    return KERR(Errc::SlotLive, "slot is live with pa=0x%lx; clear_fixmap() it first (break-before-make)",
-                e->output_address().value());
-  }
-  // The entry was invalid, so no TLB can hold it: no invalidate needed, only the barriers in
-  // set_pte that order the store before later accesses through the new mapping.
-  ops_.set_pte(e, want);
-  return {};
+  return KERR(Errc::SlotLive, "slot is live with pa=0x%lx; clear_fixmap() it first (break-before-make)",
+              e->output_address().value());
 }
 
 // ---- The kernel's fixmap and Linux's API on it -------------------------------------------------
@@ -127,14 +109,25 @@ Fixmap* g_fixmap = nullptr;
   st.error().mark_reported();
 }
 
-Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+[[gnu::noinline, gnu::cold]] Status set_failed(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
   Status st = g_fixmap ? g_fixmap->set(idx, phys, prot)
                        : Status(KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)"));
-  if (!st.ok()) [[unlikely]]
-    report_failure(st, idx, phys, prot, caller);
+  if (!st.ok()) report_failure(st, idx, phys, prot, caller);
   return st;
 }
+
+// The success path is Fixmap::try_set, inline; anything else goes out of line to be explained.
+inline Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+  Fixmap* fm = g_fixmap;
+  if (fm && fm->try_set(idx, phys, prot)) [[likely]]
+    return {};
+  return set_failed(idx, phys, prot, caller);
+}
 }  // namespace
+
+Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+  return do_set(idx, phys, prot, caller);
+}
 
 void fixmap_install(Fixmap* fm) { g_fixmap = fm; }
 Fixmap* fixmap_get() { return g_fixmap; }

@@ -33,8 +33,33 @@ class Fixmap {
   // __set_fixmap(): prot 0 (FIXMAP_PAGE_CLEAR) clears the slot and invalidates its TLB entry.
   // Setting a slot that is live with another mapping is refused (break-before-make); setting it
   // again to the very same descriptor is harmless and allowed.
-  [[nodiscard]] Status set(unsigned idx, PhysAddr phys, PgProt prot);
+  [[nodiscard]] Status set(unsigned idx, PhysAddr phys, PgProt prot) {
+    if (try_set(idx, phys, prot)) [[likely]]
+      return {};
+    return set_failed(idx, prot);
+  }
   [[nodiscard]] Status clear(unsigned idx) { return set(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+
+  // set()'s success path, inline and without a Status: true when the slot now holds what was
+  // asked. False changes nothing; set() then says why (and a clear of a free slot still stores
+  // zero and invalidates, so that every clear is followed by a TLB invalidate).
+  bool try_set(unsigned idx, PhysAddr phys, PgProt prot) {
+    if (idx - 1u >= __end_of_fixed_addresses - 1u || !initialised()) return false;  // FIX_HOLE is 0
+    Pte* e = entry(idx);
+    const Pte old = *e;
+    if (prot.is_clear()) {
+      if (!old.valid()) return false;
+      ops_.set_pte(e, Pte{});
+      // The entry was valid: a walker may have cached it.
+      ops_.flush_tlb_kernel_page(VirtAddr(__fix_to_virt(idx)), TlbLevel::L3);
+      return true;
+    }
+    const Pte want = pfn_pte(phys, prot);
+    if (old.valid()) return old.raw == want.raw;  // the same descriptor again is harmless
+    // The entry was invalid, so no TLB can hold it: no invalidate, only set_pte's barriers.
+    ops_.set_pte(e, want);
+    return true;
+  }
 
   bool initialised() const { return pte_[0] != nullptr; }
   // The current descriptor of a slot (zero when not mapped or not initialised).
@@ -44,7 +69,11 @@ class Fixmap {
   PhysAddr pgd() const { return pgd_; }
 
  private:
-  Pte* entry(unsigned idx) const;
+  Pte* entry(unsigned idx) const {
+    const uint64_t va = __fix_to_virt(idx);
+    return &pte_[(va - fixmap_layout::first_pmd) / PMD_SIZE][table_index(va, 3)];
+  }
+  Status set_failed(unsigned idx, PgProt prot);
   PageTableOps& ops_;
   PhysAddr pgd_;
   FixmapTables tables_{};
@@ -62,6 +91,9 @@ Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot);
 inline Status set_fixmap(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL); }
 inline Status set_fixmap_io(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_IO); }
 inline Status clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+// __set_fixmap for an API built on the fixmap (early_ioremap): a failure is reported with
+// `caller`, its own caller, rather than with the API's address.
+Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* caller);
 // Maps the page holding `phys` and returns the slot address plus phys's in-page offset (null VA on
 // failure).
 VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot);

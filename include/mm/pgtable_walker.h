@@ -126,7 +126,7 @@ class PageTableCursor {
 
 // Visits every valid leaf (block or page) of the TTBR1 tables that overlaps [first, last] (last
 // inclusive, so the top of the address space can be named) in address order:
-// visit(va, size, descriptor, level). Empty regions are skipped a whole entry at a time, and so is
+// visit(va, size, descriptor, level). A run of empty entries is skipped in one step, and so is
 // an entry whose next-level table cannot be reached. Returns how many such unreachable tables
 // were skipped (a caller that checks the whole address space must not call that a pass), or ~0u
 // when even the root table is unreachable.
@@ -147,11 +147,17 @@ unsigned for_each_leaf(A& access, PhysAddr root, uint64_t first, uint64_t last, 
       continue;
     }
     const uint64_t span = level_span(level);
-    const Pte d = *c.entry();
+    const Pte* e = c.entry();
     const uint64_t base = va & ~(span - 1);
-    if (d.valid() && (level == kLeafLevel ? d.is_table_or_page() : (level > 0 && d.is_block())))
-      visit(base, span, d, level);
-    const uint64_t next = base + span;
+    uint64_t entries = 1;
+    if (!e->valid()) {
+      // A run of empty entries in this table is skipped in one step (most of a sparse table).
+      const unsigned room = kPtrsPerTable - c.index_at(level);
+      while (entries < room && !e[entries].valid()) ++entries;
+    } else if (level == kLeafLevel ? e->is_table_or_page() : (level > 0 && e->is_block())) {
+      visit(base, span, *e, level);
+    }
+    const uint64_t next = base + entries * span;
     if (next <= va) break;  // wrapped past the top of the address space
     va = next;
   }
