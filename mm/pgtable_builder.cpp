@@ -170,9 +170,13 @@ struct ExecRanges {
   unsigned count = 0;
   bool overflow = false;
   uint64_t pages = 0;
+  uint64_t lowest = ~uint64_t{0}, highest = 0;  // every run lies in [lowest, highest)
 
+  bool may_overlap(uint64_t pa, uint64_t size) const { return pa < highest && pa + size > lowest; }
   void add(uint64_t va, uint64_t pa, uint64_t size) {
     pages += size / PAGE_SIZE;
+    if (pa < lowest) lowest = pa;
+    if (pa + size > highest) highest = pa + size;
     Run* last = count ? &run[count - 1] : nullptr;
     if (last && last->end == pa && last->va + (last->end - last->pa) == va)
       last->end = pa + size;
@@ -222,6 +226,7 @@ uint64_t check_wx_pages(PageTableOps& ops, PhysAddr pgd) {
   for_each_leaf(env, pgd, kTtbr1First, kTtbr1Last, [&](uint64_t va, uint64_t size, Pte d, unsigned) {
     if (!leaf_writable(d)) return;
     const uint64_t pa = d.output_address().value() & ~(size - 1);
+    if (!ex.may_overlap(pa, size)) return;  // most writable memory is nowhere near the text
     for (unsigned i = 0; i < ex.count; ++i) {
       const auto& r = ex.run[i];
       const uint64_t s = pa > r.pa ? pa : r.pa, e = pa + size < r.end ? pa + size : r.end;
