@@ -236,15 +236,15 @@ void setup_memory(uint64_t dtb_phys, uint64_t phys_base) {
     panic("no usable memory in the device tree");
   // booting.rst: the DTB must be in RAM. Past its last structure block only padding is read, so a
   // totalsize that runs out of RAM is survivable, but worth saying.
-  uint64_t end = dtb_phys + fdt_size;
+  const PhysAddr dtb(dtb_phys), end = dtb.offset(fdt_size);
   bool inside = false;
   for (unsigned i = 0; i < memblock.memory.count(); ++i)
-    inside |= memblock.memory[i].base <= dtb_phys && end <= memblock.memory[i].end();
+    inside |= memblock.memory[i].base <= dtb && end <= memblock.memory[i].end();
   if (!inside)
     pr_warn(
         "fdt: the device tree [0x%016lx-0x%016lx] is not entirely in RAM (totalsize %u too large, or the "
         "loader put it outside memory); only its used part is read\n",
-        dtb_phys, end - 1, fdt_size);
+        dtb_phys, end.value() - 1, fdt_size);
   memblock_dump();
   firmware_probe(blob);
 }

@@ -44,11 +44,11 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
   // The linear map covers 128 TiB of physical addresses (PAGE_OFFSET..LINEAR_MAP_END): RAM above
   // that cannot be mapped there (it would land on the kernel image, vmalloc and the fixmap), so it
   // is not memory to this kernel (Linux's arm64_memblock_init does the same).
-  constexpr uint64_t kLinearLimit = LINEAR_MAP_END - PAGE_OFFSET;
-  if (memblock_end_of_DRAM() > kLinearLimit) {
+  constexpr PhysAddr kLinearLimit(LINEAR_MAP_END - PAGE_OFFSET);
+  if (const PhysAddr end = memblock_end_of_DRAM(); end > kLinearLimit) {
     pr_warn("memblock: RAM above 0x%016lx (the 128 TiB the linear map covers) ignored: [0x%016lx-0x%016lx]\n",
-            kLinearLimit, kLinearLimit, memblock_end_of_DRAM() - 1);
-    memblock_remove(PhysAddr(kLinearLimit), memblock_end_of_DRAM() - kLinearLimit);
+            kLinearLimit.value(), kLinearLimit.value(), end.value() - 1);
+    memblock_remove(kLinearLimit, end - kLinearLimit);
   }
   if (!memblock.memory.count()) {
     pr_err("memblock: the device tree describes no usable memory (no memory node, or every region empty)\n");

@@ -19,17 +19,17 @@ Optional<PhysAddr> buddy_alloc_table() {
 }  // namespace
 
 void mem_init(PageTableOps& ops, PhysAddr pgd) {
-  uint64_t start_pfn = memblock_start_of_DRAM() >> PAGE_SHIFT;
-  uint64_t end_pfn = memblock_end_of_DRAM() >> PAGE_SHIFT;
+  uint64_t start_pfn = memblock_start_of_DRAM().value() >> PAGE_SHIFT;
+  uint64_t end_pfn = memblock_end_of_DRAM().value() >> PAGE_SHIFT;
   uint64_t nr = end_pfn - start_pfn;
   uint64_t memmap_bytes = align_up(nr * sizeof(Page), PAGE_SIZE);
   Optional<PhysAddr> memmap = memblock_phys_alloc(memmap_bytes, PAGE_SIZE);
   if (!memmap) panic("mem_init: no memory for %lu bytes of struct page", memmap_bytes);
   const uint64_t memmap_pa = memmap.value().value();
   buddy.init(reinterpret_cast<Page*>(linear_va(memmap_pa)), start_pfn, nr);
-  uint64_t cursor = 0, s, e;
+  PhysAddr cursor, s, e;
   while (memblock_next_free_range(&cursor, &s, &e))
-    buddy.free_range(align_up(s, PAGE_SIZE) >> PAGE_SHIFT, e >> PAGE_SHIFT);
+    buddy.free_range(align_up(s.value(), PAGE_SIZE) >> PAGE_SHIFT, e.value() >> PAGE_SHIFT);
   pr_info("mem_init: struct page array at pa 0x%lx: %lu pages x %zu bytes = %lu KiB\n", memmap_pa, nr, sizeof(Page),
           memmap_bytes >> 10);
   buddy_print_stats();

@@ -1,6 +1,7 @@
 #include "mm/memblock.h"
 
 #include "kernel/printk.h"
+#include "kernel/range.h"
 
 namespace kernel {
 
@@ -36,11 +37,11 @@ void MemblockType::merge() {
   }
 }
 
-bool MemblockType::add(uint64_t base, uint64_t size, uint32_t flags) {
+bool MemblockType::add(PhysAddr base, uint64_t size, uint32_t flags) {
   if (!size) return true;
-  uint64_t end = base + size;
+  const PhysAddr end = base.offset(size);
   // Cut out what is already present, then insert the remaining pieces in order.
-  uint64_t cur = base;
+  PhysAddr cur = base;
   for (unsigned i = 0; i < cnt_ && cur < end; ++i) {
     const MemRegion& r = r_[i];
     if (r.end() <= cur) continue;
@@ -60,8 +61,8 @@ bool MemblockType::add(uint64_t base, uint64_t size, uint32_t flags) {
   return true;
 }
 
-bool MemblockType::remove(uint64_t base, uint64_t size) {
-  uint64_t end = base + size;
+bool MemblockType::remove(PhysAddr base, uint64_t size) {
+  const PhysAddr end = base.offset(size);
   for (unsigned i = 0; i < cnt_;) {
     MemRegion r = r_[i];
     if (r.end() <= base || r.base >= end) {
@@ -81,19 +82,19 @@ bool MemblockType::remove(uint64_t base, uint64_t size) {
   return true;
 }
 
-bool MemblockType::overlaps(uint64_t base, uint64_t size) const {
+bool MemblockType::overlaps(PhysAddr base, uint64_t size) const {
   for (unsigned i = 0; i < cnt_; ++i)
-    if (r_[i].base < base + size && base < r_[i].end()) return true;
+    if (r_[i].base < base.offset(size) && base < r_[i].end()) return true;
   return false;
 }
 
-void MemblockType::set_flags(uint64_t base, uint64_t size, uint32_t flags) {
+void MemblockType::set_flags(PhysAddr base, uint64_t size, uint32_t flags) {
   // Split at the boundaries, then flag the regions inside.
-  uint64_t end = base + size;
+  const PhysAddr end = base.offset(size);
   for (unsigned i = 0; i < cnt_; ++i) {
     MemRegion r = r_[i];
     if (r.end() <= base || r.base >= end) continue;
-    uint64_t lo = r.base > base ? r.base : base, hi = r.end() < end ? r.end() : end;
+    const PhysAddr lo = r.base > base ? r.base : base, hi = r.end() < end ? r.end() : end;
     erase(i);
     unsigned at = i;
     if (r.base < lo) insert(at++, MemRegion{r.base, lo - r.base, r.flags});
@@ -106,83 +107,87 @@ void MemblockType::set_flags(uint64_t base, uint64_t size, uint32_t flags) {
 
 namespace {
 
-// Common validation: an Error (reported, with its source) for input that cannot be used at all;
-// a range reaching past 48 bits is trimmed with a warning.
-Status valid_range(uint64_t base, uint64_t* size, const char* op, const char* what) {
-  Status st;
-  if (*size == 0) {
-    st = KERR(Errc::ZeroSize, "memblock: %s: ignoring %s of size 0 at 0x%016lx", op, what, base);
-    st.error().report(true);
-  } else if (base + *size < base) {
-    st = KERR(Errc::WrapAround, "memblock: %s: ignoring %s [0x%016lx + 0x%lx]: wraps around the address space", op,
-              what, base, *size);
-    st.error().report();
-  } else if (base >= kMaxPhysAddr) {
-    st = KERR(Errc::Invalid, "memblock: %s: ignoring %s at 0x%016lx: beyond the 48-bit physical address space", op,
-              what, base);
-    st.error().report();
-  } else if (base + *size > kMaxPhysAddr) {
-    pr_warn("memblock: %s: %s [0x%016lx-0x%016lx] truncated at the 48-bit limit\n", op, what, base, base + *size - 1);
-    *size = kMaxPhysAddr - base;
-  }
-  return st;
+// The one overflow check is PhysRange's: [base, base + size) is not empty and does not wrap. Its
+// Error is never printed; memblock's callers say what the failure means in their own words.
+Result<PhysRange> checked(PhysAddr base, uint64_t size) { return PhysRange::make(base, size, "memblock", nullptr); }
+
+Error reported(Error e, bool warning = false) {
+  e.report(warning);
+  return e;
 }
 
-Status too_many(const char* kind, const char* what, uint64_t b, uint64_t e) {
-  Status st = KERR(Errc::OutOfRange, "memblock: too many %s regions (max %u); %s [0x%016lx-0x%016lx] dropped", kind,
-                   MemblockType::kMax, what, b, e - 1);
-  st.error().report();
-  return st;
+PhysAddr page_up(PhysAddr pa) { return PhysAddr(align_up(pa.value(), PAGE_SIZE)); }
+
+// Common validation: the checked range, or an Error (reported, with its source) for input that
+// cannot be used at all; a range reaching past 48 bits is trimmed with a warning.
+Result<PhysRange> valid_range(PhysAddr base, uint64_t size, const char* op, const char* what) {
+  const Result<PhysRange> range = checked(base, size);
+  if (range == Errc::ZeroSize)
+    return reported(KERR(Errc::ZeroSize, "memblock: %s: ignoring %s of size 0 at 0x%016lx", op, what, base.value()),
+                    true);
+  if (!range)
+    return reported(KERR(Errc::WrapAround,
+                         "memblock: %s: ignoring %s [0x%016lx + 0x%lx]: wraps around the address space", op, what,
+                         base.value(), size));
+  if (base.value() >= kMaxPhysAddr)
+    return reported(KERR(Errc::Invalid,
+                         "memblock: %s: ignoring %s at 0x%016lx: beyond the 48-bit physical address space", op, what,
+                         base.value()));
+  if (range.value().last().value() < kMaxPhysAddr) return range;
+  pr_warn("memblock: %s: %s [0x%016lx-0x%016lx] truncated at the 48-bit limit\n", op, what, base.value(),
+          range.value().last().value());
+  return checked(base, kMaxPhysAddr - base.value());
+}
+
+Status too_many(const char* kind, const char* what, PhysAddr b, PhysAddr e) {
+  return reported(KERR(Errc::OutOfRange, "memblock: too many %s regions (max %u); %s [0x%016lx-0x%016lx] dropped", kind,
+                       MemblockType::kMax, what, b.value(), e.value() - 1));
 }
 
 }  // namespace
 
-Status memblock_add(PhysAddr at, uint64_t size, const char* what) {
-  const uint64_t base = at.value();
-  TRY(valid_range(base, &size, "add", what));
+Status memblock_add(PhysAddr base, uint64_t size, const char* what) {
+  const PhysRange range = TRY(valid_range(base, size, "add", what));
   // RAM is managed in whole pages: trim partial pages at both ends.
-  uint64_t b = align_up(base, PAGE_SIZE), e = align_down(base + size, PAGE_SIZE);
-  if (b != base || e != base + size)
-    pr_warn("memblock: %s [0x%016lx-0x%016lx] is not page aligned; using [0x%016lx-0x%016lx]\n", what, base,
-            base + size - 1, b, e - 1);
-  if (e <= b) {
-    Status st =
-        KERR(Errc::Invalid, "memblock: %s at 0x%016lx is smaller than a page after alignment; ignored", what, base);
-    st.error().report(true);
-    return st;
-  }
+  const PhysAddr end = range.last().offset(1);  // at most 2^48: no wrap
+  const PhysAddr b = page_up(base), e = end.page_base();
+  if (b != base || e != end)
+    pr_warn("memblock: %s [0x%016lx-0x%016lx] is not page aligned; using [0x%016lx-0x%016lx]\n", what, base.value(),
+            range.last().value(), b.value(), e.value() - 1);
+  if (e <= b)
+    return reported(KERR(Errc::Invalid, "memblock: %s at 0x%016lx is smaller than a page after alignment; ignored",
+                         what, base.value()),
+                    true);
   if (memblock.memory.overlaps(b, e - b))
-    pr_warn("memblock: %s [0x%016lx-0x%016lx] overlaps memory already added; merged\n", what, b, e - 1);
+    pr_warn("memblock: %s [0x%016lx-0x%016lx] overlaps memory already added; merged\n", what, b.value(), e.value() - 1);
   if (!memblock.memory.add(b, e - b)) return too_many("memory", what, b, e);
   return {};
 }
 
-Status memblock_reserve(PhysAddr at, uint64_t size, const char* what) {
-  const uint64_t base = at.value();
-  TRY(valid_range(base, &size, "reserve", what));
-  uint64_t b = align_down(base, PAGE_SIZE), e = align_up(base + size, PAGE_SIZE);  // cover whole pages
+Status memblock_reserve(PhysAddr base, uint64_t size, const char* what) {
+  const PhysRange range = TRY(valid_range(base, size, "reserve", what));
+  const PhysAddr b = base.page_base(), e = page_up(range.last().offset(1));  // cover whole pages
   if (!memblock.reserved.add(b, e - b)) return too_many("reserved", what, b, e);
   return {};
 }
 
-void memblock_remove(PhysAddr base, uint64_t size) { (void)memblock.memory.remove(base.value(), size); }
+void memblock_remove(PhysAddr base, uint64_t size) { (void)memblock.memory.remove(base, size); }
 
-void memblock_mark_nomap(PhysAddr at, uint64_t size) {
-  const uint64_t base = at.value();
-  memblock.memory.set_flags(align_down(base, PAGE_SIZE), align_up(base + size, PAGE_SIZE) - align_down(base, PAGE_SIZE),
-                            MEMBLOCK_NOMAP);
+void memblock_mark_nomap(PhysAddr base, uint64_t size) {
+  const PhysAddr b = base.page_base();
+  memblock.memory.set_flags(b, page_up(base.offset(size)) - b, MEMBLOCK_NOMAP);
 }
 
-void memblock_free(PhysAddr base, uint64_t size) { (void)memblock.reserved.remove(base.value(), size); }
+void memblock_free(PhysAddr base, uint64_t size) { (void)memblock.reserved.remove(base, size); }
 
-bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end) {
+bool memblock_next_free_range(PhysAddr* cursor, PhysAddr* start, PhysAddr* end) {
   // The cursor is a physical address: find the first free byte at or above it.
-  uint64_t pos = *cursor;
+  const PhysAddr pos = *cursor;
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& m = memblock.memory[i];
     if (m.flags & MEMBLOCK_NOMAP) continue;
     if (m.end() <= pos) continue;
-    uint64_t s = m.base > pos ? m.base : pos;
+    PhysAddr s = m.base > pos ? m.base : pos;
     while (s < m.end()) {
       // Skip reserved regions covering s.
       bool moved = false;
@@ -195,7 +200,7 @@ bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end) 
       }
       if (moved) continue;
       if (s >= m.end()) break;
-      uint64_t e = m.end();
+      PhysAddr e = m.end();
       for (unsigned j = 0; j < memblock.reserved.count(); ++j) {
         const MemRegion& r = memblock.reserved[j];
         if (r.base > s && r.base < e) e = r.base;
@@ -212,65 +217,68 @@ bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end) 
 Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align) {
   if (!size || !align || (align & (align - 1))) return nullopt;
   size = align_up(size, PAGE_SIZE);
-  uint64_t best = 0;
-  bool found = false;
-  uint64_t cursor = 0, s, e;
+  Optional<PhysAddr> best;
+  PhysAddr cursor, s, e;
   while (memblock_next_free_range(&cursor, &s, &e)) {
     if (e > memblock.alloc_limit) e = memblock.alloc_limit;
     if (e <= s || e - s < size) continue;
-    uint64_t cand = memblock.bottom_up ? align_up(s, align) : align_down(e - size, align);
-    if (cand < s || cand + size > e) continue;
+    const PhysAddr cand(memblock.bottom_up ? align_up(s.value(), align) : align_down(e.value() - size, align));
+    if (cand < s || cand.offset(size) > e) continue;
     if (memblock.bottom_up) {
       best = cand;
-      found = true;
       break;
     }
-    if (!found || cand > best) best = cand, found = true;  // top-down: the highest fit
+    if (!best || cand > *best) best = cand;  // top-down: the highest fit
   }
-  if (!found) return nullopt;
-  if (!memblock.reserved.add(best, size)) {
+  if (!best) return nullopt;
+  const PhysAddr pa = *best;
+  if (!memblock.reserved.add(pa, size)) {
     pr_err("memblock: too many reserved regions (max %u): cannot reserve [0x%016lx-0x%016lx]\n", MemblockType::kMax,
-           best, best + size - 1);
+           pa.value(), pa.value() + size - 1);
     return nullopt;
   }
-  return PhysAddr(best);
+  return pa;
 }
 
-bool memblock_is_memory(PhysAddr pa) { return memblock.memory.overlaps(pa.value(), 1); }
+bool memblock_is_memory(PhysAddr pa) { return memblock.memory.overlaps(pa, 1); }
 
-bool memblock_overlaps_mapped_memory(PhysAddr at, uint64_t size) {
-  const uint64_t base = at.value();
-  if (base + size < base) size = ~base;  // clamp a wrapping range to the end of the address space
+bool memblock_overlaps_mapped_memory(PhysAddr base, uint64_t size) {
+  const Result<PhysRange> range = checked(base, size);
+  if (range == Errc::ZeroSize) return false;
+  // A wrapping range is clamped to the end of the address space.
+  const PhysAddr last = range ? range.value().last() : PhysAddr(~uint64_t{0});
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& m = memblock.memory[i];
-    if (!(m.flags & MEMBLOCK_NOMAP) && base < m.end() && m.base < base + size) return true;
+    if (!(m.flags & MEMBLOCK_NOMAP) && base < m.end() && m.base <= last) return true;
   }
   return false;
 }
 
-bool memblock_is_mapped_memory(PhysAddr at, uint64_t size) {
-  const uint64_t base = at.value();
+bool memblock_is_mapped_memory(PhysAddr base, uint64_t size) {
+  const Result<PhysRange> range = checked(base, size);
+  if (!range) return false;
   // Regions are sorted and merged: walk them, every byte must be covered by a mapped one.
-  if (!size || base + size < base) return false;
-  uint64_t cur = base;
-  const uint64_t end = base + size;
-  for (unsigned i = 0; i < memblock.memory.count() && cur < end; ++i) {
+  const PhysAddr last = range.value().last();
+  PhysAddr cur = base;  // the first byte not yet known to be mapped
+  for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& m = memblock.memory[i];
     if (m.end() <= cur) continue;
     if (m.base > cur || (m.flags & MEMBLOCK_NOMAP)) return false;
+    if (m.last() >= last) return true;
     cur = m.end();
   }
-  return cur >= end;
+  return false;
 }
-bool memblock_is_reserved(PhysAddr pa) { return memblock.reserved.overlaps(pa.value(), 1); }
-uint64_t memblock_start_of_DRAM() { return memblock.memory.count() ? memblock.memory[0].base : 0; }
-uint64_t memblock_end_of_DRAM() {
+bool memblock_is_reserved(PhysAddr pa) { return memblock.reserved.overlaps(pa, 1); }
+PhysAddr memblock_start_of_DRAM() { return memblock.memory.count() ? memblock.memory[0].base : PhysAddr(0); }
+PhysAddr memblock_end_of_DRAM() {
   unsigned n = memblock.memory.count();
-  return n ? memblock.memory[n - 1].end() : 0;
+  return n ? memblock.memory[n - 1].end() : PhysAddr(0);
 }
 
 uint64_t memblock_free_bytes() {
-  uint64_t t = 0, cursor = 0, s, e;
+  uint64_t t = 0;
+  PhysAddr cursor, s, e;
   while (memblock_next_free_range(&cursor, &s, &e)) t += e - s;
   return t;
 }
@@ -280,12 +288,13 @@ void memblock_dump() {
           memblock.memory.total() >> 20, memblock.reserved.total(), memblock.reserved.total() >> 10);
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& r = memblock.memory[i];
-    pr_info("memblock:  memory[0x%x]   [0x%016lx-0x%016lx], 0x%012lx bytes%s\n", i, r.base, r.end() - 1, r.size,
-            r.flags & MEMBLOCK_NOMAP ? " (nomap)" : "");
+    pr_info("memblock:  memory[0x%x]   [0x%016lx-0x%016lx], 0x%012lx bytes%s\n", i, r.base.value(), r.last().value(),
+            r.size, r.flags & MEMBLOCK_NOMAP ? " (nomap)" : "");
   }
   for (unsigned i = 0; i < memblock.reserved.count(); ++i) {
     const MemRegion& r = memblock.reserved[i];
-    pr_info("memblock:  reserved[0x%x] [0x%016lx-0x%016lx], 0x%012lx bytes\n", i, r.base, r.end() - 1, r.size);
+    pr_info("memblock:  reserved[0x%x] [0x%016lx-0x%016lx], 0x%012lx bytes\n", i, r.base.value(), r.last().value(),
+            r.size);
   }
 }
 

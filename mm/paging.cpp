@@ -43,8 +43,8 @@ Result<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const Kern
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& r = memblock.memory[i];
     if (r.flags & MEMBLOCK_NOMAP) continue;
-    uint64_t cur = r.base;
-    const uint64_t end = r.end();
+    uint64_t cur = r.base.value();
+    const uint64_t end = r.end().value();
     for (unsigned k = 0; k < nro; ++k) {
       const uint64_t s = ro[k].start < cur ? cur : ro[k].start;
       const uint64_t t = ro[k].end > end ? end : ro[k].end;

@@ -95,7 +95,7 @@ void print_memory_layout() {
   line(".rodata", va_of(_srodata), va_of(_erodata));
   line(".data", va_of(_sdata), va_of(__bss_start));
   line(".bss", va_of(__bss_start), va_of(__bss_stop));
-  line("linear", __va(PhysAddr(memblock_start_of_DRAM())).value(), __va(PhysAddr(memblock_end_of_DRAM())).value());
+  line("linear", __va(memblock_start_of_DRAM()).value(), __va(memblock_end_of_DRAM()).value());
 }
 
 }  // namespace kernel

@@ -4,21 +4,21 @@
 // or rejected with a message, never trusted blindly.
 #pragma once
 
+#include <stdint.h>
+
 #include "kernel/error.h"
 #include "kernel/optional.h"
 #include "kernel/types.h"
 
-#include <stdint.h>
-
-#include "kernel/types.h"
-
 namespace kernel {
 
+// [base, base + size), below 2^48: end() does not wrap.
 struct MemRegion {
-  uint64_t base;
+  PhysAddr base;
   uint64_t size;
   uint32_t flags;  // MEMBLOCK_NOMAP for memory that must not enter the linear map
-  uint64_t end() const { return base + size; }
+  PhysAddr end() const { return base.offset(size); }
+  PhysAddr last() const { return base.offset(size - 1); }
 };
 
 inline constexpr uint32_t MEMBLOCK_NOMAP = 1;
@@ -31,11 +31,11 @@ class MemblockType {
   const MemRegion& operator[](unsigned i) const { return r_[i]; }
   uint64_t total() const;
   // Adds [base, base+size) with flags, merging with neighbours of the same flags.
-  bool add(uint64_t base, uint64_t size, uint32_t flags = 0);
+  bool add(PhysAddr base, uint64_t size, uint32_t flags = 0);
   // Removes [base, base+size), splitting regions as needed.
-  bool remove(uint64_t base, uint64_t size);
-  bool overlaps(uint64_t base, uint64_t size) const;
-  void set_flags(uint64_t base, uint64_t size, uint32_t flags);
+  bool remove(PhysAddr base, uint64_t size);
+  bool overlaps(PhysAddr base, uint64_t size) const;
+  void set_flags(PhysAddr base, uint64_t size, uint32_t flags);
   void clear() { cnt_ = 0; }
 
  private:
@@ -49,7 +49,7 @@ class MemblockType {
 struct Memblock {
   MemblockType memory;
   MemblockType reserved;
-  uint64_t alloc_limit = kMaxPhysAddr;  // top-down allocations stay below this
+  PhysAddr alloc_limit{kMaxPhysAddr};  // top-down allocations stay below this
   bool bottom_up = false;
 };
 extern Memblock memblock;
@@ -73,13 +73,14 @@ bool memblock_overlaps_mapped_memory(PhysAddr base, uint64_t size);
 // Whether every byte of [base, base+size) is RAM that the linear map covers.
 bool memblock_is_mapped_memory(PhysAddr base, uint64_t size);
 bool memblock_is_reserved(PhysAddr pa);
-uint64_t memblock_start_of_DRAM();
-uint64_t memblock_end_of_DRAM();
+// The first byte of RAM and the end of the last RAM region (exclusive); 0 without RAM.
+PhysAddr memblock_start_of_DRAM();
+PhysAddr memblock_end_of_DRAM();
 uint64_t memblock_free_bytes();
 
-// Iterates the free ranges (memory minus reserved minus NOMAP), lowest first.
-// `cursor` starts at 0. Returns false when done.
-bool memblock_next_free_range(uint64_t* cursor, uint64_t* start, uint64_t* end);
+// Iterates the free ranges [start, end) (memory minus reserved minus NOMAP), lowest first.
+// `cursor` starts at PhysAddr(0). Returns false when done.
+bool memblock_next_free_range(PhysAddr* cursor, PhysAddr* start, PhysAddr* end);
 
 // Linux-like dump: "memblock: memory[0x0] [0x...-0x...], 0x... bytes flags: 0x0".
 void memblock_dump();

@@ -132,7 +132,7 @@ void paging_init_gib(uint64_t gib) {
   memblock_reset();
   (void)memblock_add(PhysAddr(World::kBase + (16ull << 20)), 16ull << 20, "tables");  // allocations come from here
   (void)memblock_add(PhysAddr(0x80000000), gib << 30, "RAM");
-  memblock.alloc_limit = World::kBase + (32ull << 20);
+  memblock.alloc_limit = PhysAddr(World::kBase + (32ull << 20));
   FixmapTableEnv env(w.ops, [] { return memblock_phys_alloc(PAGE_SIZE, PAGE_SIZE); });
   KernelSegment segs[] = {{"text", VirtAddr(KIMAGE_VADDR), PhysAddr(0x40200000), 0x20000, PAGE_KERNEL_ROX},
                           {"data", VirtAddr(KIMAGE_VADDR + 0x20000), PhysAddr(0x40220000), 0x40000, PAGE_KERNEL}};

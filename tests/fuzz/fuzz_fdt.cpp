@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   of::bootargs(fdt);
   memblock_reset();
   memblock_init_from_fdt(fdt, PhysAddr(0x40200000), 0x100000, PhysAddr(kDtb), m.size);
-  uint64_t cursor = 0, s, e;
+  PhysAddr cursor, s, e;
   while (memblock_next_free_range(&cursor, &s, &e))
     if (e <= s) __builtin_trap();
   return 0;

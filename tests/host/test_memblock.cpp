@@ -23,13 +23,13 @@ class MemblockTest : public ::testing::Test {
   void TearDown() override { memblock_reset(); }
   std::vector<std::pair<uint64_t, uint64_t>> regions(const MemblockType& t) {
     std::vector<std::pair<uint64_t, uint64_t>> v;
-    for (unsigned i = 0; i < t.count(); ++i) v.push_back({t[i].base, t[i].size});
+    for (unsigned i = 0; i < t.count(); ++i) v.push_back({t[i].base.value(), t[i].size});
     return v;
   }
   std::vector<std::pair<uint64_t, uint64_t>> free_ranges() {
     std::vector<std::pair<uint64_t, uint64_t>> v;
-    uint64_t c = 0, s, e;
-    while (memblock_next_free_range(&c, &s, &e)) v.push_back({s, e});
+    PhysAddr c, s, e;
+    while (memblock_next_free_range(&c, &s, &e)) v.push_back({s.value(), e.value()});
     return v;
   }
 };
@@ -64,6 +64,25 @@ TEST_F(MemblockTest, BadRegionsAreTrimmedOrRejectedWithAMessage) {
     EXPECT_NE(log.find(m), std::string::npos) << m << "\n" << log;
 }
 
+// The overflow check is PhysRange's: a range whose last byte is the top of the address space
+// does not wrap; it is beyond (or trimmed at) the 48-bit limit like any other.
+TEST_F(MemblockTest, ARangeEndingAtTheTopByteIsNotAWrap) {
+  EXPECT_EQ(memblock_add(PhysAddr(0xfffffffffffff000ull), 0x1000, "top"), Errc::Invalid);
+  EXPECT_EQ(memblock_add(PhysAddr(0xfffffffffffff000ull), 0x1001, "past"), Errc::WrapAround);
+  EXPECT_EQ(memblock_add(PhysAddr(0x40000000), 0 - 0x40000000ull, "to the top"), Errc::Ok);
+  EXPECT_EQ(regions(memblock.memory),
+            (std::vector<std::pair<uint64_t, uint64_t>>{{0x40000000, 0x1000000000000ull - 0x40000000}}));
+  EXPECT_FALSE(memblock_is_mapped_memory(PhysAddr(0x40000000), 0 - 0x40000000ull));
+  EXPECT_TRUE(memblock_is_mapped_memory(PhysAddr(0x40000000), 0x1000000000000ull - 0x40000000));
+  EXPECT_TRUE(memblock_overlaps_mapped_memory(PhysAddr(0xfffffff000ull), 0 - 0x1000ull));  // wraps: clamped
+  EXPECT_FALSE(memblock_overlaps_mapped_memory(PhysAddr(0x50000000), 0));                  // empty
+  std::string log = kernel_log();
+  for (const char* m : {"ignoring top at 0xfffffffffffff000: beyond the 48-bit physical address space",
+                        "ignoring past [0xfffffffffffff000 + 0x1001]: wraps around",
+                        "to the top [0x0000000040000000-0xffffffffffffffff] truncated at the 48-bit limit"})
+    EXPECT_NE(log.find(m), std::string::npos) << m << "\n" << log;
+}
+
 TEST_F(MemblockTest, TooManyRegionsIsReported) {
   for (unsigned i = 0; i < MemblockType::kMax; ++i)
     ASSERT_TRUE(memblock_add(PhysAddr(0x40000000 + i * 0x2000ull), 0x1000, "r"));
@@ -80,7 +99,7 @@ TEST_F(MemblockTest, AllocIsTopDownAlignedAndAvoidsReservedAndNomap) {
   uint64_t b = memblock_phys_alloc(0x200000, 0x200000).value_or(PhysAddr(1)).value();
   EXPECT_EQ(b, 0x40a00000u);  // 2 MiB aligned, below a
   EXPECT_TRUE(memblock_is_reserved(PhysAddr(a)));
-  memblock.alloc_limit = 0x40100000;
+  memblock.alloc_limit = PhysAddr(0x40100000);
   EXPECT_EQ(memblock_phys_alloc(0x1000, 0x1000).value_or(PhysAddr(1)).value(), 0x400ff000u);
   EXPECT_FALSE(memblock_phys_alloc(0x2000000, 0x1000).has_value());  // larger than any free range
   EXPECT_FALSE(memblock_phys_alloc(0x1000, 3).has_value());          // bad alignment
@@ -129,7 +148,7 @@ TEST_F(MemblockTest, RandomOperationsMatchAPageModel) {
     ASSERT_LE(memblock.memory.count(), MemblockType::kMax);
     // Sorted, non-overlapping, merged.
     for (unsigned i = 1; i < memblock.memory.count(); ++i)
-      ASSERT_LT(memblock.memory[i - 1].end(), memblock.memory[i].base + 1);
+      ASSERT_LE(memblock.memory[i - 1].end().value(), memblock.memory[i].base.value());
     std::set<uint64_t> got_free, want_free;
     for (auto [s, e] : free_ranges())
       for (uint64_t q = s >> 12; q < e >> 12; ++q) got_free.insert(q);
@@ -199,19 +218,18 @@ TEST_F(MemblockTest, FromATreeWithSeveralRangesAndReservations) {
   auto dtb = multi_memory_tree();
   ASSERT_TRUE(memblock_init_from_fdt(dtb.data(), PhysAddr(0x40200000), 0x40000, PhysAddr(0x47000000), 0x1000));
   ASSERT_EQ(memblock.memory.count(), 5u);  // split around the no-map region
-  EXPECT_EQ(memblock.memory[0].base, 0x40000000u);
-  EXPECT_EQ(memblock.memory[1].base, 0x40100000u);
+  EXPECT_EQ(memblock.memory[0].base.value(), 0x40000000u);
+  EXPECT_EQ(memblock.memory[1].base.value(), 0x40100000u);
   EXPECT_EQ(memblock.memory[1].flags, MEMBLOCK_NOMAP);
-  EXPECT_EQ(memblock.memory[3].base, 0xc0000000u);
-  EXPECT_EQ(memblock.memory[4].base, 0x100000000u);
+  EXPECT_EQ(memblock.memory[3].base.value(), 0xc0000000u);
+  EXPECT_EQ(memblock.memory[4].base.value(), 0x100000000u);
   EXPECT_EQ(memblock.memory.total(), 0x8000000ull + 0x40000000 + 0x10000000);
   EXPECT_TRUE(memblock_is_reserved(PhysAddr(0x40001000)));  // /memreserve/
   EXPECT_TRUE(memblock_is_reserved(PhysAddr(0xc8000000)));  // cma
   EXPECT_TRUE(memblock_is_reserved(PhysAddr(0x40200000)));  // kernel
   EXPECT_NE(kernel_log().find("ignoring DT memory of size 0 at 0x0000000200000000"), std::string::npos);
   // No free range includes the no-map region.
-  uint64_t c = 0, s, e;
-  while (memblock_next_free_range(&c, &s, &e)) EXPECT_FALSE(s < 0x40200000 && e > 0x40100000);
+  for (auto [s, e] : free_ranges()) EXPECT_FALSE(s < 0x40200000 && e > 0x40100000);
 }
 
 TEST_F(MemblockTest, NoMemoryIsAnError) {
@@ -240,7 +258,7 @@ TEST(MemblockLinearLimit, RamAbove128TiBIsIgnoredWithAMessage) {
   fdt_finish(f);
   ASSERT_TRUE(
       memblock_init_from_fdt(b.data(), PhysAddr(0x7fff'0020'0000ull), 0x1000, PhysAddr(0x7fff'0100'0000ull), 0x100));
-  EXPECT_EQ(memblock_end_of_DRAM(), 0x8000'0000'0000ull);
+  EXPECT_EQ(memblock_end_of_DRAM().value(), 0x8000'0000'0000ull);
   EXPECT_EQ(memblock.memory.total(), 0x1'0000'0000ull);
   EXPECT_THAT(kernel_log(), HasLogLine("memblock: RAM above 0x0000800000000000 (the 128 TiB the linear map covers) "
                                        "ignored: [0x0000800000000000-0x00008000ffffffff]"));

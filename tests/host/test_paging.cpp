@@ -129,7 +129,7 @@ TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutab
 
 TEST_F(PagingTest, TablesAreOnlyReachedThroughTheFixmapSlots) {
   std::set<uint64_t> before;
-  for (unsigned i = 0; i < memblock.reserved.count(); ++i) before.insert(memblock.reserved[i].base);
+  for (unsigned i = 0; i < memblock.reserved.count(); ++i) before.insert(memblock.reserved[i].base.value());
   mmu.direct_table_access.clear();
   PhysAddr np = build(nullptr);
   // Every table page reached directly belongs to the old tables (the fixture's, reserved at the

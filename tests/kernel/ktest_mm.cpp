@@ -24,12 +24,12 @@ KTEST(mm, every_ram_range_is_in_the_linear_map) {
     // First, last and every 64 MiB in between: the MMU agrees with __va().
     for (uint64_t off = 0; off < r.size; off += (64u << 20)) {
       PhysAddr pa;
-      KEXPECT(arch_translate(__va(PhysAddr(r.base + off)), true, &pa));
-      KEXPECT_EQ(pa.value(), r.base + off);
+      KEXPECT(arch_translate(__va(r.base.offset(off)), true, &pa));
+      KEXPECT_EQ(pa.value(), r.base.value() + off);
     }
     PhysAddr pa;
-    KEXPECT(arch_translate(__va(PhysAddr(r.end() - 8)), false, &pa));
-    KEXPECT_EQ(pa.value(), r.end() - 8);
+    KEXPECT(arch_translate(__va(r.base.offset(r.size - 8)), false, &pa));
+    KEXPECT_EQ(pa.value(), r.base.value() + r.size - 8);
   }
   KEXPECT(ranges >= 1);
   KEXPECT_EQ(read_sysreg(ttbr1_el1) & kOutputAddrMask, swapper_pg_dir.value());
@@ -39,7 +39,7 @@ KTEST(mm, buddy_manages_pages_in_every_ram_range) {
   for (unsigned i = 0; i < memblock.memory.count(); ++i) {
     const MemRegion& r = memblock.memory[i];
     uint64_t managed = 0;
-    for (uint64_t pfn = r.base >> PAGE_SHIFT; pfn < r.end() >> PAGE_SHIFT; ++pfn) {
+    for (uint64_t pfn = r.base.value() >> PAGE_SHIFT; pfn < r.end().value() >> PAGE_SHIFT; ++pfn) {
       Page* p = buddy.pfn_to_page(pfn);
       KASSERT(p);
       managed += !(p->flags & Page::Reserved);
@@ -51,8 +51,8 @@ KTEST(mm, buddy_manages_pages_in_every_ram_range) {
   }
   // Holes between ranges are never handed out.
   for (unsigned i = 1; i < memblock.memory.count(); ++i)
-    for (uint64_t pfn = memblock.memory[i - 1].end() >> PAGE_SHIFT; pfn < memblock.memory[i].base >> PAGE_SHIFT;
-         pfn += 64) {
+    for (uint64_t pfn = memblock.memory[i - 1].end().value() >> PAGE_SHIFT;
+         pfn < memblock.memory[i].base.value() >> PAGE_SHIFT; pfn += 64) {
       Page* p = buddy.pfn_to_page(pfn);
       KEXPECT(p && (p->flags & Page::Reserved));
     }
