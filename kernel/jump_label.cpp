@@ -21,7 +21,9 @@ unsigned set_key(StaticKey* key, bool on) {
       continue;
     }
     uint32_t before = aarch64_insn_read(reinterpret_cast<void*>(e->code));
-    Status st = aarch64_insn_patch_text_nosync(reinterpret_cast<void*>(e->code), insn);
+    // Through stop_machine: once secondaries run, one of them may be executing this very site.
+    void* site = reinterpret_cast<void*>(e->code);
+    Status st = aarch64_insn_patch_text(&site, &insn, 1);
     if (!st.ok()) {
       pr_err("jump_label: %s: patching 0x%lx failed (%s)\n", key->name, e->code, errc_name(st.code()));
       st.error().report();

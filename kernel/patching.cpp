@@ -1,6 +1,7 @@
 #include "kernel/patching.h"
 
 #include "kernel/printk.h"
+#include "kernel/smp_call.h"
 #include "kernel/spinlock.h"
 #include "mm/fixmap.h"
 
@@ -31,19 +32,41 @@ Status check(uint64_t a, void* caller) {
   return st;
 }
 
-// Called with the lock held and interrupts masked.
+// Called with g_patch_lock held and interrupts masked.
 Status patch_one(uint64_t a, uint32_t insn) {
-  PhysAddr pa = g_text.to_phys(a);
-  VirtAddr alias = __set_fixmap_offset(FIX_TEXT_POKE0, pa, FIXMAP_PAGE_NORMAL);  // RW, never executable
-  if (alias.is_null())                                                           // set_fixmap said why
-    return Error(KERR(Errc::MapFailed, "patching: FIX_TEXT_POKE0 could not be mapped for 0x%lx", a)).mark_reported();
-  void* p = g_ops->access(alias, 4);
-  if (p) g_ops->write_insn(p, insn);
-  (void)clear_fixmap(FIX_TEXT_POKE0);  // the alias is gone (and its TLB entry) before anything runs
-  if (!p) return KERR(Errc::Unreachable, "patching: the text-poke alias of 0x%lx is not reachable", a);
+  bool written = false;
+  {
+    // RW, never executable, serialised on the slot; cleared (broadcast TLBI) at the end of the
+    // scope, before the cache maintenance makes the new instruction visible to fetch.
+    ScopedFixmap alias(FIX_TEXT_POKE0, g_text.to_phys(a), FIXMAP_PAGE_NORMAL);
+    if (!alias.ok())  // set_fixmap said why
+      return Error(KERR(Errc::MapFailed, "patching: FIX_TEXT_POKE0 could not be mapped for 0x%lx", a)).mark_reported();
+    if (void* p = g_ops->access(alias.va(), 4)) {
+      g_ops->write_insn(p, insn);
+      written = true;
+    }
+  }
+  if (!written) return KERR(Errc::Unreachable, "patching: the text-poke alias of 0x%lx is not reachable", a);
   g_ops->sync_icache(VirtAddr(a), 4);
   ++g_patched;
   return {};
+}
+
+struct PatchBatch {
+  void* const* addrs;
+  const uint32_t* insns;
+  unsigned count;
+};
+
+// Runs on one CPU while every other online CPU waits in stop_machine with interrupts masked.
+Status patch_batch(void* arg) {
+  const auto* b = static_cast<const PatchBatch*>(arg);
+  g_patch_lock.lock();  // against a concurrent _nosync user; interrupts are already masked
+  Status st;
+  for (unsigned i = 0; i < b->count && st.ok(); ++i)
+    st = patch_one(reinterpret_cast<uint64_t>(b->addrs[i]), b->insns[i]);
+  g_patch_lock.unlock();
+  return st;
 }
 
 }  // namespace
@@ -57,9 +80,11 @@ Status aarch64_insn_patch_text_nosync(void* addr, uint32_t insn) {
 
 Status aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count) {
   for (unsigned i = 0; i < count; ++i) TRY(check(reinterpret_cast<uint64_t>(addrs[i]), __builtin_return_address(0)));
-  IrqSaveGuard guard(g_patch_lock);
-  for (unsigned i = 0; i < count; ++i) TRY(patch_one(reinterpret_cast<uint64_t>(addrs[i]), insns[i]));
-  return {};
+  // Other CPUs may be executing the very instructions: stop them all first (Arm ARM B2.2.5 allows
+  // concurrent modification and execution only for a few instructions; a general patch needs
+  // every other PE out of the way and an ISB on each before it runs the new code).
+  PatchBatch batch{addrs, insns, count};
+  return stop_machine(patch_batch, &batch);
 }
 
 uint32_t aarch64_insn_read(const void* addr) { return *static_cast<const volatile uint32_t*>(addr); }

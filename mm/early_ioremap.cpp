@@ -2,6 +2,7 @@
 #include "mm/early_ioremap.h"
 
 #include "kernel/range.h"
+#include "kernel/smp_call.h"
 #include "mm/memblock.h"
 
 #include "kernel/printk.h"
@@ -37,6 +38,12 @@ inline Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* cal
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx) used after the buddy allocator is up; use ioremap() "
                 "(caller %p)",
                 phys.value(), size, caller);
+  // The slots and g_slots are the boot CPU's alone, before any other CPU runs: no lock guards them.
+  if (SmpHooks* h = smp_hooks())
+    return KERR(Errc::Invalid,
+                "early_ioremap: early_ioremap(0x%lx, 0x%lx) on CPU%u with SMP up; early_ioremap is for the boot CPU "
+                "before secondaries start: use ioremap() (caller %p)",
+                phys.value(), size, h->this_cpu(), caller);
   const PhysRange range = TRY(PhysRange::make(phys, size, "early_ioremap: early_ioremap", caller));
   // RAM is (or will be) Normal memory in the linear map; a Device alias of it is a mismatched
   // attribute alias (Arm ARM B2.8 "Mismatched memory attributes"): loss of coherency at best.

@@ -129,6 +129,11 @@ Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* calle
   return do_set(idx, phys, prot, caller);
 }
 
+SpinLock& fixmap_slot_lock(unsigned idx) {
+  static SpinLock locks[__end_of_fixed_addresses];
+  return locks[idx < __end_of_fixed_addresses ? idx : FIX_HOLE];
+}
+
 void fixmap_install(Fixmap* fm) { g_fixmap = fm; }
 Fixmap* fixmap_get() { return g_fixmap; }
 

@@ -12,6 +12,11 @@ namespace {
 constexpr unsigned kLevelSlot[4] = {FIX_PGD, FIX_PUD, FIX_PMD, FIX_PTE};
 }
 
+SpinLock& FixmapTableEnv::lock() {
+  static SpinLock l;
+  return l;
+}
+
 Pte* FixmapTableEnv::map_table(PhysAddr table, unsigned level) {
   unsigned slot = kLevelSlot[level];
   if (!set_fixmap(slot, table).ok()) return nullptr;

@@ -27,9 +27,11 @@ struct TextRegion {
 // `ops` writes the instruction through the alias and does the cache maintenance.
 void patching_init(const TextRegion& text, TextPatchOps& ops);
 
+// One instruction that no other CPU can be executing (the single-CPU boot path, or code only
+// this CPU runs): under the patch lock, interrupts masked.
 Status aarch64_insn_patch_text_nosync(void* addr, uint32_t insn);
-// Several instructions, all under one lock hold (Linux uses stop_machine with several CPUs
-// online; this kernel runs one).
+// Several instructions that other CPUs may be executing: under stop_machine (every other online
+// CPU spins with interrupts masked while they are written, then executes an ISB).
 Status aarch64_insn_patch_text(void* const addrs[], const uint32_t insns[], unsigned count);
 uint32_t aarch64_insn_read(const void* addr);  // through the normal (read-only) mapping
 

@@ -3,6 +3,7 @@
 
 #include "asm/fixmap.h"
 #include "kernel/error.h"
+#include "kernel/spinlock.h"
 #include "mm/pgtable_ops.h"
 
 namespace kernel {
@@ -104,10 +105,21 @@ inline VirtAddr set_fixmap_offset_io(unsigned idx, PhysAddr phys) {
   return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_IO);
 }
 
-// RAII: a temporary fixmap mapping that is cleared (with its TLB invalidate) at scope exit.
+// The fixmap's page tables are global: every CPU walks the same swapper_pg_dir, so a slot that
+// several CPUs use for temporary mappings must be serialised (two CPUs setting one slot would
+// break break-before-make, and a clear on one CPU would pull the page from under the other).
+// Each index has a lock; ScopedFixmap holds it, with interrupts masked on this CPU, for as long
+// as its mapping is live (an interrupt handler that wanted the same slot would otherwise
+// deadlock or, without the lock, find it live). The clear's TLBI is the broadcast form (VAALE1IS).
+SpinLock& fixmap_slot_lock(unsigned idx);
+
+// RAII: a temporary fixmap mapping, serialised on its slot, cleared (with its TLB invalidate) at
+// scope exit.
 class ScopedFixmap {
  public:
-  ScopedFixmap(unsigned idx, PhysAddr phys, PgProt prot) : idx_(idx) { va_ = __set_fixmap_offset(idx, phys, prot); }
+  ScopedFixmap(unsigned idx, PhysAddr phys, PgProt prot) : idx_(idx), guard_(fixmap_slot_lock(idx)) {
+    va_ = __set_fixmap_offset(idx, phys, prot);
+  }
   ~ScopedFixmap() {
     if (!va_.is_null()) (void)clear_fixmap(idx_);
   }
@@ -118,6 +130,7 @@ class ScopedFixmap {
 
  private:
   unsigned idx_;
+  IrqSaveGuard guard_;  // released after the destructor's clear
   VirtAddr va_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "kernel/error.h"
 #include "kernel/optional.h"
+#include "kernel/spinlock.h"
 #include "mm/pgtable_walker.h"
 
 namespace kernel {
@@ -30,12 +31,18 @@ class AllocatingTableEnv {
   AllocFn alloc_;
 };
 
+// FIX_PGD..FIX_PTE are shared by every user of this env: one at a time, interrupts masked,
+// for the env's whole life (Linux takes fixmap_lock around the same slots).
 class FixmapTableEnv : public AllocatingTableEnv {
  public:
-  using AllocatingTableEnv::AllocatingTableEnv;
+  FixmapTableEnv(PageTableOps& ops, AllocFn alloc) : AllocatingTableEnv(ops, alloc), guard_(lock()) {}
   Pte* map_table(PhysAddr table, unsigned level);
   void unmap_table(unsigned level);
   bool zero_table(PhysAddr table);
+
+ private:
+  static SpinLock& lock();
+  IrqSaveGuard guard_;
 };
 
 class LinearTableEnv : public AllocatingTableEnv {

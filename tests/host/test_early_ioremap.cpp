@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "fixmap_fixture.h"
+#include "kernel/smp_call.h"
 #include "mm/early_ioremap.h"
 #include "mm/ioremap.h"
 #include "mm/memblock.h"
@@ -90,6 +91,31 @@ TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
         "size differs from the mapped 0x2000; unmapping 0x2000", "used after the buddy allocator is up; use ioremap()"})
     EXPECT_THAT(log, HasLogLine(msg));
   EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+// Cross-calls installed means secondaries run: early_ioremap's slots have no lock, so any use
+// then is refused, whichever CPU asks.
+class SmpUp final : public SmpHooks {
+ public:
+  unsigned this_cpu() override { return 2; }
+  bool cpu_online(unsigned) override { return true; }
+  void send_call_ipi(unsigned) override {}
+  bool irqs_disabled() override { return false; }
+  unsigned long irq_save() override { return 0; }
+  void irq_restore(unsigned long) override {}
+  void cpu_relax() override {}
+  void context_sync() override {}
+  uint64_t now_ns() override { return 0; }
+};
+
+TEST_F(EarlyIoremapTest, RefusedOnceSecondaryCpusRun) {
+  SmpUp smp;
+  smp_call_install(&smp);
+  EXPECT_EQ(early_remap_checked(PhysAddr(0x09000000), 8, FIXMAP_PAGE_IO), Errc::Invalid);
+  smp_call_install(nullptr);
+  EXPECT_FALSE(early_ioremap_slot(0).used);
+  EXPECT_THAT(kernel_log(), HasLogLine("early_ioremap(0x9000000, 0x8) on CPU2 with SMP up; early_ioremap is for the "
+                                       "boot CPU before secondaries start: use ioremap() (caller 0x"));
 }
 
 TEST_F(EarlyIoremapTest, LeaksAreReportedWithTheirCaller) {
