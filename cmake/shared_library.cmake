@@ -17,8 +17,8 @@ set(SHARED_SOURCES
   lib/vsprintf.cpp lib/error.cpp lib/printk.cpp lib/cmdline.cpp
   mm/pgtable.cpp mm/fixmap.cpp mm/fixmap_dump.cpp mm/early_ioremap.cpp mm/memblock.cpp mm/page_alloc.cpp
   mm/pgtable_builder.cpp mm/ioremap.cpp mm/mem_init.cpp mm/paging.cpp
-  kernel/patching.cpp kernel/smp_call.cpp
-  drivers/of/fdt.cpp drivers/tty/earlycon.cpp drivers/gpio/bcm2835_gpio.cpp
+  kernel/patching.cpp kernel/smp_call.cpp kernel/smp.cpp
+  drivers/of/fdt.cpp drivers/of/cpus.cpp drivers/tty/earlycon.cpp drivers/gpio/bcm2835_gpio.cpp
   init/memory.cpp
 )
 list(TRANSFORM SHARED_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

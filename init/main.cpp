@@ -14,6 +14,7 @@
 #include "kernel/panic.h"
 #include "kernel/patching.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "mm/early_ioremap.h"
 #include "mm/fixmap.h"
@@ -95,7 +96,8 @@ struct ParamSpec {
   bool takes_value;
 };
 constexpr ParamSpec kKnownParams[] = {
-    {"earlycon", false}, {"halt", true}, {"ktest", false}, {"crashtest", true}, {"shell", false},
+    {"earlycon", false}, {"halt", true},    {"ktest", false}, {"crashtest", true},
+    {"shell", false},    {"maxcpus", true}, {"nosmp", false}, {"smp_test_stuck", true},
 };
 
 // Linux's own parameters that boot firmware and distributions put on every command line (the Pi
@@ -311,6 +313,7 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   setup_memory(dtb_phys, phys_base);
   setup_paging_and_allocator();
   setup_patching_and_check();
+  smp_init();
   run_requested_tests();
 
   early_ioremap_check_leaks();

@@ -11,6 +11,7 @@
 #include "kernel/panic.h"
 #include "kernel/patching.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 #include "mm/early_ioremap.h"
 #include "mm/fixmap.h"
@@ -118,6 +119,7 @@ void cmd_help(int, char**) {
       "  early_ioremap          the 7 early_ioremap slots\n"
       "  translate <va>         walk the page tables for a virtual address, level by level\n"
       "  poke-demo              patch a live instruction through FIX_TEXT_POKE0, before/after\n"
+      "  cpus                   every logical CPU: MPIDR, MIDR, state, enable-method\n"
       "  log                    replay the kernel log buffer\n"
       "  poweroff | reboot      PSCI SYSTEM_OFF / SYSTEM_RESET\n");
 }
@@ -260,6 +262,24 @@ void cmd_log(int, char**) {
   }
 }
 
+void cmd_cpus(int, char**) {
+  mprintf("CPU  MPIDR         MIDR        state    enable-method            DT node\n");
+  for (unsigned cpu = 0; cpu < num_possible_cpus(); ++cpu) {
+    const PerCpu& pc = per_cpu(cpu);
+    char method[40];
+    const char* boot = cpu == 0 ? " (boot)" : "";
+    if (pc.method == EnableMethod::SpinTable)
+      snprintf(method, sizeof method, "spin-table 0x%lx%s", pc.release_addr, boot);
+    else
+      snprintf(method, sizeof method, "%s%s", enable_method_name(pc.method), boot);
+    // MIDR as the CPU itself read it; 0 until it has run (offline, failed).
+    mprintf("%3u  0x%010lx  0x%08lx  %-7s  %-23s  %s\n", cpu, cpu_logical_map(cpu), pc.midr,
+            cpu_state_name(cpu_state(cpu)), method, pc.dt_name);
+  }
+  mprintf("%u of %u CPU%s online; this is CPU%u\n", num_online_cpus(), num_possible_cpus(),
+          num_possible_cpus() == 1 ? "" : "s", smp_processor_id());
+}
+
 void cmd_poweroff(int, char**) {
   mprintf("reboot: Power down\n");
   machine_exit(0);
@@ -283,6 +303,7 @@ constexpr Command kCommands[] = {
     {"early_ioremap", cmd_early_ioremap},
     {"translate", cmd_translate},
     {"poke-demo", cmd_poke_demo},
+    {"cpus", cmd_cpus},
     {"log", cmd_log},
     {"poweroff", cmd_poweroff},
     {"reboot", cmd_reboot},

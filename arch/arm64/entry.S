@@ -3,6 +3,8 @@
  * Every entry saves the full register state as a struct pt_regs (arch/arm64/traps.h) and calls
  * do_exception(regs, kind). If it returns (an exception-table fixup), the state is restored.
  */
+#include "asm/smp.h"
+
 #define S_FRAME_SIZE 304	/* sizeof(PtRegs) */
 #define S_SP 248
 #define S_ELR 256
@@ -14,7 +16,8 @@
 	sub	sp, sp, #S_FRAME_SIZE
 	.if \kind >= 4 && \kind <= 7
 	/* Stack overflow check without a free register (the Linux trick): bit 15 of SP is 0 inside
-	 * the 64 KiB-aligned stacks and 1 in the guard page below init_stack (linker/kernel.ld). */
+	 * the 64 KiB-aligned stacks and 1 in the guard page below each (linker/kernel.ld for the boot
+	 * CPU, asm/smp.h for the secondaries' stack slots). */
 	add	sp, sp, x0			/* sp' = sp + x0 */
 	sub	x0, sp, x0			/* x0 = sp */
 	tbnz	x0, #15, 9f
@@ -25,11 +28,15 @@
 	mov	x0, #\kind
 	b	el1_entry_common
 	.if \kind >= 4 && \kind <= 7
-9:	msr	tpidr_el1, x0			/* the overflowing SP */
-	adrp	x0, overflow_stack_top
-	add	x0, x0, :lo12:overflow_stack_top
-	mov	sp, x0
+	/* TPIDR_EL1 is this CPU's PerCpu (kernel/smp.h) and must stay so. The scratch register that
+	 * keeps the overflowing SP is TPIDR_EL0: EL0's software thread ID, which this kernel (no EL0,
+	 * no thread-local storage) never uses otherwise; SP_EL0 would do as well, but stays free for
+	 * a future `current` pointer as in Linux. */
+9:	msr	tpidr_el0, x0			/* the overflowing SP */
 	mrs	x0, tpidr_el1
+	ldr	x0, [x0, #PERCPU_OVERFLOW_STACK_TOP]	/* this CPU's overflow stack */
+	mov	sp, x0
+	mrs	x0, tpidr_el0
 	b	handle_bad_stack
 	.endif
 	.endm

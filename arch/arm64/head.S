@@ -15,10 +15,17 @@
  *   x19 = DTB physical address (x0 at entry)
  *   x20 = exception level at entry (1, 2 or 3)
  *   x21 = physical address of _text
+ *
+ * Secondary CPUs (docs/smp.md) enter at secondary_entry (PSCI CPU_ON) or secondary_holding_pen
+ * (spin-table, and the cores an EL3 entry parks), run the same init_cpu_el and __cpu_enable_mmu
+ * as the boot CPU, and call secondary_start_kernel(cpu). Until then:
+ *   x19 = logical CPU number (-1 while unknown)
+ *   x20 = physical, then virtual, address of secondary_boot_data
  */
 #include "asm/boot.h"
 #include "asm/memory.h"
 #include "asm/pgtable.h"
+#include "asm/smp.h"
 #include "asm/sysreg_defs.h"		/* every system register value and field below */
 
 #if MDCR_EL2_HPMN_SHIFT != 0
@@ -37,6 +44,27 @@
 	movk	\reg, :abs_g2_nc:\val
 	movk	\reg, :abs_g1_nc:\val
 	movk	\reg, :abs_g0_nc:\val
+	.endm
+
+/* \reg = this CPU's MPIDR_EL1 affinity value, Aff3..Aff0 at their MPIDR positions (MT, U and
+ * the RES bits cleared): what the device tree's reg and secondary_boot_data hold. */
+	.macro	mpidr_hwid, reg, tmp
+	mrs	\reg, mpidr_el1
+	and	\tmp, \reg, #MPIDR_AFF2_0_MASK
+	ubfx	\reg, \reg, #MPIDR_AFF3_SHIFT, #MPIDR_AFF_WIDTH
+	orr	\reg, \tmp, \reg, lsl #MPIDR_AFF3_SHIFT
+	.endm
+
+/* TTBR0 (the identity map) walks off once the kernel runs at its virtual address (TCR_EL1.EPD0),
+ * and whatever they cached dropped from this CPU's TLB. Clobbers x0. */
+	.macro	idmap_walks_off
+	mrs	x0, tcr_el1
+	orr	x0, x0, #TCR_EPD0
+	msr	tcr_el1, x0
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
 	.endm
 
 	.section ".head.text", "ax"
@@ -61,6 +89,30 @@ primary_entry:
 	msr	daifset, #0xf
 	msr	spsel, #1
 	mov	x19, x0
+	/* With firmware above the kernel (entry at EL2 or EL1) the CPU that entered boots, whatever
+	 * its MPIDR: booting.rst lets the loader pick any CPU, and the firmware holds the others until
+	 * each is released by its own MPIDR. At EL3 there is no firmware: every core of the SoC
+	 * starts here at reset (a Pi with kernel_old=1 and no armstub), so, as the armstub does, the
+	 * core with MPIDR Aff3..Aff0 = 0 boots and every other one waits in the kernel's own holding
+	 * pen, from which smp_init releases it. Registers only: no memory access before SCTLR. */
+	mrs	x1, CurrentEL
+	cmp	x1, #CURRENTEL_EL(3)
+	b.ne	2f
+	mpidr_hwid x1, x2
+	cbnz	x1, secondary_holding_pen
+2:	bl	init_cpu_el
+	adrp	x21, _text
+	bl	create_page_tables
+	b	enable_mmu
+
+/*
+ * Gives this CPU a defined EL1 world, whatever EL it entered at, and returns there at EL1: the
+ * boot CPU and every secondary run this one copy. At EL1, SCTLR_EL1 is written before any memory
+ * access (its EE bit is UNKNOWN until then); at EL2 and EL3, el2_setup writes SCTLR_EL2/EL3 first.
+ * Sets w20 = the entry EL. Clobbers x0-x2. Call it with bl: el2_setup "returns" to x30 with an
+ * eret (or a ret at EL1).
+ */
+init_cpu_el:
 	mrs	x1, CurrentEL
 	cmp	x1, #CURRENTEL_EL(1)
 	b.ne	1f
@@ -70,27 +122,96 @@ primary_entry:
 1:	adrp	x1, early_vectors		/* physical: nothing may fault unseen, even now */
 	add	x1, x1, :lo12:early_vectors
 	msr	vbar_el1, x1
-	isb
-	/* With firmware above the kernel (entry at EL2 or EL1) the CPU that entered boots, whatever
-	 * its MPIDR: booting.rst lets the loader pick any CPU, and the firmware holds the others until
-	 * each is released by its own MPIDR. At EL3 there is no firmware: every core of the SoC
-	 * starts here at reset (a Pi with kernel_old=1 and no armstub), so, as the armstub does, the
-	 * core with MPIDR Aff3..Aff0 = 0 boots and every other one parks itself. */
-	mrs	x1, CurrentEL
-	cmp	x1, #CURRENTEL_EL(3)
-	b.ne	2f
-	mrs	x1, mpidr_el1
-	and	x2, x1, #MPIDR_AFF2_0_MASK
-	ubfx	x1, x1, #MPIDR_AFF3_SHIFT, #MPIDR_AFF_WIDTH
-	orr	x1, x1, x2
-	cbnz	x1, el3_secondary_park
-2:	bl	el2_setup
 	mov	x1, #CPACR_EL1_FPEN_NO_TRAP	/* no FP/SIMD traps (libfdt uses NEON) */
 	msr	cpacr_el1, x1
 	isb
-	adrp	x21, _text
-	bl	create_page_tables
-	b	enable_mmu
+	b	el2_setup			/* returns to our caller, at EL1 */
+
+/*
+ * Secondary CPU entry for PSCI CPU_ON (its entry_point_address, DEN0022 "CPU_ON"): MMU and caches
+ * off, at EL2 or EL1 (the firmware chooses: TF-A starts it at EL2 when EL2 is enabled, QEMU at
+ * the caller's EL1), x0 = context_id = the logical CPU number smp_init passed. Runs at its
+ * physical address.
+ */
+	.globl	secondary_entry
+secondary_entry:
+	msr	daifset, #0xf
+	msr	spsel, #1
+	mov	x19, x0				/* checked against the MPIDR table below */
+	bl	init_cpu_el
+	b	secondary_startup
+
+/*
+ * The holding pen: the spin-table release target (smp_init writes this physical address to the
+ * CPU's cpu-release-addr), and where the non-boot cores wait after an EL3 entry. Each CPU gives
+ * itself a defined EL1 first, then waits in wfe until secondary_pen_release holds its own MPIDR
+ * affinity value: a release address may be shared by several CPUs (APM X-Gene's tree gives all
+ * eight the same one), and the latch lets them out one at a time. The latch is read with the MMU
+ * off (Non-cacheable): the boot CPU cleans it to PoC before its sev (asm/smp.h).
+ */
+	.globl	secondary_holding_pen
+secondary_holding_pen:
+	msr	daifset, #0xf
+	msr	spsel, #1
+	bl	init_cpu_el
+	mpidr_hwid x1, x2
+	adrp	x2, secondary_pen_release
+	add	x2, x2, :lo12:secondary_pen_release
+1:	ldr	x3, [x2]
+	cmp	x3, x1
+	b.eq	2f
+	wfe
+	b	1b
+2:	movn	x19, #0				/* no context ID: look the MPIDR up */
+	b	secondary_startup
+
+/*
+ * A secondary at EL1, MMU off, x19 = its logical CPU number from PSCI's context ID, or -1. Finds
+ * itself in secondary_boot_data (the context ID must name the entry holding this CPU's own MPIDR;
+ * otherwise the MPIDR is looked up), turns the MMU on with the boot CPU's MAIR_EL1, TCR_EL1 and
+ * TTBR1_EL1 (paging_init's swapper_pg_dir) and the idmap in TTBR0_EL1, and continues at the
+ * kernel's virtual address. The boot CPU cleaned secondary_boot_data to PoC before the release
+ * (booting.rst; Arm ARM "Data cache maintenance"): these loads are Non-cacheable.
+ */
+secondary_startup:
+	adrp	x20, secondary_boot_data
+	add	x20, x20, :lo12:secondary_boot_data
+	mpidr_hwid x1, x2
+	ldr	x3, [x20, #BOOT_DATA_NR_CPUS]
+	add	x4, x20, #BOOT_DATA_MPIDR
+	cmp	x19, x3
+	b.hs	1f
+	ldr	x5, [x4, x19, lsl #3]
+	cmp	x5, x1
+	b.eq	3f
+1:	mov	x19, #0
+2:	cmp	x19, x3
+	b.hs	secondary_unknown_park
+	ldr	x5, [x4, x19, lsl #3]
+	cmp	x5, x1
+	b.eq	3f
+	add	x19, x19, #1
+	b	2b
+3:	ldr	x0, [x20, #BOOT_DATA_TTBR1]
+	ldr	x1, [x20, #BOOT_DATA_TCR]
+	ldr	x2, [x20, #BOOT_DATA_MAIR]
+	bl	__cpu_enable_mmu
+	ldr	x8, =__secondary_switched	/* the high, linked address */
+	br	x8
+
+/* A CPU whose MPIDR (in x1, for gdb) is not in secondary_boot_data: nothing to run as. */
+secondary_unknown_park:
+	msr	daifset, #0xf
+1:	wfe
+	b	1b
+
+/* smp_test_stuck=N: CPU N is started here instead of at the kernel, so it never comes online and
+ * the boot CPU's bounded wait times out (a real test of that path). */
+	.globl	secondary_park_for_test
+secondary_park_for_test:
+	msr	daifset, #0xf
+1:	wfe
+	b	1b
 
 /*
  * Exceptions taken before the MMU is on (and so before the console exists) land here: the CPU
@@ -127,14 +248,6 @@ el2_exception_park:
 1:	wfe
 	b	1b
 	.popsection
-
-/* Cores other than the boot core after an EL3 entry: interrupts masked, waiting in wfe, with
- * their MPIDR in x1 for gdb, until SMP bring-up releases them. */
-el3_secondary_park:
-	msr	daifset, #0xf
-	mrs	x1, mpidr_el1
-1:	wfe
-	b	1b
 
 /*
  * Give EL1 a defined world, whatever EL the CPU entered at. Sets w20 = the entry EL.
@@ -459,33 +572,43 @@ dcache_inval_poc:
 	ret
 
 enable_mmu:
-	ldr	x0, =MAIR_EL1_VALUE
-	msr	mair_el1, x0
-	ldr	x0, =TCR_EL1_VALUE
-	mrs	x1, id_aa64mmfr0_el1
-	ubfx	x1, x1, #ID_AA64MMFR0_EL1_PARANGE_SHIFT, #ID_FIELD_WIDTH
-	cmp	x1, #ID_AA64MMFR0_EL1_PARANGE_48
-	mov	x2, #ID_AA64MMFR0_EL1_PARANGE_48
-	csel	x1, x1, x2, ls			/* at most 48 bits: IPS = min(PARange, 48 bits) */
-	bfi	x0, x1, #TCR_IPS_SHIFT, #TCR_IPS_WIDTH
-	msr	tcr_el1, x0
-	adrp	x0, idmap_pg_dir
-	msr	ttbr0_el1, x0
+	ldr	x1, =TCR_EL1_VALUE
+	mrs	x2, id_aa64mmfr0_el1
+	ubfx	x2, x2, #ID_AA64MMFR0_EL1_PARANGE_SHIFT, #ID_FIELD_WIDTH
+	cmp	x2, #ID_AA64MMFR0_EL1_PARANGE_48
+	mov	x3, #ID_AA64MMFR0_EL1_PARANGE_48
+	csel	x2, x2, x3, ls			/* at most 48 bits: IPS = min(PARange, 48 bits) */
+	bfi	x1, x2, #TCR_IPS_SHIFT, #TCR_IPS_WIDTH
 	adrp	x0, init_pg_dir
+	ldr	x2, =MAIR_EL1_VALUE
+	bl	__cpu_enable_mmu
+	ldr	x8, =__primary_switched		/* the high, linked address */
+	br	x8
+
+/*
+ * void __cpu_enable_mmu(u64 ttbr1, u64 tcr, u64 mair): MAIR_EL1, TCR_EL1, TTBR0_EL1 = the identity
+ * map, TTBR1_EL1 = ttbr1; this CPU's TLB and I-cache dropped; the MMU and caches on. Returns
+ * through the identity map, so its caller must live in this page too (the boot CPU's enable_mmu,
+ * the secondaries' secondary_startup). Clobbers x3.
+ */
+__cpu_enable_mmu:
+	msr	mair_el1, x2
+	msr	tcr_el1, x1
+	adrp	x3, idmap_pg_dir
+	msr	ttbr0_el1, x3
 	msr	ttbr1_el1, x0
 	isb
 	tlbi	vmalle1
 	ic	iallu
 	dsb	nsh
 	isb
-	ldr	x0, =SCTLR_EL1_MMU_ON		/* MMU, caches, SP alignment checks, WXN */
-	msr	sctlr_el1, x0
+	ldr	x3, =SCTLR_EL1_MMU_ON		/* MMU, caches, SP alignment checks, WXN */
+	msr	sctlr_el1, x3
 	isb
 	ic	iallu				/* discard instructions fetched with the MMU off */
 	dsb	nsh
 	isb
-	ldr	x8, =__primary_switched		/* the high, linked address */
-	br	x8
+	ret
 
 /*
  * void idmap_cpu_replace_ttbr1(u64 new_ttbr1, u64 empty_table), called at its PHYSICAL address
@@ -516,19 +639,19 @@ __primary_switched:
 	ldr	x0, =init_stack_top
 	mov	sp, x0
 	/* The identity map is no longer needed: stop TTBR0 walks altogether. */
-	mrs	x0, tcr_el1
-	orr	x0, x0, #TCR_EPD0
-	msr	tcr_el1, x0
-	isb
-	tlbi	vmalle1
-	dsb	nsh
-	isb
+	idmap_walks_off
 	/* BSS (which includes the fixmap tables and the stack) is cleared with the caches on. */
 	ldr	x0, =__bss_start
 	ldr	x1, =__bss_stop
 0:	stp	xzr, xzr, [x0], #16
 	cmp	x0, x1
 	b.lo	0b
+	/* TPIDR_EL1 = this CPU's PerCpu (kernel/smp.h) from here on: CPU 0's, in BSS, with the
+	 * image's overflow stack for entry.S's stack-overflow path. */
+	ldr	x0, =per_cpu_area
+	ldr	x1, =overflow_stack_top
+	str	x1, [x0, #PERCPU_OVERFLOW_STACK_TOP]
+	msr	tpidr_el1, x0
 	mov	x29, xzr			/* terminate the frame-pointer chain */
 	mov	x30, xzr
 	mov	x0, x19
@@ -537,9 +660,45 @@ __primary_switched:
 	bl	start_kernel
 	b	arch_halt_asm
 
+/* A secondary at KIMAGE_VADDR with the MMU on (x19 = logical CPU, x20 = boot data, physical):
+ * vectors, the identity map off, its own stack and PerCpu from secondary_boot_data (written by
+ * the boot CPU with the caches on; read here through them, coherently). */
+__secondary_switched:
+	ldr	x0, =vectors
+	msr	vbar_el1, x0
+	isb
+	idmap_walks_off
+	ldr	x20, =secondary_boot_data
+	add	x1, x20, #BOOT_DATA_STACK_TOP
+	ldr	x0, [x1, x19, lsl #3]
+	mov	sp, x0
+	add	x1, x20, #BOOT_DATA_PERCPU
+	ldr	x0, [x1, x19, lsl #3]
+	msr	tpidr_el1, x0
+	mov	x29, xzr			/* terminate the frame-pointer chain */
+	mov	x30, xzr
+	mov	x0, x19
+	bl	secondary_start_kernel
+	b	arch_halt_asm
+
 	.globl	arch_halt_asm
 arch_halt_asm:
 	msr	daifset, #0xf
 1:	wfi
 	b	1b
 	.ltorg
+
+/* Written by the boot CPU and cleaned to PoC; read by secondaries with the MMU off (asm/smp.h).
+ * In .data, so the pen latch holds PEN_RELEASE_NONE from the moment the image is loaded: the
+ * cores an EL3 entry parks read it before the boot CPU has written anything. */
+	.pushsection ".data", "aw"
+	.balign	64
+	.globl	secondary_boot_data
+secondary_boot_data:
+	.space	BOOT_DATA_SIZE
+	.balign	64
+	.globl	secondary_pen_release
+secondary_pen_release:
+	.quad	PEN_RELEASE_NONE
+	.balign	64
+	.popsection

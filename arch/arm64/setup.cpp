@@ -98,6 +98,10 @@ void arch_timer_init(const void* fdt) {
         "to the timer node, or boot through firmware that sets CNTFRQ_EL0\n");
 }
 
+bool arch_set_cntfrq_el3(uint32_t hz) {
+  return psci_call_smc(SMCCC_SIP_SET_CNTFRQ, hz, 0, 0) == 0 && (arch_counter_freq() & 0xffffffff) == hz;
+}
+
 bool probe_read64(VirtAddr va, uint64_t* out) { return probe_read64_asm(va.value(), out); }
 bool probe_write64(VirtAddr va, uint64_t value) { return probe_write64_asm(va.value(), value); }
 
@@ -123,34 +127,56 @@ void semihosting_exit(int status) {
 // ---- PSCI (Arm DEN 0022) -------------------------------------------------------------------------
 namespace {
 of::PsciConduit g_conduit = of::PsciConduit::None;
-constexpr uint64_t PSCI_VERSION = 0x84000000;
-constexpr uint64_t PSCI_SYSTEM_OFF = 0x84000008;
-constexpr uint64_t PSCI_SYSTEM_RESET = 0x84000009;
 
-uint64_t psci_call(uint64_t fn) {
+uint64_t psci_call(uint64_t fn, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0) {
   switch (g_conduit) {
-    case of::PsciConduit::Hvc: return psci_call_hvc(fn, 0, 0, 0);
-    case of::PsciConduit::Smc: return psci_call_smc(fn, 0, 0, 0);
+    case of::PsciConduit::Hvc: return psci_call_hvc(fn, a1, a2, a3);
+    case of::PsciConduit::Smc: return psci_call_smc(fn, a1, a2, a3);
     case of::PsciConduit::None: break;
   }
   return static_cast<uint64_t>(-1);  // NOT_SUPPORTED
 }
 }  // namespace
 
+const char* psci_ret_name(int32_t ret) {
+  switch (static_cast<PsciRet>(ret)) {
+    case PsciRet::Success: return "SUCCESS";
+    case PsciRet::NotSupported: return "NOT_SUPPORTED";
+    case PsciRet::InvalidParameters: return "INVALID_PARAMETERS";
+    case PsciRet::Denied: return "DENIED";
+    case PsciRet::AlreadyOn: return "ALREADY_ON";
+    case PsciRet::OnPending: return "ON_PENDING";
+    case PsciRet::InternalFailure: return "INTERNAL_FAILURE";
+    case PsciRet::NotPresent: return "NOT_PRESENT";
+    case PsciRet::Disabled: return "DISABLED";
+    case PsciRet::InvalidAddress: return "INVALID_ADDRESS";
+  }
+  return "an unknown PSCI return code";
+}
+
 void psci_init(of::PsciConduit conduit) { g_conduit = conduit; }
 of::PsciConduit psci_conduit() { return g_conduit; }
 
 uint32_t psci_version() {
   if (g_conduit == of::PsciConduit::None) return 0;
-  uint64_t v = psci_call(PSCI_VERSION);
+  uint64_t v = psci_call(PSCI_0_2_FN_PSCI_VERSION);
   return static_cast<int64_t>(v) < 0 ? 0 : static_cast<uint32_t>(v);
 }
 
 void psci_system_off() {
-  if (g_conduit != of::PsciConduit::None) psci_call(PSCI_SYSTEM_OFF);
+  if (g_conduit != of::PsciConduit::None) psci_call(PSCI_0_2_FN_SYSTEM_OFF);
 }
 void psci_system_reset() {
-  if (g_conduit != of::PsciConduit::None) psci_call(PSCI_SYSTEM_RESET);
+  if (g_conduit != of::PsciConduit::None) psci_call(PSCI_0_2_FN_SYSTEM_RESET);
+}
+
+Status psci_cpu_on(uint64_t target_mpidr, PhysAddr entry, uint64_t context_id) {
+  if (g_conduit == of::PsciConduit::None) return KERR(Errc::NotFound, "no PSCI conduit (the DT has no /psci method)");
+  // The result is an int32 in W0 (SMC Calling Convention): the upper half of X0 is not part of it.
+  const auto ret = static_cast<int32_t>(psci_call(PSCI_0_2_FN64_CPU_ON, target_mpidr, entry.value(), context_id));
+  if (ret == static_cast<int32_t>(PsciRet::Success)) return {};
+  return KERR(Errc::Invalid, "PSCI CPU_ON(0x%010lx, entry 0x%lx) returned %s (%d)", target_mpidr, entry.value(),
+              psci_ret_name(ret), ret);
 }
 
 // ---- stopping ----------------------------------------------------------------------------------

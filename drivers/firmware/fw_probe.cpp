@@ -3,6 +3,7 @@
 //  - spin-table CPU release addresses (DT enable-method "spin-table", e.g. the Raspberry Pi).
 #include <libfdt.h>
 
+#include "asm/arch.h"
 #include "drivers/of.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
@@ -66,8 +67,10 @@ void probe_spin_tables(const void* fdt) {
   for (int i = 0; i < n; ++i) {
     uint64_t value = 0;
     if (!copy_from_early_mem(&value, PhysAddr(st[i].release_addr), sizeof value)) continue;
-    pr_info("smp: %s: spin-table release address 0x%lx holds 0x%lx (the CPU stays parked in firmware)\n", st[i].name,
-            st[i].release_addr, value);
+    // After an EL3 entry no firmware polls it: the CPU waits in the kernel's holding pen instead.
+    pr_info("smp: %s: spin-table release address 0x%lx holds 0x%lx (%s)\n", st[i].name, st[i].release_addr, value,
+            boot_info.entry_el == 3 ? "not used: entered at EL3, the CPU waits in the kernel's pen"
+                                    : "the CPU waits in firmware for smp_init");
   }
 }
 

@@ -34,6 +34,9 @@ uint64_t arch_us_to_counter(uint64_t us);
 void arch_timer_init(const void* fdt);
 // Busy-waits at least `us` microseconds on the generic timer (CNTPCT_EL0), whatever the CPU speed.
 void udelay(uint64_t us);
+// After an EL3 entry only: this CPU's CNTFRQ_EL0 (a per-CPU register, writable only at EL3) set
+// through head.S's EL3 service. False if the service refused or the value did not stick.
+bool arch_set_cntfrq_el3(uint32_t hz);
 
 // Reads memory at va, returning false instead of faulting (exception-table fixup).
 bool probe_read64(VirtAddr va, uint64_t* out);

@@ -5,6 +5,7 @@
 //   0xffff800000000000 .. 0xffff80007fffffff  (reserved: modules, 2 GiB)
 //   0xffff800080000000 ..                     kernel image (KIMAGE_VADDR, text_offset 0)
 //   0xffff800100000000 .. 0xffff8800ffffffff  vmalloc / ioremap area (8 TiB)
+//   0xffff880100000000 .. 0xffff8801000fffff  secondary CPUs' stacks (KSTACKS_START, asm/smp.h)
 //   FIXADDR_TOT_START  .. FIXADDR_TOP          fixmap (grows down from FIXADDR_TOP)
 //   FIXADDR_TOP = 0xfffffffffe000000           32 MiB below the top of the address space
 //
@@ -29,6 +30,10 @@ inline constexpr uint64_t KIMAGE_VADDR = KIMAGE_VADDR_ASM;
 inline constexpr uint64_t VMALLOC_START = 0xffff800100000000ULL;
 inline constexpr uint64_t VMALLOC_END = 0xffff880100000000ULL;
 inline constexpr uint64_t FIXADDR_TOP = FIXADDR_TOP_ASM;
+// Secondary CPUs' stacks, each with an unmapped guard page below it: one 128 KiB slot per logical
+// CPU (asm/smp.h kStackSlotSize), right after the vmalloc area.
+inline constexpr uint64_t KSTACKS_START = VMALLOC_END;
+inline constexpr uint64_t KSTACKS_END = KSTACKS_START + 0x100000;
 
 // Translation granule geometry (Arm ARM D8.2, 4 KiB granule): 9 bits per level, levels 0..3.
 inline constexpr unsigned kLevelShift[4] = {39, 30, 21, 12};

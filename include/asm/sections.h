@@ -11,6 +11,8 @@ extern char _text[], _stext[], _etext[], _srodata[], _erodata[], _sdata[], __bss
 // head.S's boot page tables (outside BSS), and the boot stack with its guard page below it.
 extern char init_pg_dir[], init_pg_end[], idmap_pg_dir[], idmap_pg_end[];
 extern char init_stack[], init_stack_top[], __stack_guard[];
+// The boot CPU's overflow stack (entry.S switches to it through PerCpu, kernel/smp.h).
+extern char overflow_stack[], overflow_stack_top[];
 // Static constructors, run first by start_kernel.
 using InitFn = void (*)();
 extern InitFn __init_array_start[], __init_array_end[];

@@ -37,6 +37,15 @@ bool console_active();
 using ClockFn = uint64_t (*)();
 void printk_set_clock(ClockFn fn);
 
+// SMP: which CPU is printing (smp_init installs smp_processor_id; until then every line is CPU
+// 0's), and whether each line names it after the timestamp, "[    0.012345][    C1] ..." as
+// Linux's CONFIG_PRINTK_CALLER does (turned on once a second CPU may print). Messages are
+// serialised by a log lock taken with interrupts masked: two CPUs never interleave inside a line
+// (lib/printk.cpp says what happens when a CPU stops while holding it).
+using CpuIdFn = unsigned (*)();
+void printk_set_cpu_id(CpuIdFn fn);
+void printk_show_cpu(bool on);
+
 // The log buffer (a ring): for replay, tests and the monitor.
 size_t log_buffer_copy(char* out, size_t cap);  // oldest to newest, NUL-terminated
 // Up to n bytes starting `pos` bytes after the oldest one (not NUL-terminated); 0 at the end.

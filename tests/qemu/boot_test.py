@@ -77,7 +77,8 @@ def qemu_command(a, dumpdtb=None):
         # A Raspberry Pi model: fixed CPU, RAM and CPU count; the first -serial is the PL011.
         cmd = a.qemu_base + ["-M", a.machine, "-nographic", "-no-reboot"] + semihosting(a)
         return cmd + qemu_tail(a)
-    machine = "virt" + (",virtualization=on" if a.el2 else "") + (",dumpdtb=" + dumpdtb if dumpdtb else "")
+    machine = ("virt" + (",virtualization=on" if a.el2 else "") + "".join("," + o for o in a.virt_opt) +
+               (",dumpdtb=" + dumpdtb if dumpdtb else ""))
     cmd = a.qemu_base + ["-M", machine, "-cpu", a.cpu, "-m", a.mem, "-smp", str(a.smp),
                          "-nographic", "-nic", "none", "-no-reboot"] + semihosting(a)
     return cmd + qemu_tail(a)
@@ -151,6 +152,8 @@ def qemu_tail(a):
     append = a.append
     if a.ktest:
         append = (append + " ktest").strip()
+    if a.ktest_suite:
+        append = (append + " ktest=" + a.ktest_suite).strip()
     if append and not a.loader_addr:
         cmd += ["-append", append]
     return cmd
@@ -241,6 +244,9 @@ def main():
     p.add_argument("--smp", type=int, default=1)
     p.add_argument("--el2", action="store_true")
     p.add_argument("--ktest", action="store_true")
+    p.add_argument("--ktest-suite", help="run this in-kernel suite only (ktest=NAME) and check its KTAP output")
+    p.add_argument("--virt-opt", action="append", default=[],
+                   help="a -M virt option, e.g. gic-version=3 or secure=on (repeatable)")
     p.add_argument("--append", default="")
     p.add_argument("--loader-addr", help="load with QEMU's generic loader at this address (x0 = 0)")
     p.add_argument("--expect-status", type=int, default=0)
@@ -250,8 +256,8 @@ def main():
                    help="the kernel must still be running after this many seconds (halt=idle)")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--fdtput", action="append", default=[],
-                   help="edit QEMU's own DTB before booting: arguments of one fdtput call, e.g. "
-                        "'-t x /memory@40000000 reg 0 0x40000000 0 0x10000000'")
+                   help="edit the DTB before booting (QEMU's own, or a copy of --dtb-file): arguments of one "
+                        "fdtput call, e.g. '-t x /memory@40000000 reg 0 0x40000000 0 0x10000000'")
     p.add_argument("--dtb-at", help="boot through a minimal loader with QEMU's DTB at this address")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument (repeatable)")
     p.add_argument("--expect-memory-ranges", type=int, help="memblock must list this many memory ranges")
@@ -271,7 +277,11 @@ def main():
         import shlex
         import tempfile
         tmp = tempfile.NamedTemporaryFile(suffix=".dtb", delete=False)
-        subprocess.run(qemu_command(a, dumpdtb=tmp.name), check=True, capture_output=True)
+        if a.dtb_file:
+            tmp.write(open(a.dtb_file, "rb").read())
+            tmp.close()
+        else:
+            subprocess.run(qemu_command(a, dumpdtb=tmp.name), check=True, capture_output=True)
         a.dtb = tmp.name
         for edit in a.fdtput:
             subprocess.run(["fdtput", a.dtb] + shlex.split(edit), check=True)
@@ -286,7 +296,7 @@ def main():
         dtb_at, a.dtb_at, a.dtb = a.dtb_at, None, None
         subprocess.run(qemu_command(a, dumpdtb=dtb), check=True, capture_output=True)
         a.dtb_at, a.dtb = dtb_at, dtb
-        args = (a.append + (" ktest" if a.ktest else "")).strip()
+        args = (a.append + (" ktest" if a.ktest else "") + (" ktest=" + a.ktest_suite if a.ktest_suite else "")).strip()
         if args:
             subprocess.run(["fdtput", "-t", "s", a.dtb, "/chosen", "bootargs", args], check=True)
         open(a.shim, "wb").write(shim(int(a.dtb_at, 0), 0x40200000))
@@ -321,7 +331,7 @@ def main():
             fail("the kernel reported an exception or a panic", out)
     if a.expect_source and ("earlycon: chosen by %s" % a.expect_source) not in out:
         fail("earlycon was not chosen by %r" % a.expect_source, out)
-    if a.ktest:
+    if a.ktest or a.ktest_suite:
         check_ktap(out)
     sys.stdout.write(out)
     print("\nPASS")

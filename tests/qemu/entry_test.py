@@ -46,9 +46,14 @@ CASES = {
         machine="virt", cpu="cortex-a53", smp=2, ktest=True,
         shim="ldr x0, =PSCI_CPU_ON_64\n mov x1, #1\n ldr x2, =KERNEL\n ldr x3, =DTB\n hvc #0\n"
              " cbnz x0, .\n ldr x0, =PSCI_CPU_OFF\n hvc #0\n b .\n .ltorg",
-        lines=["Booting fixmap-kernel on physical CPU 0x0000000001", "Boot complete"]),
+        lines=["Booting fixmap-kernel on physical CPU 0x0000000001",
+               # logical CPU 1 is MPIDR 0, which CPU_ON starts again after the shim turned it off
+               "][    C1] CPU1: Booted secondary processor 0x0000000000 [0x410fd034]",
+               "][    C0] smp: Brought up 1 node, 2 CPUs", "Boot complete"]),
     # A Raspberry Pi with kernel_old=1 and no armstub enters at EL3 on all four cores at once (here:
-    # QEMU's loader starts every core at the shim): the core with MPIDR 0 boots, the others park.
+    # QEMU's loader starts every core at the shim): the core with MPIDR 0 boots, the others wait in
+    # the kernel's holding pen until smp_init lets them out by MPIDR (there is no firmware to
+    # implement the DT's spin-table), each setting its own CNTFRQ_EL0 through the EL3 service.
     # Nothing above the kernel set CNTFRQ_EL0 (QEMU's reset value is 62.5 MHz; the DT here says 54 MHz, the BCM2711 value) and
     # the kernel must do the firmware's work itself. The firmware's memory-node fix-up (RAM below
     # the VideoCore's 64 MiB, which QEMU's VideoCore model uses) is done here with fdtput.
@@ -59,7 +64,10 @@ CASES = {
         shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
         lines=["CPU: entered at EL3, running at EL1",
                "arch_timer: entered at EL3: CNTFRQ_EL0 set to 54000000 Hz from the device tree's timer "
-               "clock-frequency (was 62500000 Hz)", "(timer 54000000 Hz)", "Boot complete"]),
+               "clock-frequency (was 62500000 Hz)", "(timer 54000000 Hz)",
+               "smp: entered at EL3 with no firmware: the other CPUs wait in the kernel's holding pen",
+               "][    C3] CPU3: Booted secondary processor 0x0000000003 [0x410fd034]",
+               "][    C0] smp: Brought up 1 node, 4 CPUs", "Boot complete"]),
     "el3_entry_without_dt_frequency": dict(
         machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True, all_cpus=4,
         fdtput=[["-t", "x", "/memory@0", "reg", "0", "0x3c000000"]],

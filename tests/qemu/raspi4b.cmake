@@ -32,7 +32,10 @@ set(RPI4_BOOT_CHECKS
   --expect-line "smp: cpu@3: spin-table release address 0xf0 holds 0x0"
   --expect-line "psci: no PSCI node in the device tree")
 add_test(NAME qemu.raspi4b.boot COMMAND ${RPI4_BOOT_TEST} --ktest ${RPI4_BOOT_CHECKS}
-  --expect-line "semihosting: available" --expect-line "reboot: Power down")
+  --expect-line "semihosting: available" --expect-line "reboot: Power down"
+  --expect-line "][    C1] CPU1: Booted secondary processor 0x0000000001 [0x410fd083]"
+  --expect-line "][    C3] CPU3: Booted secondary processor 0x0000000003 [0x410fd083]"
+  --expect-line "][    C0] smp: Brought up 1 node, 4 CPUs")
 # The same without semihosting, as on the board: nothing can power off, so the kernel ends in its
 # monitor; the KTAP suites must have run and passed before the prompt.
 add_test(NAME qemu.raspi4b.boot_no_semihosting COMMAND ${RPI4_BOOT_TEST} --ktest ${RPI4_BOOT_CHECKS}
