@@ -19,6 +19,7 @@ set(SHARED_SOURCES
   mm/pgtable_builder.cpp mm/ioremap.cpp mm/mem_init.cpp mm/paging.cpp
   kernel/patching.cpp kernel/smp_call.cpp kernel/smp.cpp
   drivers/of/fdt.cpp drivers/of/cpus.cpp drivers/tty/earlycon.cpp drivers/gpio/bcm2835_gpio.cpp
+  drivers/of/irq.cpp drivers/irqchip/gic_of.cpp drivers/clocksource/arm_arch_timer_of.cpp
   init/memory.cpp
 )
 list(TRANSFORM SHARED_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

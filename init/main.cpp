@@ -2,10 +2,13 @@
 #include "asm/sections.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
+#include "asm/irqflags.h"
 #include "asm/semihosting.h"
 #include "asm/sysreg.h"
 #include "asm/sysreg_fields.h"
+#include "drivers/arm_arch_timer.h"
 #include "drivers/earlycon.h"
+#include "drivers/irqchip.h"
 #include "drivers/of.h"
 #include "drivers/pl011.h"
 #include "drivers/psci.h"
@@ -271,6 +274,18 @@ void setup_paging_and_allocator() {
       g_console_phys.value(), old.value(), earlycon_uart.regs().value());
 }
 
+// Interrupts and time on the boot CPU (ioremap is up): the GIC the device tree describes, the
+// timer's tick, then PSTATE.I cleared. Without a supported controller (it says why) the kernel
+// carries on with interrupts masked, on this CPU alone.
+void setup_interrupts_and_time(const void* fdt) {
+  if (!irqchip_init(fdt).ok()) {
+    (void)arch_timer_init_tick(fdt);  // still says the counter's rate
+    return;
+  }
+  (void)arch_timer_init_tick(fdt);  // reports its own errors; interrupts are useful without a tick
+  arch_local_irq_enable();
+}
+
 // FIX_TEXT_POKE0: text patching (CPU features), and the checks of the finished address space.
 void setup_patching_and_check() {
   patching_init(TextRegion{reinterpret_cast<uint64_t>(_text), reinterpret_cast<uint64_t>(_etext),
@@ -312,6 +327,7 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   remap_device_tree_read_only(dtb_phys);
   setup_memory(dtb_phys, phys_base);
   setup_paging_and_allocator();
+  setup_interrupts_and_time(initial_boot_params);
   setup_patching_and_check();
   smp_init();
   run_requested_tests();

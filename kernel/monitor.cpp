@@ -5,6 +5,8 @@
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
 #include "asm/sysreg.h"
+#include "drivers/irqchip.h"
+#include "drivers/irqchip/arm_gic.h"
 #include "drivers/pl011.h"
 #include "drivers/psci.h"
 #include "kernel/kallsyms.h"
@@ -118,6 +120,7 @@ void cmd_help(int, char**) {
       "  meminfo                memblock map and buddy allocator free lists\n"
       "  early_ioremap          the 7 early_ioremap slots\n"
       "  translate <va>         walk the page tables for a virtual address, level by level\n"
+      "  interrupts             per-CPU interrupt counts, as Linux's /proc/interrupts\n"
       "  poke-demo              patch a live instruction through FIX_TEXT_POKE0, before/after\n"
       "  cpus                   every logical CPU: MPIDR, MIDR, state, enable-method\n"
       "  log                    replay the kernel log buffer\n"
@@ -227,6 +230,38 @@ void cmd_translate(int argc, char** argv) {
     mprintf("  MMU (AT S1E1R): fault (DISAGREES)\n");
 }
 
+// Linux's /proc/interrupts: one row per IRQ with a handler, a column per CPU (the irq layer's
+// slots, numbered in the order the CPUs set up their interrupt controller interface), then the
+// controller, the INTID's kind and the handler's name; then the entries that acknowledged nothing
+// and the interrupts nobody had asked for.
+void cmd_interrupts(int, char**) {
+  if (!irqchip_ready()) return (void)mprintf("interrupts: no interrupt controller: interrupts are off\n");
+  const unsigned ncpus = irq_nr_cpus();
+  mprintf("     ");
+  for (unsigned c = 0; c < ncpus; ++c) mprintf("       CPU%-2u", c);
+  mprintf("\n");
+  struct Ctx {
+    unsigned ncpus;
+  } ctx{ncpus};
+  irq_for_each(
+      [](const IrqInfo& i, void* p) {
+        const unsigned n = static_cast<Ctx*>(p)->ncpus;
+        mprintf("%4u:", i.irq);
+        for (unsigned c = 0; c < n; ++c) mprintf(" %11lu", __atomic_load_n(&i.count[c], __ATOMIC_RELAXED));
+        mprintf("  %s %4u %s  %s\n", irqchip_name(), i.irq, gic::intid_kind(i.irq), i.name);
+      },
+      &ctx);
+  mprintf(" Spu:");
+  for (unsigned c = 0; c < ncpus; ++c) mprintf(" %11lu", irq_spurious_count(c));
+  mprintf("  spurious: nothing to acknowledge\n");
+  mprintf(" Unh:");
+  for (unsigned c = 0; c < ncpus; ++c) mprintf(" %11lu", irq_unhandled_count(c));
+  mprintf("  no handler (PPIs and SPIs then disabled)\n");
+  mprintf("MPIDR");
+  for (unsigned c = 0; c < ncpus; ++c) mprintf(" 0x%09lx", irq_cpu_mpidr(c));
+  mprintf("\n");
+}
+
 void cmd_poke_demo(int, char**) {
   void* target = reinterpret_cast<void*>(&monitor_poke_target);
   char sym[96];
@@ -302,6 +337,7 @@ constexpr Command kCommands[] = {
     {"meminfo", cmd_meminfo},
     {"early_ioremap", cmd_early_ioremap},
     {"translate", cmd_translate},
+    {"interrupts", cmd_interrupts},
     {"poke-demo", cmd_poke_demo},
     {"cpus", cmd_cpus},
     {"log", cmd_log},

@@ -6,6 +6,7 @@
 #include "asm/arch.h"
 #include "asm/sysreg.h"
 #include "asm/sysreg_fields.h"
+#include "drivers/irqchip.h"
 #include "kernel/kallsyms.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"
@@ -126,7 +127,15 @@ void dump_backtrace(uint64_t fp, uint64_t pc) {
 
 using namespace kernel;
 
+// Vector "IRQ, current EL with SP_ELx": the kernel's interrupts (PSTATE.I is set on entry, so
+// handlers do not nest). Every other kind below is unexpected.
+constexpr uint64_t kIrqCurrentElSpx = 5;
+
 extern "C" void do_exception(PtRegs* regs, uint64_t kind) {
+  if (kind == kIrqCurrentElSpx) {
+    handle_arch_irq(regs);
+    return;
+  }
   const uint32_t esr32 = static_cast<uint32_t>(regs->esr);  // the syndrome reported: ISS2 [63:32] unused
   const EsrEl1 esr(esr32);
   const uint32_t ec = static_cast<uint32_t>(esr.ec());

@@ -18,6 +18,7 @@ add_executable(host_tests
   ${CMAKE_CURRENT_LIST_DIR}/test_walker_edges.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_bcm2835_gpio.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_sysreg.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_irq.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_smp_call.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_smp.cpp
 )

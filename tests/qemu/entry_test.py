@@ -24,6 +24,27 @@ PI_KERNEL, PI_SHIM, PI_DTB = 0x80000, 0x70000, 0x2000000
 
 PSCI_CPU_ON_64, PSCI_CPU_OFF = 0xC4000003, 0x84000002
 
+# What EL3 firmware does for a Non-secure kernel on a GIC with two security states (a Raspberry Pi
+# 4's armstub does it for its GIC-400): every interrupt into (Non-secure) Group 1, since Non-secure
+# software cannot change groups, and the groups enabled in the distributor. GICv2: GICD_IGROUPR0..31
+# (register 0 is this CPU's banked SGIs and PPIs), GICD_CTLR = EnableGrp0 | EnableGrp1 (Secure view),
+# and GICC_PMR in its upper half (0xff), without which Non-secure writes to it are ignored.
+GICV2_GROUP1_SHIM = (
+    "ldr x1, =0x08000080\n mvn w2, wzr\n mov x3, #32\n"
+    "1: str w2, [x1], #4\n subs x3, x3, #1\n b.ne 1b\n"
+    "ldr x1, =0x08000000\n mov w2, #3\n str w2, [x1]\n"
+    "ldr x1, =0x08010004\n mov w2, #0xff\n str w2, [x1]\n")
+# GICv3: affinity routing for both states (GICD_CTLR.ARE_S | ARE_NS), the SPIs' GICD_IGROUPRn and
+# CPU 0's GICR_IGROUPR0 (SGI_base + 0x80) = Group 1 with GICD_IGRPMODR/GICR_IGRPMODR0 = 0 (Non-secure),
+# and CPU 0's redistributor woken (GICR_WAKER.ProcessorSleep is Secure-only with two states).
+GICV3_GROUP1_SHIM = (
+    "ldr x1, =0x08000000\n mov w2, #0x30\n str w2, [x1]\n"
+    "ldr x1, =0x08000084\n mvn w2, wzr\n mov x3, #31\n"
+    "1: str w2, [x1], #4\n subs x3, x3, #1\n b.ne 1b\n"
+    "ldr x1, =0x080b0080\n str w2, [x1]\n"
+    "ldr x1, =0x080a0014\n str wzr, [x1]\n"
+    "2: ldr w2, [x1]\n tbnz w2, #2, 2b\n")
+
 CASES = {
     # booting.rst asks for interrupts masked, and says nothing of SPSel: a loader that leaves EL1t
     # selected (SP_EL0) and DAIF clear must still give a kernel whose exceptions land on its stack.
@@ -68,6 +89,44 @@ CASES = {
                "smp: entered at EL3 with no firmware: the other CPUs wait in the kernel's holding pen",
                "][    C3] CPU3: Booted secondary processor 0x0000000003 [0x410fd034]",
                "][    C0] smp: Brought up 1 node, 4 CPUs", "Boot complete"]),
+    # A GIC with two security states seen from Non-secure EL1 (QEMU's virt with secure=on; the shim
+    # plays the EL3 firmware): GICD_IGROUPRn are Secure-only (RAZ/WI to the kernel). The kernel must
+    # notice the Non-secure view, leave the groups to the firmware, and take its Group 1 interrupts.
+    "gicv2_nonsecure_groups_from_firmware": dict(
+        machine="virt,secure=on,virtualization=on,gic-version=2", cpu="cortex-a72", ktest=True,
+        shim=GICV2_GROUP1_SHIM + " ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["CPU: entered at EL3, running at EL1",
+               "GICv2: Cortex-A15 GIC at 0x08000000 (dist), 0x08010000 (cpu), 256 SPIs, Non-secure (Group 1; "
+               "the groups are the firmware's)",
+               "arch_timer: 100 Hz tick on the EL1 virtual timer, INTID 27 (PPI 11)", "Boot complete"]),
+    # Firmware that left every interrupt in Group 0 (Secure): nothing the kernel could take. It must
+    # say so in its own words and carry on without interrupts, not hang in an interrupt storm.
+    "gicv2_nonsecure_groups_left_secure": dict(
+        machine="virt,secure=on,virtualization=on,gic-version=2", cpu="cortex-a72", ktest=True,
+        shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["GICv2: no SGI of CPU interface 0x0 can be enabled (GICD_ISENABLER0 = 0x00000000): the firmware "
+               "left them in Group 0, and this Non-secure kernel takes Group 1 only",
+               "irq: the boot CPU's GICv2 interface could not be set up: interrupts and SMP stay off",
+               "arch_timer: no tick: no interrupt controller", "Boot complete"]),
+    # Groups set, but the priority mask left at its reset value 0: Non-secure writes to GICC_PMR are
+    # then ignored and every interrupt stays masked.
+    "gicv2_nonsecure_priority_mask_left_low": dict(
+        machine="virt,secure=on,virtualization=on,gic-version=2", cpu="cortex-a72", ktest=True,
+        shim=GICV2_GROUP1_SHIM.split("ldr x1, =0x08010004")[0] + " ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["GICv2: GICC_PMR stays 0 after writing 0xf0: every interrupt masked (the firmware must leave the "
+               "priority mask at 0x80 or above for Non-secure software)",
+               "irq: the boot CPU's GICv2 interface could not be set up: interrupts and SMP stay off", "Boot complete"]),
+    "gicv3_nonsecure_groups_from_firmware": dict(
+        machine="virt,secure=on,virtualization=on,gic-version=3", cpu="cortex-a72", ktest=True,
+        shim=GICV3_GROUP1_SHIM + " ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["CPU: entered at EL3, running at EL1",
+               "GICv3: 224 SPIs, distributor at 0x08000000, redistributors at 0x080a0000 (1 CPU), Non-secure",
+               "arch_timer: 100 Hz tick on the EL1 virtual timer, INTID 27 (PPI 11)", "Boot complete"]),
+    "gicv3_nonsecure_groups_left_secure": dict(
+        machine="virt,secure=on,virtualization=on,gic-version=3", cpu="cortex-a72", ktest=True,
+        shim="ldr x0, =DTB\n ldr x4, =KERNEL\n br x4\n .ltorg",
+        lines=["irq: the boot CPU's GICv3 interface could not be set up: interrupts and SMP stay off",
+               "arch_timer: no tick: no interrupt controller", "Boot complete"]),
     "el3_entry_without_dt_frequency": dict(
         machine="raspi3b", dtb="broadcom/bcm2837-rpi-3-b.dtb", ktest=True, all_cpus=4,
         fdtput=[["-t", "x", "/memory@0", "reg", "0", "0x3c000000"]],

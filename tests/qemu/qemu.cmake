@@ -100,6 +100,7 @@ add_test(NAME qemu.gdb.attach_with_symbols COMMAND ${CMAKE_CURRENT_LIST_DIR}/gdb
          ${KERNEL_BUILD_DIR}/kernel.elf ${KERNEL_BUILD_DIR}/kernel8.img)
 set_tests_properties(qemu.gdb.attach_with_symbols PROPERTIES LABELS qemu TIMEOUT 120)
 include(${CMAKE_CURRENT_LIST_DIR}/smp.cmake)  # every CPU brought up: PSCI, spin-table, the timeout
+include(${CMAKE_CURRENT_LIST_DIR}/irq.cmake)  # interrupts and time: each GIC, the tick, no controller
 add_test(NAME qemu.ktap.prove COMMAND ${CMAKE_CURRENT_LIST_DIR}/prove-ktap.sh
          ${KERNEL_BUILD_DIR}/kernel8.img)
 set_tests_properties(qemu.boot.explicit_earlycon qemu.boot.halt_idle_keeps_running
