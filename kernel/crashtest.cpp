@@ -26,6 +26,9 @@ unsigned volatile g_recurse_limit = ~0u;  // volatile: the compiler cannot prove
   return recurse(depth + 1) + frame[0];  // not a tail call: every level keeps its frame
 }
 [[gnu::noinline]] void crash_stack_overflow() { (void)recurse(0); }
+// The same on CPU 1, as it comes up (crashtest_secondary): its own stack, guard page and overflow
+// stack, found through its TPIDR_EL1.
+constexpr const char* kSecondaryOverflow = "stack-overflow-cpu1";
 
 struct Crash {
   const char* name;
@@ -46,6 +49,10 @@ constexpr Crash kCrashes[] = {
 void crashtest(const char* cmdline) {
   CmdlineParam p;
   if (!cmdline_find(cmdline, "crashtest", &p)) return;
+  if (value_is(p, kSecondaryOverflow)) {  // crashtest_secondary's: CPU 1 would have faulted by now
+    pr_err("crashtest=%s: CPU1 is not online (run with two CPUs or more)\n", kSecondaryOverflow);
+    return;
+  }
   for (const Crash& c : kCrashes) {
     if (value_is(p, c.name)) {
       pr_info("crashtest: about to %s\n", c.what);
@@ -54,8 +61,18 @@ void crashtest(const char* cmdline) {
       return;
     }
   }
-  pr_warn("crashtest=%.*s: unknown; choose one of write-text exec-data null undef brk stack-overflow\n",
-          static_cast<int>(p.value_len), p.value ? p.value : "");
+  pr_warn(
+      "crashtest=%.*s: unknown; choose one of write-text exec-data null undef brk stack-overflow "
+      "stack-overflow-cpu1\n",
+      static_cast<int>(p.value_len), p.value ? p.value : "");
+}
+
+void crashtest_secondary(const char* cmdline, unsigned cpu) {
+  CmdlineParam p;
+  if (cpu != 1 || !cmdline_find(cmdline, "crashtest", &p) || !value_is(p, kSecondaryOverflow)) return;
+  pr_info("crashtest: CPU1 about to recurse until its kernel stack overflows\n");
+  crash_stack_overflow();
+  pr_err("crashtest: %s did not fault\n", kSecondaryOverflow);
 }
 
 }  // namespace kernel

@@ -278,6 +278,8 @@ extern "C" [[noreturn]] void secondary_start_kernel(unsigned cpu) {
     cpu_idle();
   }
 
+  crashtest_secondary(boot_command_line, cpu);  // crashtest=stack-overflow-cpu1: this CPU's overflow path
+
   // ---- Per-CPU interrupt controller and timer set-up goes here (GIC CPU interface or
   // ---- redistributor, the per-CPU timer PPI), before the CPU is marked online.
 

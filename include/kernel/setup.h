@@ -26,6 +26,8 @@ void setup_cpu_features();                       // arch: CPU features applied b
 void crashtest(const char* cmdline);             // crashtest=<kind>: a deliberate fault
 [[noreturn]] void monitor_run();                 // the monitor on the console
 extern PhysAddr swapper_pg_dir;                  // the final kernel page tables (after paging_init)
+// crashtest=stack-overflow-cpu1: called by each secondary CPU as it comes up; CPU 1 overflows its stack.
+void crashtest_secondary(const char* cmdline, unsigned cpu);
 
 // init/memory.cpp: memblock from the device tree: every memory node, minus the kernel image, the
 // DTB, the tree's reservations (no-map ones out of the linear map) and the spin-table release

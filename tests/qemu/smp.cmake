@@ -45,6 +45,14 @@ add_test(NAME qemu.smp.bad_cmdline_values COMMAND ${BOOT_TEST} --cpu cortex-a72 
   --expect-line "smp: maxcpus=all: not a number (expected maxcpus=N, N >= 0); ignored"
   --expect-line "smp: smp_test_stuck=0: expected a secondary CPU's logical number, 1..7; ignored"
   --expect-line "][    C0] smp: Brought up 1 node, 2 CPUs")
-set_tests_properties(qemu.smp.virt_el1_psci_hvc_4cpus qemu.smp.virt_el2_psci_smc_8cpus qemu.smp.virt_one_cpu
+# A stack overflow on a secondary: entry.S finds CPU1's own overflow stack through its TPIDR_EL1
+# (the boot CPU's would be the wrong one, and TPIDR_EL1 is no longer its scratch register).
+add_test(NAME qemu.smp.stack_overflow_on_cpu1 COMMAND ${BOOT_TEST} --cpu cortex-a72 --smp 2
+  --append crashtest=stack-overflow-cpu1 --expect-status 3
+  --expect-line "][    C1] crashtest: CPU1 about to recurse until its kernel stack overflows"
+  --expect-line "][    C1] Kernel stack overflow: SP 0xffff88010002f"
+  --expect-line "kernel::recurse+0x"
+  --expect-line "][    C1] Kernel panic - not syncing: kernel stack overflow")
+set_tests_properties(qemu.smp.stack_overflow_on_cpu1 qemu.smp.virt_el1_psci_hvc_4cpus qemu.smp.virt_el2_psci_smc_8cpus qemu.smp.virt_one_cpu
   qemu.smp.stuck_cpu_psci_times_out qemu.smp.stuck_cpu_spin_table_times_out qemu.smp.maxcpus_2 qemu.smp.nosmp
   qemu.smp.bad_cmdline_values PROPERTIES LABELS "qemu;smp" TIMEOUT 120)
