@@ -61,7 +61,8 @@ def run(cmd, raw=None, first=None):
 
 read_until(PROMPT)
 out = run("help")
-check("translate <va>" in out and "poke-demo" in out and "interrupts" in out, "help lists the commands")
+check("translate <va>" in out and "poke-demo" in out and "interrupts" in out and "cpus" in out,
+      "help lists the commands")
 
 out = run("fixmap")
 m = re.search(r"fixmap: FIX_FDT\s+va=0x([0-9a-f]+) pa=0x([0-9a-f]+)", out)
@@ -116,6 +117,11 @@ time.sleep(0.5)  # the monitor polls the UART with interrupts on: the tick goes 
 later = TIMER_ROW.search(run("interrupts"))
 check(first is not None and later is not None and int(later.group(1)) > int(first.group(1)),
       "interrupts: the tick keeps counting while the monitor waits for input")
+out = run("cpus")
+# QEMU's DT gives a single CPU no enable-method (it needs none: it is the boot CPU).
+check(re.search(r"^\s+0  0x0000000000  0x000f0510  online   none \(boot\)\s+cpu@0$", out, re.M) is not None
+      and "1 of 1 CPU online; this is CPU0" in out,
+      "cpus: the boot CPU with its MPIDR, MIDR (QEMU's max), state and enable-method")
 out = run("log")
 check("Booting fixmap-kernel" in out, "log replays the boot log")
 proc.stdin.write(b"poweroff\r")
