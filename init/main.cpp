@@ -68,9 +68,11 @@ void setup_earlycon(const void* fdt) {
   EarlyconChoice c = earlycon_select(fdt, boot_command_line);
   // Logged before the console exists and replayed when it registers: a refused earlycon= is said
   // on the console the device tree describes.
-  if (c.warning[0]) pr_warn("earlycon: %s\n", c.warning);
+  char text[320];
+  if (c.format_warning(text, sizeof text) > 0) pr_warn("earlycon: %s\n", text);
   if (!c.found) {
-    pr_err("earlycon: no console: %s\n", c.error);
+    c.format_error(text, sizeof text);
+    pr_err("earlycon: no console: %s\n", text);
     return;
   }
   VirtAddr va = set_fixmap_offset_io(FIX_EARLYCON_MEM_BASE, c.base);
@@ -89,8 +91,10 @@ void setup_earlycon(const void* fdt) {
     earlycon_uart.configure(kPl011ClockHz, c.baud);
   console_register("pl011", earlycon_write);
   g_boot_console_ns = arch_uptime_ns();
-  pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%s')\n", c.base.value(), va.value(), c.options);
-  pr_info("earlycon: chosen by %s\n", c.source);
+  pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%.*s')\n", c.base.value(), va.value(),
+          c.options.len, c.options.s);
+  c.format_source(text, sizeof text);
+  pr_info("earlycon: chosen by %s\n", text);
   report_stuck_console();
 }
 

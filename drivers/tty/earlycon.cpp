@@ -10,8 +10,21 @@
 namespace kernel {
 namespace {
 
+using From = EarlyconChoice::From;
+using Text = EarlyconChoice::Text;
+
 bool is_pl011(const void* fdt, int node) {
   return of::node_is_compatible(fdt, node, "arm,pl011") || of::node_is_compatible(fdt, node, "arm,sbsa-uart");
+}
+
+const char* compatible(const void* fdt, int node, const char* none) {
+  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, "compatible", nullptr));
+  return s ? s : none;
+}
+
+// A node's full path, produced only when a message or the source is printed (Error::with_detail).
+void node_path(const void* fdt, int node, char* buf, size_t len) {
+  if (fdt_get_path(fdt, node, buf, static_cast<int>(len)) != 0) snprintf(buf, len, "<node %d>", node);
 }
 
 // Parses "0x1234" (or decimal) spanning exactly [s, s+len).
@@ -28,80 +41,75 @@ bool parse_u64(const char* s, size_t len, uint64_t* out) {
   return true;
 }
 
-bool from_node(const void* fdt, int node, const char* why, EarlyconChoice* c) {
-  char path[96], err[160];
-  if (fdt_get_path(fdt, node, path, sizeof path) != 0) snprintf(path, sizeof path, "<node %d>", node);
-  Result<of::Region> r = of::node_cpu_address(fdt, node, 0);
-  if (!r) {
-    r.error().format(err, sizeof err);
-    snprintf(c->error, sizeof c->error, "%s %s: %s", why, path, err);
-    return false;
-  }
+// /chosen/stdout-path where it lies in the blob: "serial0:115200n8" -> the node of "serial0" and
+// the texts "serial0" and "115200n8" (of::stdout_path's split, pointing into the tree).
+struct StdoutPath {
+  bool present = false;
+  int node = -1;
+  Text path, options;
+};
+StdoutPath stdout_path(const void* fdt) {
+  StdoutPath sp;
+  int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
+  const char* p = nullptr;
+  static const char* const kNames[] = {"stdout-path", "linux,stdout-path"};
+  for (const char* name : kNames)
+    if (chosen >= 0 && !p) p = static_cast<const char*>(fdt_getprop(fdt, chosen, name, &len));
+  if (!p || len <= 0) return sp;
+  sp.present = true;
+  int n = static_cast<int>(strnlen(p, static_cast<size_t>(len)));
+  const char* colon = static_cast<const char*>(memchr(p, ':', static_cast<size_t>(n)));
+  sp.path = {p, colon ? static_cast<int>(colon - p) : n};
+  if (colon) sp.options = {colon + 1, n - sp.path.len - 1};
+  sp.node = of::resolve_path(fdt, p, sp.path.len);
+  return sp;
+}
+
+void use(EarlyconChoice* c, From from, int node, uint64_t base) {
   c->found = true;
-  c->base = PhysAddr(r.value().base);
-  snprintf(c->source, sizeof c->source, "%s %s", why, path);
-  return true;
+  c->from = from;
+  c->node = node;
+  c->base = PhysAddr(base);
 }
 
 void from_fdt(const void* fdt, EarlyconChoice* c) {
   if (!fdt) {
-    snprintf(c->error, sizeof c->error, "no device tree and no earlycon=pl011,<address> on the command line");
+    c->none = KERR(Errc::NotFound, "no device tree and no earlycon=pl011,<address> on the command line");
     return;
   }
-  of::StdoutPath sp = of::stdout_path(fdt);
+  c->fdt = fdt;
+  StdoutPath sp = stdout_path(fdt);
+  // The speed the tree asked for on its console is the user's intent for any PL011 it falls back to.
+  c->options = sp.options;
+  c->baud = parse_baud(sp.options.s, static_cast<size_t>(sp.options.len));
   if (sp.present && sp.node >= 0 && is_pl011(fdt, sp.node)) {
-    snprintf(c->options, sizeof c->options, "%s", sp.options);
-    c->baud = parse_baud(sp.options);
-    if (from_node(fdt, sp.node, "stdout-path", c)) return;
+    Result<of::Region> r = of::node_cpu_address(fdt, sp.node, 0);
+    if (r) return use(c, From::StdoutPath, sp.node, r.value().base);
     // Its address does not translate: say why, and look for another PL011.
-    snprintf(c->warning, sizeof c->warning, "%s", c->error);
-    c->error[0] = '\0';
+    c->stdout_problem = r.error();
+    c->stdout_node = sp.node;
   } else if (!sp.present) {
     // stdout-path is missing, dangling, or names another UART (the Pi's mini UART): say so and use
     // the first enabled PL011 instead.
-    snprintf(c->warning, sizeof c->warning, "/chosen has no stdout-path");
+    c->stdout_problem = KERR(Errc::NotFound, "/chosen has no stdout-path");
   } else if (sp.node < 0) {
-    snprintf(c->warning, sizeof c->warning, "stdout-path \"%s\" does not resolve to a node", sp.path);
+    c->stdout_problem = KERR(Errc::NotFound, "stdout-path \"%.*s\" does not resolve to a node", sp.path.len, sp.path.s);
   } else {
-    const char* compat = static_cast<const char*>(fdt_getprop(fdt, sp.node, "compatible", nullptr));
-    snprintf(c->warning, sizeof c->warning, "stdout-path \"%s\" is a %s, not a PL011", sp.path,
-             compat ? compat : "node without compatible");
+    c->stdout_problem = KERR(Errc::Invalid, "stdout-path \"%.*s\" is a %s, not a PL011", sp.path.len, sp.path.s,
+                             compatible(fdt, sp.node, "node without compatible"));
   }
   for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
     if (node == sp.node || !is_pl011(fdt, node) || !of::node_is_enabled(fdt, node)) continue;
-    EarlyconChoice t;
-    if (!from_node(fdt, node, "first PL011", &t)) continue;
-    c->found = true;
-    c->base = t.base;
-    snprintf(c->source, sizeof c->source, "%s", t.source);
-    // The speed the tree asked for on its console is still the user's intent.
-    snprintf(c->options, sizeof c->options, "%s", sp.options);
-    c->baud = parse_baud(sp.options);
-    return;
+    Result<of::Region> r = of::node_cpu_address(fdt, node, 0);
+    if (r) return use(c, From::FirstPl011, node, r.value().base);
   }
-  snprintf(c->error, sizeof c->error, "%s, and the device tree has no other usable \"arm,pl011\" node", c->warning);
-  c->warning[0] = '\0';
+  c->none = KERR(Errc::NotFound, "the device tree has no other usable \"arm,pl011\" node");
 }
 
-}  // namespace
-
-uint32_t parse_baud(const char* options) {
-  uint32_t v = 0;
-  const char* p = options;
-  while (*p >= '0' && *p <= '9' && v < 100000000u) v = v * 10 + static_cast<uint32_t>(*p++ - '0');
-  return v;
-}
-
-EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
-  EarlyconChoice c;
-  CmdlineParam p;
-  if (!cmdline_find(cmdline ? cmdline : "", "earlycon", &p) || !p.value) {
-    from_fdt(fdt, &c);
-    return c;
-  }
-  // earlycon=<driver>,[mmio32,]<address>[,<options>]
-  const char* v = p.value;
-  size_t len = p.value_len;
+// earlycon=<driver>,[mmio32,]<address>[,<options>] (c->value), or why it cannot be used.
+Status from_cmdline(const void* fdt, EarlyconChoice* c) {
+  const char* v = c->value.s;
+  size_t len = static_cast<size_t>(c->value.len);
   const char* fields[4] = {};
   size_t flen[4] = {};
   int n = 0;
@@ -113,60 +121,95 @@ EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
       start = i + 1;
     }
   }
-  auto bad = [&](const char* what) {
-    snprintf(c.warning, sizeof c.warning, "earlycon=%.*s: %s; using the device tree instead", static_cast<int>(len), v,
-             what);
-    char warning[sizeof c.warning];
-    memcpy(warning, c.warning, sizeof warning);
-    from_fdt(fdt, &c);
-    if (c.warning[0]) {
-      char both[sizeof c.warning];
-      snprintf(both, sizeof both, "%s (%s)", warning, c.warning);
-      memcpy(c.warning, both, sizeof both);
-    } else {
-      memcpy(c.warning, warning, sizeof warning);
-    }
-    return c;
-  };
   if (!(flen[0] == 5 && memcmp(fields[0], "pl011", 5) == 0) && !(flen[0] == 4 && memcmp(fields[0], "pl11", 4) == 0))
-    return bad("unsupported console type (this kernel supports pl011)");
+    return KERR(Errc::Invalid, "unsupported console type (this kernel supports pl011)");
   int ai = 1;
   if (n > 1 &&
       ((flen[1] == 6 && memcmp(fields[1], "mmio32", 6) == 0) || (flen[1] == 4 && memcmp(fields[1], "mmio", 4) == 0)))
     ai = 2;
   uint64_t addr;
   if (n <= ai || !parse_u64(fields[ai], flen[ai], &addr))
-    return bad("expected pl011,<address> or pl011,mmio32,<address>");
-  if (addr == 0 || (addr & 3)) return bad("the address must be non-zero and 4-byte aligned");
-  if (addr >> 48) return bad("the address is beyond the 48-bit physical address space");
+    return KERR(Errc::Invalid, "expected pl011,<address> or pl011,mmio32,<address>");
+  if (addr == 0 || (addr & 3)) return KERR(Errc::Invalid, "the address must be non-zero and 4-byte aligned");
+  if (addr >> 48) return KERR(Errc::Invalid, "the address is beyond the 48-bit physical address space");
   if (fdt) {
     // Only a PL011 the device tree describes, at its register base, is trusted: anything else
     // (flash, the GIC, an RTC, an offset into the UART) would hang putc on a FIFO flag that never
     // clears, or write characters into another device.
-    char path[96], why[160];
     of::Region reg{};
-    int dev = of::find_device_at(fdt, addr, path, sizeof path, &reg);
-    if (dev < 0) return bad("no device in the device tree is at this address");
-    if (!is_pl011(fdt, dev)) {
-      const char* compat = static_cast<const char*>(fdt_getprop(fdt, dev, "compatible", nullptr));
-      snprintf(why, sizeof why, "%s is a %s, not a PL011 (\"arm,pl011\")", path,
-               compat ? compat : "device without compatible");
-      return bad(why);
-    }
-    if (reg.base != addr) {
-      snprintf(why, sizeof why, "0x%lx is inside %s, whose registers start at 0x%lx", addr, path, reg.base);
-      return bad(why);
-    }
+    int dev = of::find_device_at(fdt, addr, nullptr, 0, &reg);
+    if (dev < 0) return KERR(Errc::Invalid, "no device in the device tree is at this address");
+    if (!is_pl011(fdt, dev))
+      return KERR(Errc::Invalid, "%s is a %s, not a PL011 (\"arm,pl011\")", Error::detail(),
+                  compatible(fdt, dev, "device without compatible"))
+          .with_detail(node_path, fdt, dev);
+    if (reg.base != addr)
+      return KERR(Errc::Invalid, "0x%lx is inside %s, whose registers start at 0x%lx", addr, Error::detail(), reg.base)
+          .with_detail(node_path, fdt, dev);
   }
-  c.found = true;
-  c.base = PhysAddr(addr);
-  snprintf(c.source, sizeof c.source, "earlycon=%.*s", static_cast<int>(len), v);
+  use(c, From::Cmdline, -1, addr);
   if (n > ai + 1) {
-    size_t olen = static_cast<size_t>((v + len) - fields[ai + 1]);
-    snprintf(c.options, sizeof c.options, "%.*s", static_cast<int>(olen), fields[ai + 1]);
-    c.baud = parse_baud(c.options);
+    c->options = {fields[ai + 1], static_cast<int>((v + len) - fields[ai + 1])};
+    c->baud = parse_baud(c->options.s, static_cast<size_t>(c->options.len));
   }
+  return {};
+}
+
+// stdout_problem in words ("" when there is none).
+int format_stdout_problem(const EarlyconChoice& c, char* buf, size_t len) {
+  if (c.stdout_node < 0) return c.stdout_problem.format(buf, len);
+  char path[160], why[256];
+  node_path(c.fdt, c.stdout_node, path, sizeof path);
+  c.stdout_problem.format(why, sizeof why);
+  return snprintf(buf, len, "stdout-path %s: %s", path, why);
+}
+
+}  // namespace
+
+uint32_t parse_baud(const char* options, size_t len) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < len && options[i] >= '0' && options[i] <= '9' && v < 100000000u; ++i)
+    v = v * 10 + static_cast<uint32_t>(options[i] - '0');
+  return v;
+}
+
+EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
+  EarlyconChoice c;
+  CmdlineParam p;
+  if (cmdline_find(cmdline ? cmdline : "", "earlycon", &p) && p.value) {
+    c.value = {p.value, static_cast<int>(p.value_len)};
+    c.refused = from_cmdline(fdt, &c).error();
+    if (c.refused.ok()) return c;
+  }
+  from_fdt(fdt, &c);
   return c;
+}
+
+int EarlyconChoice::format_source(char* buf, size_t len) const {
+  if (from == From::Cmdline) return snprintf(buf, len, "earlycon=%.*s", value.len, value.s);
+  if (from == From::Nothing) return snprintf(buf, len, "%s", "");
+  char path[160];
+  node_path(fdt, node, path, sizeof path);
+  return snprintf(buf, len, "%s %s", from == From::StdoutPath ? "stdout-path" : "first PL011", path);
+}
+
+int EarlyconChoice::format_warning(char* buf, size_t len) const {
+  // The device tree's problem is a warning only when it still gave a console (else it is the error).
+  char dt[256] = "";
+  if (found) format_stdout_problem(*this, dt, sizeof dt);
+  if (refused.ok()) return snprintf(buf, len, "%s", dt);
+  char why[160];
+  refused.format(why, sizeof why);
+  return snprintf(buf, len, "earlycon=%.*s: %s; using the device tree instead%s%s%s", value.len, value.s, why,
+                  dt[0] ? " (" : "", dt, dt[0] ? ")" : "");
+}
+
+int EarlyconChoice::format_error(char* buf, size_t len) const {
+  if (found) return snprintf(buf, len, "%s", "");
+  char dt[256], why[160];
+  format_stdout_problem(*this, dt, sizeof dt);
+  none.format(why, sizeof why);
+  return snprintf(buf, len, "%s%s%s", dt, dt[0] ? ", and " : "", why);
 }
 
 }  // namespace kernel

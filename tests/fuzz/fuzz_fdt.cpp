@@ -69,7 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const void* fdt = w.mmu.access(m.va, m.size);
   if (!fdt) __builtin_trap();
   EarlyconChoice c = earlycon_select(fdt, cmdline);
-  if (!c.found && !c.error[0]) __builtin_trap();  // no console must come with a reason
+  char text[320];
+  if (!c.found && c.format_error(text, sizeof text) <= 0) __builtin_trap();  // no console must come with a reason
+  if (c.found && c.format_source(text, sizeof text) <= 0) __builtin_trap();  // nor a console without its source
+  c.format_warning(text, sizeof text);  // the messages format whatever the tree holds
   of::Region r[16];
   int total;
   of::memory_regions(fdt, r, 16, &total);

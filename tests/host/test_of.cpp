@@ -14,6 +14,17 @@
 namespace kernel::test {
 namespace {
 
+// An EarlyconChoice's texts as the kernel prints them.
+std::string text(const EarlyconChoice& c, int (EarlyconChoice::*format)(char*, size_t) const) {
+  char buf[512];
+  (c.*format)(buf, sizeof buf);
+  return buf;
+}
+std::string source(const EarlyconChoice& c) { return text(c, &EarlyconChoice::format_source); }
+std::string warning(const EarlyconChoice& c) { return text(c, &EarlyconChoice::format_warning); }
+std::string error(const EarlyconChoice& c) { return text(c, &EarlyconChoice::format_error); }
+std::string options(const EarlyconChoice& c) { return {c.options.s, static_cast<size_t>(c.options.len)}; }
+
 TEST(OfQemuVirt, ModelStdoutPathMemoryPsci) {
   LOAD_DTB_OR_FAIL(dtb, "qemu-virt.dtb");
   const void* fdt = dtb.data();
@@ -34,10 +45,10 @@ TEST(OfQemuVirt, EarlyconFollowsStdoutPath) {
   LOAD_DTB_OR_FAIL(dtb, "qemu-virt.dtb");
   for (const char* cmdline : {"", "earlycon", "halt=idle earlycon ktest"}) {
     EarlyconChoice c = earlycon_select(dtb.data(), cmdline);
-    ASSERT_TRUE(c.found) << cmdline << ": " << c.error;
+    ASSERT_TRUE(c.found) << cmdline << ": " << error(c);
     EXPECT_EQ(c.base.value(), 0x09000000u);
-    EXPECT_STREQ(c.source, "stdout-path /pl011@9000000");
-    EXPECT_STREQ(c.warning, "");
+    EXPECT_EQ(source(c), "stdout-path /pl011@9000000");
+    EXPECT_EQ(warning(c), "");
   }
 }
 
@@ -56,13 +67,12 @@ TEST_P(OfRaspberryPi, FindsThePl011BehindTheMiniUartStdoutPath) {
   const void* fdt = dtb.data();
   EXPECT_STREQ(of::machine_model(fdt), GetParam().model);
   EarlyconChoice c = earlycon_select(fdt, "");
-  ASSERT_TRUE(c.found) << c.error;
+  ASSERT_TRUE(c.found) << error(c);
   EXPECT_EQ(c.base.value(), GetParam().pl011);  // bus 0x7e201000 translated through /soc ranges
-  EXPECT_STREQ(c.source, "first PL011 /soc/serial@7e201000");
+  EXPECT_EQ(source(c), "first PL011 /soc/serial@7e201000");
   // The upstream stdout-path names the mini UART: the kernel says so.
-  EXPECT_NE(std::string(c.warning).find("stdout-path \"serial1\" is a brcm,bcm2835-aux-uart, not a PL011"),
-            std::string::npos)
-      << c.warning;
+  EXPECT_NE(warning(c).find("stdout-path \"serial1\" is a brcm,bcm2835-aux-uart, not a PL011"), std::string::npos)
+      << warning(c);
   EXPECT_EQ(of::psci_conduit(fdt), of::PsciConduit::None);  // spin tables on the Pi
   EXPECT_EQ(c.baud, 115200u);                               // the speed stdout-path asked for ("serial1:115200n8")
 }
@@ -87,13 +97,13 @@ TEST(OfEarlyconCmdline, ExplicitAddressForms) {
   EarlyconChoice c = earlycon_select(dtb.data(), "earlycon=pl011,0xfe201000");
   ASSERT_TRUE(c.found);
   EXPECT_EQ(c.base.value(), 0xfe201000u);
-  EXPECT_STREQ(c.source, "earlycon=pl011,0xfe201000");
+  EXPECT_EQ(source(c), "earlycon=pl011,0xfe201000");
   EXPECT_EQ(c.baud, 0u);
   c = earlycon_select(dtb.data(), "earlycon=pl011,mmio32,0xfe201000,115200n8");
   ASSERT_TRUE(c.found);
   EXPECT_EQ(c.base.value(), 0xfe201000u);
   EXPECT_EQ(c.baud, 115200u);
-  EXPECT_STREQ(c.options, "115200n8");
+  EXPECT_EQ(options(c), "115200n8");
   c = earlycon_select(nullptr, "earlycon=pl011,0x9000000");  // no device tree needed
   ASSERT_TRUE(c.found);
   EXPECT_EQ(c.base.value(), 0x9000000u);
@@ -118,10 +128,10 @@ TEST(OfEarlyconCmdline, AnAddressThatIsNotADtPl011BaseIsRefused) {
     EarlyconChoice c = earlycon_select(dtb.data(), k.cmdline);
     ASSERT_TRUE(c.found) << k.cmdline;
     EXPECT_EQ(c.base.value(), 0x0900'0000u) << "the device tree's console is used instead";
-    EXPECT_STREQ(c.source, "stdout-path /pl011@9000000");
-    EXPECT_NE(std::string(c.warning).find(std::string(k.cmdline) + ": " + k.why), std::string::npos)
-        << k.cmdline << ": " << c.warning;
-    EXPECT_NE(std::string(c.warning).find("using the device tree instead"), std::string::npos) << c.warning;
+    EXPECT_EQ(source(c), "stdout-path /pl011@9000000");
+    EXPECT_NE(warning(c).find(std::string(k.cmdline) + ": " + k.why), std::string::npos)
+        << k.cmdline << ": " << warning(c);
+    EXPECT_NE(warning(c).find("using the device tree instead"), std::string::npos) << warning(c);
   }
 }
 
@@ -130,8 +140,7 @@ TEST(OfEarlyconCmdline, RaspberryPiGpioBlockIsNotAConsole) {
   EarlyconChoice c = earlycon_select(dtb.data(), "earlycon=pl011,0xfe200000");
   ASSERT_TRUE(c.found);
   EXPECT_EQ(c.base.value(), 0xfe20'1000u);
-  EXPECT_NE(std::string(c.warning).find("/soc/gpio@7e200000 is a brcm,bcm2711-gpio, not a PL011"), std::string::npos)
-      << c.warning;
+  EXPECT_NE(warning(c).find("/soc/gpio@7e200000 is a brcm,bcm2711-gpio, not a PL011"), std::string::npos) << warning(c);
 }
 
 TEST(OfEarlyconCmdline, BadValuesAreExplainedAndTheDeviceTreeIsUsed) {
@@ -152,12 +161,12 @@ TEST(OfEarlyconCmdline, BadValuesAreExplainedAndTheDeviceTreeIsUsed) {
     EarlyconChoice c = earlycon_select(dtb.data(), k.cmdline);
     EXPECT_TRUE(c.found) << k.cmdline;
     EXPECT_EQ(c.base.value(), 0x09000000u);
-    EXPECT_NE(std::string(c.warning).find(k.warning), std::string::npos) << k.cmdline << ": " << c.warning;
-    EXPECT_NE(std::string(c.warning).find("using the device tree instead"), std::string::npos);
+    EXPECT_NE(warning(c).find(k.warning), std::string::npos) << k.cmdline << ": " << warning(c);
+    EXPECT_NE(warning(c).find("using the device tree instead"), std::string::npos);
   }
   EarlyconChoice none = earlycon_select(nullptr, "earlycon=bogus");
   EXPECT_FALSE(none.found);
-  EXPECT_NE(std::string(none.error).find("no device tree"), std::string::npos);
+  EXPECT_NE(error(none).find("no device tree"), std::string::npos);
 }
 
 // ---- synthetic trees -----------------------------------------------------------------------------
@@ -212,17 +221,17 @@ std::vector<char> make_tree(bool soc_ranges, bool empty_bus_ranges, uint32_t uar
 TEST(OfTranslate, NestedRangesAreAppliedAtEveryLevel) {
   auto b = make_tree(true, false, 0x2000, "serial0:9600n8");
   EarlyconChoice c = earlycon_select(b.data(), "");
-  ASSERT_TRUE(c.found) << c.error;
+  ASSERT_TRUE(c.found) << error(c);
   EXPECT_EQ(c.base.value(), 0xfe102000u);  // 0x2000 -> 0x7e102000 -> 0xfe102000
   EXPECT_EQ(c.baud, 9600u);
-  EXPECT_STREQ(c.options, "9600n8");
-  EXPECT_STREQ(c.source, "stdout-path /soc/bus@1000000/uart@2000");
+  EXPECT_EQ(options(c), "9600n8");
+  EXPECT_EQ(source(c), "stdout-path /soc/bus@1000000/uart@2000");
 }
 
 TEST(OfTranslate, EmptyRangesIsIdentity) {
   auto b = make_tree(true, true, 0x7e201000, "/soc/bus@1000000/uart@2000");
   EarlyconChoice c = earlycon_select(b.data(), "");
-  ASSERT_TRUE(c.found) << c.error;
+  ASSERT_TRUE(c.found) << error(c);
   EXPECT_EQ(c.base.value(), 0xfe201000u);
 }
 
@@ -231,34 +240,80 @@ TEST(OfTranslate, MissingRangesAndOutOfWindowAreErrors) {
   EarlyconChoice c = earlycon_select(b.data(), "");
   EXPECT_FALSE(c.found);
   EXPECT_NE(
-      std::string(c.error).find(
+      error(c).find(
           "stdout-path /soc/bus@1000000/uart@2000: /soc has no \"ranges\": address 0x7e102000 is not memory-mapped"),
       std::string::npos)
-      << c.error;
+      << error(c);
   auto o = make_tree(true, false, 0x20000, "serial0");  // beyond the bus window of 0x10000
   c = earlycon_select(o.data(), "");
   EXPECT_FALSE(c.found);
-  EXPECT_NE(std::string(c.error).find("address 0x20000 is outside every \"ranges\" window of /soc/bus@1000000"),
-            std::string::npos)
-      << c.error;
+  EXPECT_NE(error(c).find("address 0x20000 is outside every \"ranges\" window of /soc/bus@1000000"), std::string::npos)
+      << error(c);
 }
 
 TEST(OfStdoutPath, DanglingOrMissingFallsBackToTheFirstPl011) {
   auto b = make_tree(true, false, 0x2000, "serial7:115200");
   EarlyconChoice c = earlycon_select(b.data(), "");
   ASSERT_TRUE(c.found);
-  EXPECT_NE(std::string(c.warning).find("stdout-path \"serial7\" does not resolve to a node"), std::string::npos);
+  EXPECT_NE(warning(c).find("stdout-path \"serial7\" does not resolve to a node"), std::string::npos);
   auto n = make_tree(true, false, 0x2000, nullptr);
   c = earlycon_select(n.data(), "");
   ASSERT_TRUE(c.found);
-  EXPECT_STREQ(c.warning, "/chosen has no stdout-path");
+  EXPECT_EQ(warning(c), "/chosen has no stdout-path");
   auto none = make_tree(true, false, 0x2000, "serial0", "ns16550a");
   c = earlycon_select(none.data(), "");
   EXPECT_FALSE(c.found);
-  EXPECT_NE(
-      std::string(c.error).find("is a ns16550a, not a PL011, and the device tree has no other usable \"arm,pl011\""),
-      std::string::npos)
-      << c.error;
+  EXPECT_NE(error(c).find("is a ns16550a, not a PL011, and the device tree has no other usable \"arm,pl011\""),
+            std::string::npos)
+      << error(c);
+}
+
+// The problems are Errors a caller can branch on; their words (the lines the QEMU tests match)
+// are composed only when formatted.
+TEST(OfEarlycon, ProblemsAreErrorsWithMeaningfulCodes) {
+  LOAD_DTB_OR_FAIL(virt, "qemu-virt.dtb");
+  EarlyconChoice c = earlycon_select(virt.data(), "earlycon=pl011,0x1234");
+  ASSERT_TRUE(c.found);
+  EXPECT_EQ(c.refused.code(), Errc::Invalid);
+  EXPECT_TRUE(c.stdout_problem.ok());
+  EXPECT_TRUE(c.none.ok());
+  EXPECT_EQ(
+      warning(c),
+      "earlycon=pl011,0x1234: /flash@0 is a cfi-flash, not a PL011 (\"arm,pl011\"); using the device tree instead");
+  EXPECT_EQ(error(c), "");
+  c = earlycon_select(virt.data(), "earlycon=pl011");
+  EXPECT_EQ(c.refused.code(), Errc::Invalid);
+
+  // A refused value, then the device tree's own warning in parentheses.
+  LOAD_DTB_OR_FAIL(pi, "broadcom/bcm2711-rpi-4-b.dtb");
+  c = earlycon_select(pi.data(), "earlycon=pl011,0xfe200000");
+  ASSERT_TRUE(c.found);
+  EXPECT_EQ(c.stdout_problem.code(), Errc::Invalid);
+  EXPECT_EQ(warning(c),
+            "earlycon=pl011,0xfe200000: /soc/gpio@7e200000 is a brcm,bcm2711-gpio, not a PL011 (\"arm,pl011\"); using "
+            "the device tree instead (stdout-path \"serial1\" is a brcm,bcm2835-aux-uart, not a PL011)");
+
+  EarlyconChoice none = earlycon_select(nullptr, "");
+  EXPECT_FALSE(none.found);
+  EXPECT_EQ(none.none.code(), Errc::NotFound);
+  EXPECT_EQ(error(none), "no device tree and no earlycon=pl011,<address> on the command line");
+  EXPECT_EQ(warning(none), "");
+  EXPECT_EQ(source(none), "");
+
+  auto dangling = make_tree(true, false, 0x2000, "serial7", "ns16550a");
+  c = earlycon_select(dangling.data(), "");
+  EXPECT_EQ(c.stdout_problem.code(), Errc::NotFound);
+  EXPECT_EQ(c.none.code(), Errc::NotFound);
+  // The untranslatable stdout-path keeps node_cpu_address's Error; its node's path comes first.
+  auto b = make_tree(false, false, 0x2000, "serial0");
+  c = earlycon_select(b.data(), "");
+  EXPECT_FALSE(c.found);
+  EXPECT_EQ(c.none.code(), Errc::NotFound);
+  EXPECT_EQ(c.stdout_problem.code(), Errc::Invalid);
+  EXPECT_EQ(error(c),
+            "stdout-path /soc/bus@1000000/uart@2000: /soc has no \"ranges\": address 0x7e102000 is not memory-mapped, "
+            "and the device tree has no other usable \"arm,pl011\" node");
+  EXPECT_EQ(warning(c), "");
 }
 
 TEST(OfReg, ShortRegIsReported) {

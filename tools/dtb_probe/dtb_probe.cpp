@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
 
   const char* args = cmdline ? cmdline : of::bootargs(fdt);
   EarlyconChoice con = earlycon_select(fdt, args);
+  char source[320], warning[320], error[320];
+  con.format_source(source, sizeof source);
+  con.format_warning(warning, sizeof warning);
+  con.format_error(error, sizeof error);
+  const std::string options(con.options.s, static_cast<size_t>(con.options.len));
   of::Region mem[64];
   of::Reservation res[64];
   int mem_total = 0, res_total = 0;
@@ -107,12 +112,12 @@ int main(int argc, char** argv) {
     std::printf("],\n  \"console\": ");
     if (con.found)
       std::printf("{\"type\": \"pl011\", \"address\": %lu, \"source\": \"%s\", \"options\": \"%s\", \"baud\": %u}",
-                  static_cast<unsigned long>(con.base.value()), json_escape(con.source).c_str(),
-                  json_escape(con.options).c_str(), con.baud);
+                  static_cast<unsigned long>(con.base.value()), json_escape(source).c_str(),
+                  json_escape(options.c_str()).c_str(), con.baud);
     else
       std::printf("null");
-    std::printf(",\n  \"console_warning\": \"%s\",\n  \"console_error\": \"%s\",\n", json_escape(con.warning).c_str(),
-                json_escape(con.error).c_str());
+    std::printf(",\n  \"console_warning\": \"%s\",\n  \"console_error\": \"%s\",\n", json_escape(warning).c_str(),
+                json_escape(error).c_str());
     std::printf("  \"psci\": \"%s\",\n  \"spin_table\": [", of::psci_conduit_name(psci));
     for (int i = 0; i < nst; ++i)
       std::printf("%s{\"cpu\": \"%s\", \"release_addr\": %lu}", i ? ", " : "", st[i].name,
@@ -134,12 +139,12 @@ int main(int argc, char** argv) {
     for (int i = 0; i < nres; ++i)
       std::printf("reserved:   [0x%016lx-0x%016lx]\n", static_cast<unsigned long>(res[i].region.base),
                   static_cast<unsigned long>(res[i].region.base + res[i].region.size - (res[i].region.size ? 1 : 0)));
-    if (con.warning[0]) std::printf("note:       %s\n", con.warning);
+    if (warning[0]) std::printf("note:       %s\n", warning);
     if (con.found)
       std::printf("console:    pl011 at 0x%016lx, chosen by %s%s%s\n", static_cast<unsigned long>(con.base.value()),
-                  con.source, con.options[0] ? ", options " : "", con.options);
+                  source, options.empty() ? "" : ", options ", options.c_str());
     else
-      std::printf("console:    none: %s\n", con.error);
+      std::printf("console:    none: %s\n", error);
     std::printf("psci:       %s\n", of::psci_conduit_name(psci));
     for (int i = 0; i < nst; ++i)
       std::printf("spin-table: %s releases at 0x%lx\n", st[i].name, static_cast<unsigned long>(st[i].release_addr));
