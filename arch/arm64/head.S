@@ -109,10 +109,10 @@ primary_entry:
  * Gives this CPU a defined EL1 world, whatever EL it entered at, and returns there at EL1: the
  * boot CPU and every secondary run this one copy. At EL1, SCTLR_EL1 is written before any memory
  * access (its EE bit is UNKNOWN until then); at EL2 and EL3, el2_setup writes SCTLR_EL2/EL3 first.
- * Sets w20 = the entry EL. Clobbers x0-x2. Call it with bl: el2_setup "returns" to x30 with an
- * eret (or a ret at EL1).
+ * Sets w20 = the entry EL. Clobbers x0-x2 and x28.
  */
 init_cpu_el:
+	mov	x28, x30
 	mrs	x1, CurrentEL
 	cmp	x1, #CURRENTEL_EL(1)
 	b.ne	1f
@@ -122,10 +122,15 @@ init_cpu_el:
 1:	adrp	x1, early_vectors		/* physical: nothing may fault unseen, even now */
 	add	x1, x1, :lo12:early_vectors
 	msr	vbar_el1, x1
+	isb
+	bl	el2_setup			/* "returns" here at EL1 (an eret from EL2) */
+	adrp	x1, early_vectors		/* again at EL1: above, at EL2 with HCR_EL2.E2H = 1 from */
+	add	x1, x1, :lo12:early_vectors	/* the firmware, the write went to VBAR_EL2 */
+	msr	vbar_el1, x1
 	mov	x1, #CPACR_EL1_FPEN_NO_TRAP	/* no FP/SIMD traps (libfdt uses NEON) */
 	msr	cpacr_el1, x1
 	isb
-	b	el2_setup			/* returns to our caller, at EL1 */
+	ret	x28
 
 /*
  * Secondary CPU entry for PSCI CPU_ON (its entry_point_address, DEN0022 "CPU_ON"): MMU and caches
