@@ -11,8 +11,9 @@
 namespace kernel {
 
 extern "C" {
-// CPU 0's overflow_stack_top is set by head.S before start_kernel (the image's overflow stack).
-PerCpu per_cpu_area[NR_CPUS];
+// In BSS (constant-initialised: no constructor runs over what head.S wrote): CPU 0's
+// overflow_stack_top is set by head.S before start_kernel (the image's overflow stack).
+constinit PerCpu per_cpu_area[NR_CPUS];
 }
 
 namespace {

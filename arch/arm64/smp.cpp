@@ -218,6 +218,8 @@ void smp_init() {
     if (opt.nosmp)
       pr_info("smp: %s: the %u other CPU%s stay%s offline\n", opt.nosmp_by, possible - 1, possible == 2 ? "" : "s",
               possible == 2 ? "s" : "");
+    else if (limit + 1 == possible)
+      pr_info("smp: maxcpus=%u: CPU%u stays offline\n", opt.maxcpus, limit);
     else
       pr_info("smp: maxcpus=%u: CPU%u..CPU%u stay offline\n", opt.maxcpus, limit, possible - 1);
   }

@@ -38,6 +38,8 @@ add_test(NAME qemu.smp.maxcpus_2 COMMAND ${BOOT_TEST} --cpu cortex-a72 --smp 4 -
   --expect-line "smp: maxcpus=2: CPU2..CPU3 stay offline"
   --expect-line "][    C1] CPU1: Booted secondary processor 0x0000000001"
   --expect-line "][    C0] smp: Brought up 1 node, 2 CPUs")
+add_test(NAME qemu.smp.maxcpus_1 COMMAND ${BOOT_TEST} --cpu cortex-a53 --smp 2 --append "maxcpus=1" --ktest
+  --expect-line "smp: maxcpus=1: CPU1 stays offline" --expect-line "] smp: Brought up 1 node, 1 CPU")
 add_test(NAME qemu.smp.nosmp COMMAND ${BOOT_TEST} --cpu cortex-a72 --smp 4 --append "nosmp" --ktest
   --expect-line "smp: nosmp: the 3 other CPUs stay offline" --expect-line "] smp: Brought up 1 node, 1 CPU")
 add_test(NAME qemu.smp.bad_cmdline_values COMMAND ${BOOT_TEST} --cpu cortex-a72 --smp 2
@@ -54,5 +56,6 @@ add_test(NAME qemu.smp.stack_overflow_on_cpu1 COMMAND ${BOOT_TEST} --cpu cortex-
   --expect-line "kernel::recurse+0x"
   --expect-line "][    C1] Kernel panic - not syncing: kernel stack overflow")
 set_tests_properties(qemu.smp.stack_overflow_on_cpu1 qemu.smp.virt_el1_psci_hvc_4cpus qemu.smp.virt_el2_psci_smc_8cpus qemu.smp.virt_one_cpu
-  qemu.smp.stuck_cpu_psci_times_out qemu.smp.stuck_cpu_spin_table_times_out qemu.smp.maxcpus_2 qemu.smp.nosmp
+  qemu.smp.stuck_cpu_psci_times_out qemu.smp.stuck_cpu_spin_table_times_out qemu.smp.maxcpus_2 qemu.smp.maxcpus_1
+  qemu.smp.nosmp
   qemu.smp.bad_cmdline_values PROPERTIES LABELS "qemu;smp" TIMEOUT 120)
