@@ -16,6 +16,7 @@
 #include "asm/smp.h"
 #include "asm/sysreg.h"
 #include "asm/sysreg_fields.h"
+#include "drivers/irqchip.h"
 #include "drivers/psci.h"
 #include "kernel/printk.h"
 #include "kernel/setup.h"
@@ -257,6 +258,8 @@ void smp_init() {
   }
   const unsigned n = num_online_cpus();
   pr_info("smp: Brought up 1 node, %u CPU%s\n", n, n == 1 ? "" : "s");
+  if (n > 1 && !irqchip_ready())  // the irq: line above said "SMP stay off": what that means here
+    pr_info("smp: no interrupt controller: the other CPUs idle with interrupts masked and take no IPIs\n");
 }
 
 // ---- On the secondary ---------------------------------------------------------------------------
