@@ -13,6 +13,7 @@
 #include "kernel/setup.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
+#include "mm/page_alloc.h"
 #include "mm/pgtable_builder.h"
 #include "mm/pgtable_walker.h"
 
@@ -154,8 +155,12 @@ KTEST(smp, stacks_are_distinct_with_an_unmapped_guard_page_below) {
 
 KTEST(smp, log_lines_name_their_cpu_once_a_second_cpu_runs) {
   if (num_online_cpus() < 2) return t.skip("one CPU: lines carry no CPU prefix");
-  static char log[65536];
-  log_buffer_copy(log, sizeof log);
+  // The whole log (64 KiB at most) in pages from the buddy allocator, not in BSS.
+  constexpr unsigned kOrder = 4;
+  Page* pages = alloc_pages(kOrder);
+  KASSERT(pages != nullptr);
+  char* log = page_address(pages).as_ptr<char>();
+  log_buffer_copy(log, PAGE_SIZE << kOrder);
   char want[64];
   snprintf(want, sizeof want, "[    C1] CPU1: Booted secondary processor 0x%010lx", cpu_logical_map(1));
   KEXPECT(find(log, want) != nullptr);
@@ -168,6 +173,7 @@ KTEST(smp, log_lines_name_their_cpu_once_a_second_cpu_runs) {
     bad += line[0] != '[' || p - line != 13;  // "[%5lu.%06lu" is 13 characters before "]["
   }
   KEXPECT_EQ(bad, 0u);
+  free_pages(pages, kOrder);
 }
 
 }  // namespace kernel
