@@ -17,7 +17,7 @@ set(KERNEL_FLAGS
 add_shared_kernel_library(kernel_objs FOR kernel
   SOURCES  # in link order
     arch/arm64/head.S arch/arm64/entry.S arch/arm64/traps.cpp arch/arm64/setup.cpp arch/arm64/mmu_ops.cpp
-    arch/arm64/early_fixmap.cpp arch/arm64/paging_init.cpp arch/arm64/smp.cpp
+    arch/arm64/early_fixmap.cpp arch/arm64/paging_init.cpp arch/arm64/smp.cpp arch/arm64/ipi.cpp
     drivers/firmware/fw_probe.cpp drivers/tty/pl011.cpp drivers/tty/bcm2835_uart.cpp
     drivers/irqchip/irq.cpp drivers/irqchip/irq_gic.cpp drivers/irqchip/irq_gic_v3.cpp drivers/clocksource/arm_arch_timer.cpp
     init/main.cpp
@@ -27,7 +27,7 @@ add_shared_kernel_library(kernel_objs FOR kernel
     lib/string.cpp
     tests/kernel/ktest_fixmap.cpp tests/kernel/ktest_boot.cpp tests/kernel/ktest_console.cpp tests/kernel/ktest_mm.cpp
     tests/kernel/ktest_patching.cpp tests/kernel/ktest_smp.cpp
-    tests/kernel/ktest_irq.cpp
+    tests/kernel/ktest_irq.cpp tests/kernel/ktest_smp_calls.cpp
   OPTIONS
     $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_FLAGS}>
     $<$<COMPILE_LANGUAGE:ASM>:-D__ASSEMBLER__ -g>

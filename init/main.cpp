@@ -2,6 +2,7 @@
 #include "asm/sections.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
+#include "asm/ipi.h"
 #include "asm/irqflags.h"
 #include "asm/semihosting.h"
 #include "asm/sysreg.h"
@@ -287,6 +288,7 @@ void setup_interrupts_and_time(const void* fdt) {
     return;
   }
   (void)arch_timer_init_tick(fdt);  // reports its own errors; interrupts are useful without a tick
+  if (Status st = smp_ipi_init(); !st.ok()) st.error().report();  // without it, cross-calls stay local
   arch_local_irq_enable();
 }
 

@@ -11,30 +11,47 @@ extern const kernel::JumpEntry __start___jump_table[], __stop___jump_table[];
 namespace kernel {
 namespace {
 
+// Every site of the key in one aarch64_insn_patch_text call, i.e. one stop_machine: once
+// secondaries run, one of them may be executing a site. The key reads as changed only when every
+// site was patched.
 unsigned set_key(StaticKey* key, bool on) {
+  constexpr unsigned kMaxSites = 32;
+  void* sites[kMaxSites] = {};
+  uint32_t insns[kMaxSites] = {}, before[kMaxSites] = {};
   unsigned n = 0;
+  bool complete = true;
   for (const JumpEntry* e = __start___jump_table; e < __stop___jump_table; ++e) {
     if (e->key != key) continue;
     uint32_t insn = AARCH64_INSN_NOP;
     if (on && !aarch64_insn_gen_branch_imm(e->code, e->target, &insn)) {
       pr_err("jump_label: %s: site 0x%lx cannot reach 0x%lx with a branch\n", key->name, e->code, e->target);
+      complete = false;
       continue;
     }
-    uint32_t before = aarch64_insn_read(reinterpret_cast<void*>(e->code));
-    // Through stop_machine: once secondaries run, one of them may be executing this very site.
-    void* site = reinterpret_cast<void*>(e->code);
-    Status st = aarch64_insn_patch_text(&site, &insn, 1);
-    if (!st.ok()) {
-      pr_err("jump_label: %s: patching 0x%lx failed (%s)\n", key->name, e->code, errc_name(st.code()));
-      st.error().report();
-      continue;
+    if (n == kMaxSites) {
+      pr_err("jump_label: %s: more than %u sites; the rest stay as they are\n", key->name, kMaxSites);
+      complete = false;
+      break;
     }
-    char sym[96];
-    pr_info("jump_label: %s: %s: 0x%08x -> 0x%08x (%s) via FIX_TEXT_POKE0\n", key->name,
-            kallsyms_format(e->code, sym, sizeof sym), before, insn, on ? "b" : "nop");
+    sites[n] = reinterpret_cast<void*>(e->code);
+    insns[n] = insn;
+    before[n] = aarch64_insn_read(sites[n]);
     ++n;
   }
-  __atomic_store_n(&key->enabled, on, __ATOMIC_RELEASE);
+  Status st = aarch64_insn_patch_text(sites, insns, n);
+  if (!st.ok()) {
+    pr_err("jump_label: %s: patching failed (%s); the key stays %s\n", key->name, errc_name(st.code()),
+           on ? "off" : "on");
+    st.error().report();
+    return 0;
+  }
+  for (unsigned i = 0; i < n; ++i) {
+    char sym[96];
+    pr_info("jump_label: %s: %s: 0x%08x -> 0x%08x (%s) via FIX_TEXT_POKE0\n", key->name,
+            kallsyms_format(reinterpret_cast<uint64_t>(sites[i]), sym, sizeof sym), before[i], insns[i],
+            on ? "b" : "nop");
+  }
+  if (complete) __atomic_store_n(&key->enabled, on, __ATOMIC_RELEASE);
   return n;
 }
 

@@ -61,7 +61,7 @@ struct PatchBatch {
 // Runs on one CPU while every other online CPU waits in stop_machine with interrupts masked.
 Status patch_batch(void* arg) {
   const auto* b = static_cast<const PatchBatch*>(arg);
-  g_patch_lock.lock();  // against a concurrent _nosync user; interrupts are already masked
+  g_patch_lock.lock();  // against a concurrent _nosync user; stop_machine masked interrupts
   Status st;
   for (unsigned i = 0; i < b->count && st.ok(); ++i)
     st = patch_one(reinterpret_cast<uint64_t>(b->addrs[i]), b->insns[i]);

@@ -2,6 +2,7 @@
 #include "kernel/smp_call.h"
 
 #include "kernel/printk.h"
+#include "asm/irqflags.h"
 #include "kernel/spinlock.h"
 
 namespace kernel {
@@ -49,6 +50,11 @@ Result<CallRequest*> queue_call(SmpHooks* h, unsigned me, unsigned cpu, SmpCallF
   if (cpu >= kMaxCpus || !h->cpu_online(cpu))
     return KERR(Errc::Invalid, "smp: cross-call to CPU%u, which is not online", cpu);
   CallRequest& r = g_req[me][cpu];
+  // With interrupts masked this CPU answers nobody while it waits: two CPUs doing so would stall
+  // each other for the whole bound.
+  if (busy(r) && h->irqs_disabled())
+    return KERR(Errc::SlotLive, "smp: CPU%u has not yet run CPU%u's previous cross-call (interrupts masked here)", cpu,
+                me);
   if (busy(r) && !wait_done(h, r))
     return KERR(Errc::SlotLive, "smp: CPU%u never ran CPU%u's previous cross-call; not sending another", cpu, me);
   r.fn = fn;
@@ -59,10 +65,21 @@ Result<CallRequest*> queue_call(SmpHooks* h, unsigned me, unsigned cpu, SmpCallF
   return &r;
 }
 
+// Before cross-calls are installed (or without an interrupt controller) nothing else takes part:
+// interrupts masked on this CPU and, after a stop_machine function, a context synchronisation.
+void context_sync_local() {
+#ifndef KERNEL_HOST_BUILD
+  asm volatile("isb" ::: "memory");
+#endif
+}
+
 void run_here(SmpHooks* h, SmpCallFn fn, void* arg) {
-  const unsigned long flags = h ? h->irq_save() : 0;
+  const unsigned long flags = h ? h->irq_save() : arch_local_irq_save();
   fn(arg);
-  if (h) h->irq_restore(flags);
+  if (h)
+    h->irq_restore(flags);
+  else
+    arch_local_irq_restore(flags);
 }
 
 }  // namespace
@@ -210,14 +227,21 @@ uint64_t stop_machine_count() { return __atomic_load_n(&g_stop_count, __ATOMIC_R
 
 Status stop_machine(StopFn fn, void* arg) {
   SmpHooks* h = g_hooks;
-  unsigned online = 0;
-  for (unsigned cpu = 0; h && cpu < kMaxCpus; ++cpu) online += h->cpu_online(cpu);
-  if (online <= 1) {  // nobody else runs: masking interrupts here is the whole rendezvous
-    const unsigned long flags = h ? h->irq_save() : 0;
+  // One snapshot of the participants: a CPU that comes online later is neither asked nor counted
+  // (an extra acknowledgement would let the others leave while fn still runs).
+  uint32_t cpus = 0;
+  for (unsigned cpu = 0; h && cpu < kMaxCpus; ++cpu)
+    if (h->cpu_online(cpu)) cpus |= 1u << cpu;
+  const unsigned online = static_cast<unsigned>(__builtin_popcount(cpus));
+  if (online <= 1) {  // nobody else takes part: masking interrupts here is the whole rendezvous
+    const unsigned long flags = h ? h->irq_save() : arch_local_irq_save();
     Status st = fn(arg);
     if (h) {
       h->context_sync();
       h->irq_restore(flags);
+    } else {
+      context_sync_local();
+      arch_local_irq_restore(flags);
     }
     __atomic_add_fetch(&g_stop_count, 1, __ATOMIC_RELAXED);
     return st;
@@ -239,7 +263,7 @@ Status stop_machine(StopFn fn, void* arg) {
   CallRequest* sent[kMaxCpus] = {};
   Status result;
   for (unsigned cpu = 0; cpu < kMaxCpus && result.ok(); ++cpu) {
-    if (cpu == me || !h->cpu_online(cpu)) continue;
+    if (cpu == me || !(cpus & (1u << cpu))) continue;
     Result<CallRequest*> r = queue_call(h, me, cpu, stop_cpu, reinterpret_cast<void*>(generation));
     if (r.ok())
       sent[cpu] = r.value();

@@ -9,6 +9,8 @@
 #include "kernel/smp.h"
 
 #include "asm/arch.h"
+#include "asm/ipi.h"
+#include "asm/irqflags.h"
 #include "asm/atomic.h"
 #include "asm/memory.h"
 #include "asm/mmu_ops.h"
@@ -16,6 +18,7 @@
 #include "asm/smp.h"
 #include "asm/sysreg.h"
 #include "asm/sysreg_fields.h"
+#include "drivers/arm_arch_timer.h"
 #include "drivers/irqchip.h"
 #include "drivers/psci.h"
 #include "kernel/printk.h"
@@ -178,10 +181,39 @@ void report_timeout(unsigned cpu) {
            kSecondaryTimeoutMs, enable_method_name(pc.method), pc.hwid);
 }
 
+// Interrupts masked: WFI still wakes on a pending interrupt, and a CPU with nothing to do sleeps
+// instead of spinning (a CPU that failed, or one without an interrupt controller).
 [[noreturn]] void cpu_idle() {
-  // Interrupts stay masked (DAIF from head.S): WFI still wakes on a pending interrupt, and a CPU
-  // with nothing to do sleeps instead of spinning.
   for (;;) asm volatile("wfi" ::: "memory");
+}
+
+// An online CPU with its interrupt controller, timer and IPI set up: takes interrupts (the tick,
+// cross-calls, stop_machine) between WFIs.
+void (*g_idle_work)() = nullptr;
+
+[[noreturn]] void cpu_idle_irqs_on() {
+  arch_local_irq_enable();
+  for (;;) {
+    if (void (*work)() = __atomic_load_n(&g_idle_work, __ATOMIC_ACQUIRE))
+      work();
+    else
+      asm volatile("wfi" ::: "memory");
+  }
+}
+
+// The per-CPU half of the interrupt phase, on the CPU itself with interrupts masked. False when
+// there is no controller (raspi3b): the CPU then stays out of cross-calls.
+bool secondary_irq_init(unsigned cpu) {
+  if (!irqchip_ready()) return false;
+  const char* step = "the interrupt controller's CPU interface";
+  Status st = irqchip_cpu_init();
+  if (st.ok()) step = "the timer", st = arch_timer_cpu_init();
+  if (st.ok()) step = "the IPI", st = smp_ipi_cpu_init();
+  if (st.ok()) return true;
+  char why[200];
+  st.error().format(why, sizeof why);
+  pr_err("CPU%u: %s could not be set up: %s\n", cpu, step, why);
+  return false;
 }
 
 unsigned smp_cpu_id() { return smp_processor_id(); }
@@ -189,6 +221,7 @@ unsigned smp_cpu_id() { return smp_processor_id(); }
 }  // namespace
 
 const SmpOptions& smp_options() { return g_opt; }
+void smp_set_idle_work(void (*fn)()) { __atomic_store_n(&g_idle_work, fn, __ATOMIC_RELEASE); }
 
 void smp_init() {
   SmpOptions opt;
@@ -260,6 +293,8 @@ void smp_init() {
   pr_info("smp: Brought up 1 node, %u CPU%s\n", n, n == 1 ? "" : "s");
   if (n > 1 && !irqchip_ready())  // the irq: line above said "SMP stay off": what that means here
     pr_info("smp: no interrupt controller: the other CPUs idle with interrupts masked and take no IPIs\n");
+  // From now on cross-calls and stop_machine reach the other CPUs (with a controller).
+  smp_cross_calls_start();
 }
 
 // ---- On the secondary ---------------------------------------------------------------------------
@@ -285,8 +320,8 @@ extern "C" [[noreturn]] void secondary_start_kernel(unsigned cpu) {
 
   crashtest_secondary(boot_command_line, cpu);  // crashtest=stack-overflow-cpu1: this CPU's overflow path
 
-  // ---- Per-CPU interrupt controller and timer set-up goes here (GIC CPU interface or
-  // ---- redistributor, the per-CPU timer PPI), before the CPU is marked online.
+  // The GIC CPU interface or redistributor, the timer PPI and the IPI, before the CPU is online.
+  const bool irqs = secondary_irq_init(cpu);
 
   pr_info("CPU%u: Booted secondary processor 0x%010lx [0x%08lx]\n", cpu, me->mpidr, me->midr);
   if (!cpu_state_transition(cpu, CpuState::Booting, CpuState::Online)) {
@@ -294,6 +329,7 @@ extern "C" [[noreturn]] void secondary_start_kernel(unsigned cpu) {
     cpu_idle();
   }
   set_cpu_online(cpu, true);
+  if (irqs) cpu_idle_irqs_on();
   cpu_idle();
 }
 

@@ -120,4 +120,9 @@ const SmpOptions& smp_options();
 // The C++ entry of a secondary CPU, from head.S, on its own stack with TPIDR_EL1 set.
 extern "C" [[noreturn]] void secondary_start_kernel(unsigned cpu);
 
+// Work for the idle secondary CPUs (tests): each online CPU that takes interrupts calls fn()
+// between WFIs, with interrupts unmasked, until it is set back to nullptr. Wake them with a
+// cross-call after setting it.
+void smp_set_idle_work(void (*fn)());
+
 }  // namespace kernel

@@ -12,17 +12,21 @@
 
 #include <stdint.h>
 
+#include "asm/smp.h"
 #include "kernel/error.h"
 
 namespace kernel {
 
-inline constexpr unsigned kMaxCpus = 8;
+inline constexpr unsigned kMaxCpus = NR_CPUS;  // a request slot per (caller, target) pair
 
 class SmpHooks {
  public:
   virtual unsigned this_cpu() = 0;
   virtual bool cpu_online(unsigned cpu) = 0;
-  virtual void send_call_ipi(unsigned cpu) = 0;  // makes `cpu` run smp_call_handle_ipi() soon
+  // Makes `cpu` run smp_call_handle_ipi() soon. The queued request must be visible before the
+  // interrupt is: a GICv3 SGI is a system-register write, which no DMB or release orders, so the
+  // kernel's hook issues DSB ISHST first (send_sgi does).
+  virtual void send_call_ipi(unsigned cpu) = 0;
   virtual bool irqs_disabled() = 0;
   virtual unsigned long irq_save() = 0;
   virtual void irq_restore(unsigned long flags) = 0;
