@@ -55,6 +55,17 @@ add_test(NAME qemu.smp.stack_overflow_on_cpu1 COMMAND ${BOOT_TEST} --cpu cortex-
   --expect-line "][    C1] Kernel stack overflow: SP 0xffff88010002f"
   --expect-line "kernel::recurse+0x"
   --expect-line "][    C1] Kernel panic - not syncing: kernel stack overflow")
+# Cross-calls, stop_machine and the shared fixmap slot on GICv3 (SGIs through ICC_SGI1R_EL1) at EL1
+# and EL2, and on GICv2 (GICD_SGIR) with eight CPUs: ktest=smp runs every case of the suite.
+add_test(NAME qemu.smp.gicv3_el1_4cpus COMMAND ${BOOT_TEST} --cpu cortex-a72 --smp 4 --virt-opt gic-version=3
+  --ktest-suite smp --expect-line "GICv3: 224 SPIs" --expect-line "][    C0] smp: Brought up 1 node, 4 CPUs")
+add_test(NAME qemu.smp.gicv3_el2_8cpus COMMAND ${BOOT_TEST} --cpu max --el2 --smp 8 --virt-opt gic-version=3
+  --ktest-suite smp --expect-line "GICv3: 224 SPIs" --expect-line "][    C0] smp: Brought up 1 node, 8 CPUs")
+add_test(NAME qemu.smp.gicv2_el1_8cpus COMMAND ${BOOT_TEST} --cpu max --smp 8 --virt-opt gic-version=2
+  --ktest-suite smp --expect-line "GICv2: Cortex-A15 GIC" --expect-line "][    C0] smp: Brought up 1 node, 8 CPUs")
+set_tests_properties(qemu.smp.gicv3_el1_4cpus qemu.smp.gicv3_el2_8cpus qemu.smp.gicv2_el1_8cpus
+  PROPERTIES LABELS "qemu;smp" TIMEOUT 120)
+
 set_tests_properties(qemu.smp.stack_overflow_on_cpu1 qemu.smp.virt_el1_psci_hvc_4cpus qemu.smp.virt_el2_psci_smc_8cpus qemu.smp.virt_one_cpu
   qemu.smp.stuck_cpu_psci_times_out qemu.smp.stuck_cpu_spin_table_times_out qemu.smp.maxcpus_2 qemu.smp.maxcpus_1
   qemu.smp.nosmp
