@@ -297,8 +297,26 @@ void cmd_log(int, char**) {
   }
 }
 
+// Interrupts taken by the CPU with this MPIDR, over every IRQ with a handler (0 without a slot).
+uint64_t irqs_of(uint64_t mpidr) {
+  struct Sum {
+    unsigned slot;
+    uint64_t total;
+  } sum{kIrqNoCpu, 0};
+  for (unsigned s = 0; s < irq_nr_cpus(); ++s)
+    if (irq_cpu_mpidr(s) == mpidr) sum.slot = s;
+  if (sum.slot == kIrqNoCpu) return 0;
+  irq_for_each(
+      [](const IrqInfo& info, void* ctx) {
+        auto* p = static_cast<Sum*>(ctx);
+        p->total += info.count[p->slot];
+      },
+      &sum);
+  return sum.total;
+}
+
 void cmd_cpus(int, char**) {
-  mprintf("CPU  MPIDR         MIDR        state    enable-method            DT node\n");
+  mprintf("CPU  MPIDR         MIDR        state    enable-method            DT node       IRQs      IPIs\n");
   for (unsigned cpu = 0; cpu < num_possible_cpus(); ++cpu) {
     const PerCpu& pc = per_cpu(cpu);
     char method[40];
@@ -308,8 +326,8 @@ void cmd_cpus(int, char**) {
     else
       snprintf(method, sizeof method, "%s%s", enable_method_name(pc.method), boot);
     // MIDR as the CPU itself read it; 0 until it has run (offline, failed).
-    mprintf("%3u  0x%010lx  0x%08lx  %-7s  %-23s  %s\n", cpu, cpu_logical_map(cpu), pc.midr,
-            cpu_state_name(cpu_state(cpu)), method, pc.dt_name);
+    mprintf("%3u  0x%010lx  0x%08lx  %-7s  %-23s  %-8s  %8lu  %8lu\n", cpu, cpu_logical_map(cpu), pc.midr,
+            cpu_state_name(cpu_state(cpu)), method, pc.dt_name, irqs_of(cpu_logical_map(cpu)), pc.counters.ipis);
   }
   mprintf("%u of %u CPU%s online; this is CPU%u\n", num_online_cpus(), num_possible_cpus(),
           num_possible_cpus() == 1 ? "" : "s", smp_processor_id());

@@ -345,6 +345,8 @@ el2_setup:
 	tbnz	x0, #63, el2_e2h_res1_unsupported
 	mov	x0, #HCR_EL2_RW			/* EL1 is AArch64; no other EL2 traps */
 	msr	hcr_el2, x0
+	isb					/* a changed E2H redirects the EL1 names only after a
+						 * context synchronisation (Arm ARM D23.1.2) */
 	mrs	x0, midr_el1			/* EL1 reads of MIDR/MPIDR return VPIDR/VMPIDR_EL2 */
 	msr	vpidr_el2, x0
 	mrs	x0, mpidr_el1

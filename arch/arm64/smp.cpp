@@ -140,6 +140,8 @@ Status boot_secondary(unsigned cpu) {
   switch (pc.method) {
     case EnableMethod::Psci:
       // context_id = the logical CPU number: secondary_entry's x0.
+      // The Booting state and the boot data complete before the SMC (not a barrier itself).
+      asm volatile("dsb ish" ::: "memory");
       return psci_cpu_on(pc.hwid, kimg_to_phys(stuck ? secondary_park_for_test : secondary_entry), cpu);
     case EnableMethod::SpinTable:
       if (!stuck) set_pen_release(pc.hwid);
@@ -189,6 +191,14 @@ void report_timeout(unsigned cpu) {
 
 // An online CPU with its interrupt controller, timer and IPI set up: takes interrupts (the tick,
 // cross-calls, stop_machine) between WFIs.
+// A CPU that will not run the kernel: its timer off first, or the level-sensitive timer interrupt
+// would stay pending and wake WFI (which wakes on a pending interrupt even when it is masked)
+// over and over.
+[[noreturn]] void park_quiet() {
+  asm volatile("msr cntv_ctl_el0, xzr\n isb" ::: "memory");
+  cpu_idle();
+}
+
 void (*g_idle_work)() = nullptr;
 
 [[noreturn]] void cpu_idle_irqs_on() {
@@ -322,11 +332,18 @@ extern "C" [[noreturn]] void secondary_start_kernel(unsigned cpu) {
 
   // The GIC CPU interface or redistributor, the timer PPI and the IPI, before the CPU is online.
   const bool irqs = secondary_irq_init(cpu);
+  if (irqchip_ready() && !irqs) {
+    // An online CPU that takes no IPIs would make every cross-call wait out its bound and every
+    // stop_machine (all text patching) abort: it stays out.
+    g_fail_reason[cpu] = "its interrupt controller interface, timer or IPI could not be set up (above)";
+    set_cpu_state(cpu, CpuState::Failed);
+    park_quiet();
+  }
 
   pr_info("CPU%u: Booted secondary processor 0x%010lx [0x%08lx]\n", cpu, me->mpidr, me->midr);
   if (!cpu_state_transition(cpu, CpuState::Booting, CpuState::Online)) {
     pr_err("CPU%u: arrived after the boot CPU stopped waiting for it; parked\n", cpu);
-    cpu_idle();
+    park_quiet();
   }
   set_cpu_online(cpu, true);
   if (irqs) cpu_idle_irqs_on();

@@ -119,9 +119,9 @@ check(first is not None and later is not None and int(later.group(1)) > int(firs
       "interrupts: the tick keeps counting while the monitor waits for input")
 out = run("cpus")
 # QEMU's DT gives a single CPU no enable-method (it needs none: it is the boot CPU).
-check(re.search(r"^\s+0  0x0000000000  0x000f0510  online   none \(boot\)\s+cpu@0$", out, re.M) is not None
+check(re.search(r"^\s+0  0x0000000000  0x000f0510  online   none \(boot\)\s+cpu@0\s+[1-9]\d*\s+\d+$", out, re.M) is not None
       and "1 of 1 CPU online; this is CPU0" in out,
-      "cpus: the boot CPU with its MPIDR, MIDR (QEMU's max), state and enable-method")
+      "cpus: the boot CPU with its MPIDR, MIDR (QEMU's max), state, enable-method, IRQs (the tick: > 0) and IPIs")
 out = run("log")
 check("Booting fixmap-kernel" in out, "log replays the boot log")
 proc.stdin.write(b"poweroff\r")
