@@ -57,11 +57,20 @@ Result<CallRequest*> queue_call(SmpHooks* h, unsigned me, unsigned cpu, SmpCallF
                 me);
   if (busy(r) && !wait_done(h, r))
     return KERR(Errc::SlotLive, "smp: CPU%u never ran CPU%u's previous cross-call; not sending another", cpu, me);
+  // Claim the slot with interrupts masked: an interrupt handler on this CPU calling the same
+  // target between the check and the push would otherwise push the slot twice (a loop in the list).
+  const unsigned long flags = h->irq_save();
+  if (busy(r)) {
+    h->irq_restore(flags);
+    return KERR(Errc::SlotLive, "smp: CPU%u's slot on CPU%u was taken meanwhile (an interrupt handler's call)", me,
+                cpu);
+  }
   r.fn = fn;
   r.arg = arg;
   r.busy = 1;  // published by push's release
   push(cpu, &r);
   h->send_call_ipi(cpu);
+  h->irq_restore(flags);
   return &r;
 }
 
