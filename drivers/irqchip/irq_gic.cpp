@@ -99,17 +99,10 @@ Status GicV2::init(const GicOfInfo& info) {
   // CPU interfaces"): every SPI disabled, inactive, not pending, level-sensitive, default priority,
   // routed to the boot CPU, Group 0 where the kernel may choose. request_irq() enables one.
   wd(GICD_CTLR, 0);
-  for (unsigned i = kSpiBase; i < nr_irqs_; i += 32) {
-    wd(bit_reg(GICD_ICENABLER, i), ~0u);
-    wd(bit_reg(GICD_ICACTIVER, i), ~0u);
-    wd(bit_reg(GICD_ICPENDR, i), ~0u);
-    if (!ns_view_) wd(bit_reg(GICD_IGROUPR, i), 0);
-  }
-  for (unsigned i = kSpiBase; i < nr_irqs_; i += 16) wd(cfg_reg(GICD_ICFGR, i), 0);  // Int_config[1] = 0: level
-  for (unsigned i = kSpiBase; i < nr_irqs_; i += 4) {
-    wd(byte_reg(GICD_IPRIORITYR, i), priority_x4(kDefaultPriority));
-    wd(byte_reg(GICD_ITARGETSR, i), 0x01010101u * boot_cpu);
-  }
+  reset_spis([this](uint32_t off, uint32_t v) { wd(off, v); }, nr_irqs_);
+  if (!ns_view_)  // Group 0 where the kernel may choose (a Non-secure view cannot: RAZ/WI)
+    for (unsigned i = kSpiBase; i < nr_irqs_; i += 32) wd(bit_reg(GICD_IGROUPR, i), 0);
+  for (unsigned i = kSpiBase; i < nr_irqs_; i += 4) wd(byte_reg(GICD_ITARGETSR, i), 0x01010101u * boot_cpu);
   // Bit 0: the Group 0 enable in the Secure view, the Group 1 enable in the Non-secure one; either
   // way the group the kernel's interrupts are in.
   wd(GICD_CTLR, GicdCtlr().set_enable_grp0(true).raw);

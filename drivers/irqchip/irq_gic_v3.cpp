@@ -139,15 +139,11 @@ Status GicV3::init(const GicOfInfo& info) {
   // needs ARE).
   wd(GICD_CTLR, static_cast<uint32_t>(GicdCtlrV3(rd(GICD_CTLR)).set_enable_grp0(false).set_enable_grp1(false).raw));
   TRY(dist_rwp());
-  for (unsigned i = kSpiBase; i < nr_irqs_; i += 32) {
+  reset_spis([this](uint32_t off, uint32_t v) { wd(off, v); }, nr_irqs_);
+  for (unsigned i = kSpiBase; i < nr_irqs_; i += 32) {  // Non-secure Group 1
     wd(bit_reg(GICD_IGROUPR, i), ~0u);
     wd(bit_reg(GICD_IGRPMODR, i), 0);
-    wd(bit_reg(GICD_ICENABLER, i), ~0u);
-    wd(bit_reg(GICD_ICACTIVER, i), ~0u);
-    wd(bit_reg(GICD_ICPENDR, i), ~0u);
   }
-  for (unsigned i = kSpiBase; i < nr_irqs_; i += 16) wd(cfg_reg(GICD_ICFGR, i), 0);  // level-sensitive
-  for (unsigned i = kSpiBase; i < nr_irqs_; i += 4) wd(byte_reg(GICD_IPRIORITYR, i), priority_x4(kDefaultPriority));
   TRY(dist_rwp());
   wd(GICD_CTLR, kGicdCtlrEnable);
   TRY(dist_rwp());

@@ -16,6 +16,22 @@ inline std::vector<char> load_dtb(const std::string& name) {
   return v;
 }
 
+// A parameterised test's name from its DTB: "broadcom/bcm2711-rpi-4-b.dtb" -> "bcm2711_rpi_4_b".
+// Use as INSTANTIATE_TEST_SUITE_P's name generator for any parameter with a `dtb` member.
+inline std::string dtb_test_name(const std::string& dtb) {
+  std::string n = dtb.substr(dtb.find('/') + 1);
+  n = n.substr(0, n.find('.'));
+  for (char& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+}
+struct DtbParamName {
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    return dtb_test_name(info.param.dtb);
+  }
+};
+
 }  // namespace kernel::test
 
 #define LOAD_DTB_OR_FAIL(var, name)                       \

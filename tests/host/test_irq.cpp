@@ -222,14 +222,7 @@ INSTANTIATE_TEST_SUITE_P(Debian, GicOfRaspberryPi4,
                          ::testing::Values(PiCase{"broadcom/bcm2711-rpi-4-b.dtb"},
                                            PiCase{"broadcom/bcm2711-rpi-400.dtb"},
                                            PiCase{"broadcom/bcm2711-rpi-cm4-io.dtb"}),
-                         [](const ::testing::TestParamInfo<PiCase>& i) {
-                           std::string n = i.param.dtb;
-                           n = n.substr(n.find('/') + 1);
-                           n = n.substr(0, n.find('.'));
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                         ::kernel::test::DtbParamName());
 
 TEST(GicOf, RaspberryPi3HasNoGicAndSaysWhatItHas) {
   LOAD_DTB_OR_FAIL(dtb, "broadcom/bcm2837-rpi-3-b.dtb");

@@ -83,14 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
                       PiCase{"broadcom/bcm2711-rpi-400.dtb", "Raspberry Pi 400", 0xfe201000},
                       PiCase{"broadcom/bcm2711-rpi-cm4-io.dtb", "Raspberry Pi Compute Module 4 IO Board", 0xfe201000},
                       PiCase{"broadcom/bcm2837-rpi-3-b.dtb", "Raspberry Pi 3 Model B", 0x3f201000}),
-    [](const ::testing::TestParamInfo<PiCase>& i) {
-      std::string n = i.param.dtb;
-      n = n.substr(n.find('/') + 1);
-      n = n.substr(0, n.find('.'));
-      for (char& ch : n)
-        if (ch == '-') ch = '_';
-      return n;
-    });
+    ::kernel::test::DtbParamName());
 
 TEST(OfEarlyconCmdline, ExplicitAddressForms) {
   LOAD_DTB_OR_FAIL(dtb, "broadcom/bcm2711-rpi-4-b.dtb");

@@ -65,14 +65,7 @@ TEST_P(OfCpusRaspberryPi, FourSpinTableCpusWithTheirReleaseAddresses) {
 INSTANTIATE_TEST_SUITE_P(Debian, OfCpusRaspberryPi,
                          ::testing::Values(PiCase{"broadcom/bcm2837-rpi-3-b.dtb"},
                                            PiCase{"broadcom/bcm2711-rpi-4-b.dtb"}),
-                         [](const ::testing::TestParamInfo<PiCase>& i) {
-                           std::string n = i.param.dtb;
-                           n = n.substr(n.find('/') + 1);
-                           n = n.substr(0, n.find('.'));
-                           for (char& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
-                         });
+                         ::kernel::test::DtbParamName());
 
 TEST(OfCpusQemuVirt, PsciCpusOneCellRegCpuMapIgnored) {
   LOAD_DTB_OR_FAIL(dtb, "qemu-virt-smp4.dtb");

@@ -136,4 +136,19 @@ inline constexpr uint8_t kDefaultPriority = 0xa0;
 inline constexpr uint8_t kDefaultPmr = 0xf0;
 inline constexpr uint32_t priority_x4(uint8_t p) { return 0x01010101u * p; }
 
+// The distributor's SPI state both versions reset the same way, with the distributor off (its
+// registers sit at the same offsets in IHI 0048B and IHI 0069): every SPI disabled, inactive, not
+// pending, level-sensitive (Int_config[1] = 0) and at the default priority. Groups and routing
+// are each version's own. `wd(offset, value)` writes a distributor register.
+template <typename WriteDist>
+void reset_spis(WriteDist wd, unsigned nr_irqs) {
+  for (unsigned i = kSpiBase; i < nr_irqs; i += 32) {
+    wd(bit_reg(GICD_ICENABLER, i), ~0u);
+    wd(bit_reg(GICD_ICACTIVER, i), ~0u);
+    wd(bit_reg(GICD_ICPENDR, i), ~0u);
+  }
+  for (unsigned i = kSpiBase; i < nr_irqs; i += 16) wd(cfg_reg(GICD_ICFGR, i), 0);
+  for (unsigned i = kSpiBase; i < nr_irqs; i += 4) wd(byte_reg(GICD_IPRIORITYR, i), priority_x4(kDefaultPriority));
+}
+
 }  // namespace kernel::gic
