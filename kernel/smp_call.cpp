@@ -12,8 +12,13 @@ struct CallRequest {
   CallRequest* next;
   SmpCallFn fn;
   void* arg;
-  uint32_t busy;  // 1 from the push until the target has run fn (stored 0 with release)
+  uint32_t busy;  // kQueued from the push, kRunning once the target took it, kIdle (release) after fn
 };
+
+// A request's life. Only a request still queued after the bound counts as unanswered: one the
+// target is running is waited for however long fn takes (the caller asked for fn to run there),
+// with a warning each bound, as Linux's CSD lock debugging does.
+enum : uint32_t { kIdle = 0, kRunning = 1, kQueued = 2 };
 
 CallRequest g_req[kMaxCpus][kMaxCpus];  // [caller][target]
 CallRequest* g_queue[kMaxCpus];         // per target: a lock-free list, newest first
@@ -30,12 +35,16 @@ void push(unsigned target, CallRequest* r) {
   } while (!__atomic_compare_exchange_n(&g_queue[target], &head, r, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
-// Spins until `r` is done or the bound passes; false on timeout.
-bool wait_done(SmpHooks* h, const CallRequest& r) {
-  const uint64_t start = h->now_ns();
-  while (busy(r)) {
-    if (h->now_ns() - start > g_timeout_ns) return false;
-    h->cpu_relax();
+// Spins until `r` is done; false if the target has not even taken it when the bound passes.
+bool wait_done(SmpHooks* h, const CallRequest& r, unsigned cpu) {
+  uint64_t start = h->now_ns();
+  unsigned warned = 0;
+  for (uint32_t st; (st = __atomic_load_n(&r.busy, __ATOMIC_ACQUIRE)) != kIdle; h->cpu_relax()) {
+    if (h->now_ns() - start <= g_timeout_ns) continue;
+    if (st == kQueued) return false;
+    pr_warn("smp: CPU%u has been running a cross-call (%p) for %u x %lu ms; still waiting\n", cpu,
+            reinterpret_cast<void*>(r.fn), ++warned, g_timeout_ns / 1'000'000);
+    start = h->now_ns();
   }
   return true;
 }
@@ -55,7 +64,7 @@ Result<CallRequest*> queue_call(SmpHooks* h, unsigned me, unsigned cpu, SmpCallF
   if (busy(r) && h->irqs_disabled())
     return KERR(Errc::SlotLive, "smp: CPU%u has not yet run CPU%u's previous cross-call (interrupts masked here)", cpu,
                 me);
-  if (busy(r) && !wait_done(h, r))
+  if (busy(r) && !wait_done(h, r, cpu))
     return KERR(Errc::SlotLive, "smp: CPU%u never ran CPU%u's previous cross-call; not sending another", cpu, me);
   // Claim the slot with interrupts masked: an interrupt handler on this CPU calling the same
   // target between the check and the push would otherwise push the slot twice (a loop in the list).
@@ -67,7 +76,7 @@ Result<CallRequest*> queue_call(SmpHooks* h, unsigned me, unsigned cpu, SmpCallF
   }
   r.fn = fn;
   r.arg = arg;
-  r.busy = 1;  // published by push's release
+  r.busy = kQueued;  // published by push's release
   push(cpu, &r);
   h->send_call_ipi(cpu);
   h->irq_restore(flags);
@@ -111,6 +120,7 @@ void smp_call_handle_ipi() {
   while (fifo) {
     CallRequest* r = fifo;
     fifo = r->next;  // read before the slot is handed back
+    __atomic_store_n(&r->busy, uint32_t{kRunning}, __ATOMIC_RELAXED);
     r->fn(r->arg);
     __atomic_store_n(&r->busy, 0u, __ATOMIC_RELEASE);
   }
@@ -130,7 +140,7 @@ Status smp_call_function_single(unsigned cpu, SmpCallFn fn, void* arg, bool wait
                 "(caller %p)",
                 cpu, __builtin_return_address(0));
   CallRequest* r = TRY(queue_call(h, me, cpu, fn, arg));
-  if (wait && !wait_done(h, *r)) return no_answer(cpu);
+  if (wait && !wait_done(h, *r, cpu)) return no_answer(cpu);
   return {};
 }
 
@@ -155,7 +165,7 @@ Status on_each_cpu(SmpCallFn fn, void* arg) {
   }
   run_here(h, fn, arg);
   for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
-    if (sent[cpu] && !wait_done(h, *sent[cpu]) && result.ok()) result = no_answer(cpu);
+    if (sent[cpu] && !wait_done(h, *sent[cpu], cpu) && result.ok()) result = no_answer(cpu);
   return result;
 }
 
@@ -287,7 +297,7 @@ Status stop_machine(StopFn fn, void* arg) {
   for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu) {
     if (sent[cpu] && !(joined & (1u << cpu))) late = cpu;
     // Those that joined leave the rendezvous now; a late CPU's slot stays busy (the next call says so).
-    if (sent[cpu] && (joined & (1u << cpu))) (void)wait_done(h, *sent[cpu]);
+    if (sent[cpu] && (joined & (1u << cpu))) (void)wait_done(h, *sent[cpu], cpu);
   }
   if (result.ok() && aborted)
     result = KERR(Errc::NotFound, "stop_machine: CPU%u did not join within %lu ms; nothing was run", late,
