@@ -28,6 +28,11 @@
 #include "asm/smp.h"
 #include "asm/sysreg_defs.h"		/* every system register value and field below */
 
+/* Call frame information for the two entries into C++ (__primary_switched, __secondary_switched):
+ * x30 undefined marks them outermost, so gdb's `bt` from start_kernel or secondary_start_kernel
+ * ends there. In .debug_frame, as the C++ code's: nothing is added to the loaded image. */
+	.cfi_sections .debug_frame
+
 #if MDCR_EL2_HPMN_SHIFT != 0
 #error "el2_setup writes PMCR_EL0.N to MDCR_EL2.HPMN without a shift"
 #endif
@@ -640,6 +645,8 @@ __idmap_text_end_marker:
 	.text
 /* Running at KIMAGE_VADDR with the MMU on. */
 __primary_switched:
+	.cfi_startproc
+	.cfi_undefined x30		/* the outermost frame: a debugger's backtrace ends here */
 	ldr	x0, =vectors
 	msr	vbar_el1, x0
 	isb
@@ -666,11 +673,14 @@ __primary_switched:
 	mov	w2, w20
 	bl	start_kernel
 	b	arch_halt_asm
+	.cfi_endproc
 
 /* A secondary at KIMAGE_VADDR with the MMU on (x19 = logical CPU, x20 = boot data, physical):
  * vectors, the identity map off, its own stack and PerCpu from secondary_boot_data (written by
  * the boot CPU with the caches on; read here through them, coherently). */
 __secondary_switched:
+	.cfi_startproc
+	.cfi_undefined x30		/* the outermost frame of a secondary CPU */
 	ldr	x0, =vectors
 	msr	vbar_el1, x0
 	isb
@@ -687,6 +697,7 @@ __secondary_switched:
 	mov	x0, x19
 	bl	secondary_start_kernel
 	b	arch_halt_asm
+	.cfi_endproc
 
 	.globl	arch_halt_asm
 arch_halt_asm:
