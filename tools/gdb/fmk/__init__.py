@@ -1,0 +1,1 @@
+"""gdb helpers for fixmap-kernel (tools/gdb/fixmap_kernel.py loads them)."""
