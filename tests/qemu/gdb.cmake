@@ -1,10 +1,14 @@
 # The gdb helpers (tools/gdb/fixmap_kernel.py) driving a kernel under QEMU (included from
 # tests/CMakeLists.txt): QEMU's gdbstub and HMP monitor on Unix sockets, gdb-multiarch fed one
-# command at a time, every wait bounded by an event (a breakpoint, a prompt), never a sleep.
-# `ctest -R gdb` runs them with the page-table unit test of the helpers.
+# command at a time, every wait bounded and ended by an event (a breakpoint, a prompt), never a
+# fixed sleep. `ctest -R gdb` runs them with the helpers' page-table unit test.
 set(GDB_HELPERS_TEST ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/gdb_helpers_test.py
-    --elf ${KERNEL_BUILD_DIR}/kernel.elf --image ${KERNEL_BUILD_DIR}/kernel8.img)
-foreach(scenario early no-console mmu-off after-boot smp-bt)
+    --elf ${KERNEL_BUILD_DIR}/kernel.elf --image ${KERNEL_BUILD_DIR}/kernel8.img --dtbs ${FIXMAP_DTB_DIR})
+# raspi4b uses QEMU 10 (tools/install-deps); like qemu.raspi4b.*, it fails saying so when missing.
+foreach(scenario early no-console mmu-off after-boot smp-bt raspi4b)
   add_test(NAME qemu.gdb.helpers.${scenario} COMMAND ${GDB_HELPERS_TEST} ${scenario})
   set_tests_properties(qemu.gdb.helpers.${scenario} PROPERTIES LABELS qemu TIMEOUT 300)
 endforeach()
+# The walker, TCR decoding, ptdump merging and OpenOCD parsing on hand-built tables (no gdb, no QEMU).
+add_test(NAME tools.gdb_helpers_pgtable COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/gdb_pgtable_test.py)
+set_tests_properties(tools.gdb_helpers_pgtable PROPERTIES LABELS tools TIMEOUT 60)

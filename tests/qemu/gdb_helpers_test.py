@@ -22,6 +22,8 @@ Scenarios:
               with QEMU's gva2gpa for addresses of every kind; ptdump, memblock and buddy agree
               with the monitor's ptdump and meminfo; fixmap with its fixmap
   smp-bt      two CPUs: bt from start_kernel and from CPU 1's secondary_start_kernel ends cleanly
+  raspi4b     QEMU 10's raspi4b as the Pi firmware boots it (EL2, Image at 0x200000): head.S at EL2,
+              dmesg and fixmap before the console, translate at the end against gva2gpa
 """
 import argparse
 import os
@@ -87,17 +89,30 @@ class Failure(Exception):
     pass
 
 
+def qemu10_dir():
+    """The QEMU 10 tools/install-deps unpacked (for -M raspi4b), or a Failure saying it is missing."""
+    d = os.path.join(os.environ.get("FIXMAP_DEPS") or os.path.expanduser("~/.cache/fixmap-kernel"), "qemu10")
+    if not os.path.isfile(os.path.join(d, ".done")):
+        raise Failure("QEMU 10 (for -M raspi4b) is not in %s: run tools/install-deps" % d)
+    return d
+
+
 class Session:
     """QEMU halted at reset, its serial port, HMP monitor and gdbstub; gdb with the helpers."""
 
-    def __init__(self, elf, image, append="", smp=1, dtb=None):
+    def __init__(self, elf, image, append="", smp=1, dtb=None, board="virt"):
         self.dir = tempfile.mkdtemp(prefix="fmk-gdb-")
         self.gdb_sock = os.path.join(self.dir, "gdb.sock")
         self.hmp_sock = os.path.join(self.dir, "hmp.sock")
-        cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "1G", "-smp", str(smp),
-               "-nographic", "-nic", "none", "-no-reboot", "-semihosting-config", "enable=on,target=native",
-               "-kernel", image, "-S", "-gdb", "unix:%s,server=on,wait=off" % self.gdb_sock,
-               "-monitor", "unix:%s,server=on,wait=off" % self.hmp_sock]
+        if board == "raspi4b":  # as tools/run-qemu --board rpi4: QEMU 10, entry at EL2, Image at 0x200000
+            q10 = qemu10_dir()
+            cmd = [os.path.join(q10, "usr", "bin", "qemu-system-aarch64"), "-L", os.path.join(q10, "usr", "share", "qemu"),
+                   "-M", "raspi4b", "-global", "cortex-a72-arm-cpu.cntfrq=54000000"]
+        else:
+            cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "1G", "-smp", str(smp), "-nic", "none"]
+        cmd += ["-nographic", "-no-reboot", "-semihosting-config", "enable=on,target=native",
+                "-kernel", image, "-S", "-gdb", "unix:%s,server=on,wait=off" % self.gdb_sock,
+                "-monitor", "unix:%s,server=on,wait=off" % self.hmp_sock]
         if dtb:
             cmd += ["-dtb", dtb]
         if append:
@@ -410,14 +425,55 @@ def smp_bt(a, check):
         s.close()
 
 
+def raspi4b(a, check):
+    dtb = os.path.join(a.dtbs, "broadcom", "bcm2711-rpi-4-b.dtb")
+    if not os.path.exists(dtb):
+        raise Failure("%s not found: run tools/install-deps" % dtb)
+    s = Session(a.elf, a.image, append="halt=idle", dtb=dtb, board="raspi4b")
+    try:
+        s.cmd("break *(0x200000 + ((unsigned long)&__idmap_text_start - (unsigned long)&_text))")
+        s.cmd("continue")
+        head = s.cmd("kstate") + s.cmd("fixmap")
+        s.cmd("delete")
+        s.cmd("break kernel::console_register")
+        s.cmd("continue")
+        dmesg = s.cmd("dmesg")
+        fixmap = s.cmd("fixmap")
+        s.cmd("delete")
+        s.cmd("break arch_halt_asm")
+        s.cmd("continue")
+        kstate = s.cmd("kstate")
+        tr = s.cmd("translate 0xfffffffffddff010")
+        hmp = s.hmp_cmd("gva2gpa 0xfffffffffddff010")
+        show(s)
+        check("thread 1: EL2, MMU off" in head and "kernel image: pa 0x200000-" in head
+              and "the CPU is at EL2" in head, "in head.S at EL2 (the Pi firmware's entry): found at 0x200000, "
+              "the commands say the CPU is at EL2")
+        check(re.search(r"\] Machine model: Raspberry Pi 4 Model B$", dmesg, re.M) is not None
+              and "dmesg: no console is registered" in dmesg, "dmesg before the console: the Pi 4's lines")
+        check(re.search(r"^fixmap: FIX_FDT +va=0xfffffffffddff000 pa=0x0000000008000000 ", fixmap, re.M) is not None
+              and re.search(r"^fixmap: FIX_EARLYCON_MEM_BASE +va=0xfffffffffddfe000 pa=0x00000000fe201000 +1 page  RW "
+                            r"NX Device-nGnRE \(TTBR1-checked\)$", fixmap, re.M) is not None,
+              "fixmap: the DTB at 0x08000000 and the PL011 at 0xfe201000")
+        check(len(re.findall(r"^kstate: thread \d: EL1, MMU on", kstate, re.M)) == 4, "kstate: four CPUs, MMU on")
+        m = re.search(r"gpa: (0x[0-9a-f]+)", hmp)
+        check("=> pa 0x8000010" in tr and m is not None and int(m.group(1), 16) == 0x8000010,
+              "translate of the FDT window: pa 0x8000010, as QEMU's gva2gpa")
+    finally:
+        s.close()
+
+
 SCENARIOS = {"early": early, "no-console": no_console, "mmu-off": mmu_off, "after-boot": after_boot,
-             "smp-bt": smp_bt}
+             "smp-bt": smp_bt, "raspi4b": raspi4b}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--elf", default=os.path.join(TOP, "build", "kernel", "kernel.elf"))
     p.add_argument("--image", default=os.path.join(TOP, "build", "kernel", "kernel8.img"))
+    p.add_argument("--dtbs", default=os.path.join(os.environ.get("FIXMAP_DEPS") or
+                                                  os.path.expanduser("~/.cache/fixmap-kernel"), "dtbs"),
+                   help="Debian's device trees (tools/install-deps), for raspi4b")
     p.add_argument("scenario", choices=sorted(SCENARIOS))
     a = p.parse_args()
     for f in (a.elf, a.image):

@@ -27,12 +27,13 @@ _here = os.path.dirname(os.path.abspath(os.path.expanduser(__file__)))
 if _here not in sys.path:
     sys.path.insert(0, _here)
 
+import fmk.openocd  # noqa: E402
 import fmk.pgtable  # noqa: E402
 import fmk.target  # noqa: E402
 import fmk.commands  # noqa: E402
 
 # Sourcing the file again (after editing the helpers) reloads them.
-for _m in (fmk.pgtable, fmk.target, fmk.commands):
+for _m in (fmk.openocd, fmk.pgtable, fmk.target, fmk.commands):
     importlib.reload(_m)
 
 fmk.commands.register()  # a command defined again replaces the old one

@@ -17,7 +17,7 @@ import re
 
 import gdb
 
-from . import pgtable
+from . import openocd, pgtable
 
 # System registers QEMU's gdbstub exposes (its "system registers" feature); the first name found
 # is used (QEMU names SCTLR_EL1 "SCTLR", after the AArch32 register it shares).
@@ -104,19 +104,11 @@ class PhysMem:
     def _openocd_read(self, pa, n):
         start = pa & ~7
         words = (pa + n - start + 7) // 8
-        out = _monitor("mdd phys 0x%x %d" % (start, words))
-        if out is None:
-            raise gdb.MemoryError("OpenOCD could not read pa 0x%x" % pa)
-        data = bytearray()
-        for line in out.splitlines():
-            m = re.match(r"\s*0x[0-9a-fA-F]+:\s*(.*)", line)
-            if m:
-                for w in m.group(1).split():
-                    data += int(w, 16).to_bytes(8, "little")
-        if len(data) < words * 8:
-            raise gdb.MemoryError("OpenOCD read of pa 0x%x returned %d bytes" % (pa, len(data)))
+        data = openocd.parse_mdd(_monitor("mdd phys 0x%x %d" % (start, words)) or "", start, words)
+        if data is None:
+            raise gdb.MemoryError("OpenOCD could not read %d bytes at pa 0x%x (mdd phys)" % (n, pa))
         off = pa - start
-        return bytes(data[off:off + n])
+        return data[off:off + n]
 
 
 def _strip_params(name):
@@ -154,9 +146,7 @@ class CpuState:
         for reg, names in SYSREG_NAMES.items():
             v = _read_reg(frame, names)
             if v is None and mem.kind == "openocd":
-                out = _monitor("aarch64 mrs nsec %d %d %d %d %d" % SYSREG_ENCODING[reg]) or ""
-                m = re.findall(r"0x[0-9a-fA-F]+", out)
-                v = int(m[-1], 16) if m else None
+                v = openocd.parse_mrs(_monitor("aarch64 mrs nsec %d %d %d %d %d" % SYSREG_ENCODING[reg]))
             self.regs[reg] = v
         self.x21 = _read_reg(frame, ("x21",))
 
