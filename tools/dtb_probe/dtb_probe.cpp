@@ -2,12 +2,15 @@
 // (drivers/of/fdt.cpp, drivers/tty/earlycon.cpp, mm/memblock*.cpp compiled for the host).
 //
 //   dtb-probe [--json] [--cmdline "..."] FILE.dtb
+//   dtb-probe [--cmdline "..."] FILE.dtb FILE.dtb ...   one verdict line per file
 //
 // Exit status: 0 when the kernel would find a console and memory, 1 when it would not (the reason
-// is printed), 2 when the file is not a usable device tree.
+// is printed), 2 when the kernel would reject the file as a device tree (with the kernel's own
+// reason: the same checks, of::check_blob, run here). With several files, the highest of them.
 #include <libfdt.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "drivers/earlycon.h"
 #include "drivers/of.h"
 #include "kernel/printk.h"
+#include "mm/fixmap.h"
 
 using namespace kernel;
 
@@ -35,50 +39,67 @@ std::string json_escape(const char* s) {
   return o;
 }
 
+constexpr const char kUsage[] =
+    "usage: dtb-probe [--json] [--cmdline \"kernel args\"] FILE.dtb [FILE.dtb ...]\n"
+    "\n"
+    "What the kernel would do with a device tree, computed by the kernel's own DT code: whether it\n"
+    "accepts the blob (the same checks, with the kernel's message), the console it would choose, the\n"
+    "memory and reservations, PSCI or spin-table for the secondary CPUs.\n"
+    "\n"
+    "  --json            machine-readable output (one file only)\n"
+    "  --cmdline ARGS    use ARGS instead of /chosen/bootargs (e.g. \"earlycon=pl011,0xfe201000\")\n"
+    "  several files     one verdict line each: FILE: ok|no-console|rejected: ...\n"
+    "\n"
+    "Exit status: 0 console and memory found, 1 not (the reason is printed), 2 the kernel would\n"
+    "reject the blob, or bad usage. With several files, the highest.\n";
+
 int usage() {
-  std::fprintf(stderr, "usage: dtb-probe [--json] [--cmdline \"kernel args\"] FILE.dtb\n");
+  std::fputs(kUsage, stderr);
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  bool json = false;
-  const char* cmdline = nullptr;
-  const char* path = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--json"))
-      json = true;
-    else if (!std::strcmp(argv[i], "--cmdline") && i + 1 < argc)
-      cmdline = argv[++i];
-    else if (argv[i][0] == '-')
-      return usage();
-    else
-      path = argv[i];
-  }
-  if (!path) return usage();
+// Reads the file and runs the kernel's acceptance checks; nullopt-like empty vector on rejection
+// (the reason, the kernel's own words, is printed).
+bool load(const char* path, std::vector<char>& blob, bool brief) {
   FILE* f = std::fopen(path, "rb");
   if (!f) {
     std::fprintf(stderr, "dtb-probe: cannot open %s: %s\n", path, std::strerror(errno));
-    return 2;
+    return false;
   }
-  std::vector<char> blob(4 << 20);
-  size_t len = std::fread(blob.data(), 1, blob.size(), f);
+  blob.assign(4 << 20, 0);
+  const size_t len = std::fread(blob.data(), 1, blob.size(), f);
   std::fclose(f);
-  if (len < sizeof(fdt_header) || fdt_magic(blob.data()) != FDT_MAGIC) {
-    std::fprintf(stderr, "dtb-probe: %s: not a device tree (bad magic)\n", path);
-    return 2;
+  auto reject = [&](const char* why) {
+    if (brief)
+      std::printf("%s: rejected: %s\n", path, why);
+    else
+      std::fprintf(stderr, "dtb-probe: %s: %s\n", path, why);
+    return false;
+  };
+  if (len < sizeof(fdt_header) || fdt_magic(blob.data()) != FDT_MAGIC)
+    return reject("not a device tree (bad magic): the kernel stops with \"invalid device tree blob\"");
+  if (fdt_totalsize(blob.data()) > len) return reject("corrupt device tree: totalsize larger than the file");
+  if (fdt_totalsize(blob.data()) > MAX_FDT_SIZE) {
+    char b[160];
+    std::snprintf(b, sizeof b, "%u bytes: the kernel (like Linux) accepts at most %u bytes (MAX_FDT_SIZE)",
+                  fdt_totalsize(blob.data()), static_cast<unsigned>(MAX_FDT_SIZE));
+    return reject(b);
   }
-  int err = fdt_check_header(blob.data());
-  if (err || fdt_totalsize(blob.data()) > len) {
-    std::fprintf(stderr, "dtb-probe: %s: corrupt device tree: %s\n", path,
-                 err ? fdt_strerror(err) : "totalsize larger than the file");
-    return 2;
+  // The kernel's own check of the blob, as it runs at boot (the address is the file offset 0).
+  Status valid = of::check_blob(blob.data(), fdt_totalsize(blob.data()), PhysAddr(0));
+  if (!valid) {
+    char why[256], line[320];
+    valid.error().format(why, sizeof why);
+    std::snprintf(line, sizeof line, "the kernel rejects it: \"%s\"", why);
+    return reject(line);
   }
+  return true;
+}
+
+int probe(const char* path, bool json, const char* cmdline, bool brief) {
+  std::vector<char> blob;
+  if (!load(path, blob, brief)) return 2;
   const void* fdt = blob.data();
-  if (fdt_totalsize(fdt) > (2u << 20))
-    std::fprintf(stderr, "dtb-probe: warning: %u bytes; the kernel (like Linux) accepts at most 2 MiB\n",
-                 fdt_totalsize(fdt));
 
   const char* args = cmdline ? cmdline : of::bootargs(fdt);
   EarlyconChoice con = earlycon_select(fdt, args);
@@ -98,6 +119,16 @@ int main(int argc, char** argv) {
   uint64_t usable = 0;
   for (int i = 0; i < nmem; ++i) usable += mem[i].size;
 
+  bool memory_ok = usable > 0 || (mem_total > 0);  // size 0 is filled in by firmware on the Pi
+  if (brief) {
+    if (con.found && memory_ok)
+      std::printf("%s: ok: pl011 at 0x%lx (%s), %lu MiB of memory\n", path,
+                  static_cast<unsigned long>(con.base.value()), source, static_cast<unsigned long>(usable >> 20));
+    else
+      std::printf("%s: %s: %s\n", path, con.found ? "no-memory" : "no-console",
+                  con.found ? "no usable memory in the device tree" : error);
+    return con.found && memory_ok ? 0 : 1;
+  }
   if (json) {
     std::printf("{\n  \"file\": \"%s\",\n  \"model\": \"%s\",\n  \"bootargs\": \"%s\",\n", json_escape(path).c_str(),
                 json_escape(of::machine_model(fdt)).c_str(), json_escape(args).c_str());
@@ -149,6 +180,31 @@ int main(int argc, char** argv) {
     for (int i = 0; i < nst; ++i)
       std::printf("spin-table: %s releases at 0x%lx\n", st[i].name, static_cast<unsigned long>(st[i].release_addr));
   }
-  bool memory_ok = usable > 0 || (mem_total > 0);  // size 0 is filled in by firmware on the Pi
   return con.found && memory_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json = false;
+  const char* cmdline = nullptr;
+  std::vector<const char*> paths;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!std::strcmp(argv[i], "--json"))
+      json = true;
+    else if (!std::strcmp(argv[i], "--cmdline") && i + 1 < argc)
+      cmdline = argv[++i];
+    else if (argv[i][0] == '-')
+      return usage();
+    else
+      paths.push_back(argv[i]);
+  }
+  if (paths.empty() || (json && paths.size() > 1)) return usage();
+  int worst = 0;
+  for (const char* p : paths) worst = std::max(worst, probe(p, json, cmdline, paths.size() > 1));
+  return worst;
 }
