@@ -12,3 +12,14 @@ add_test(NAME bench.mm.runs COMMAND bench_mm --benchmark_min_time=0.001)
 add_test(NAME bench.tool_quick COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/bench --quick --no-build
          --out ${CMAKE_BINARY_DIR}/bench-quick)
 set_tests_properties(bench.mm.runs bench.tool_quick PROPERTIES LABELS bench TIMEOUT 600)
+# The regression guard: instruction counts (callgrind, QEMU -icount) against the committed
+# baseline tests/bench/baseline.json; `tools/perf-check --update` rewrites it.
+add_test(NAME perf.regression COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/perf-check --host-build
+                                      ${CMAKE_BINARY_DIR} --kernel-build ${KERNEL_BUILD_DIR})
+set_tests_properties(perf.regression PROPERTIES LABELS "bench;perf" TIMEOUT 900)
+# ... and the guard itself fails on a regression (a baseline of 10 instructions for set+clear).
+add_test(NAME perf.regression_is_caught COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/perf-check --host-build
+                                                ${CMAKE_BINARY_DIR} --kernel-build ${KERNEL_BUILD_DIR} --baseline
+                                                ${CMAKE_CURRENT_LIST_DIR}/baseline_regressed.json)
+set_tests_properties(perf.regression_is_caught PROPERTIES LABELS "bench;perf" TIMEOUT 300 PASS_REGULAR_EXPRESSION
+                     "set_clear_fixmap .*REGRESSION.*perf-check: FAIL: 1 regression\\(s\\): set_clear_fixmap")
