@@ -308,7 +308,10 @@ def mmu_off(a, check):
     s = Session(a.elf, a.image)
     try:
         reset = s.cmd("kstate") + s.cmd("dmesg") + s.cmd("translate 0xffff800080000000")
-        s.cmd("break *(0x%x + ((unsigned long)&__idmap_text_start - (unsigned long)&_text))" % LOAD_PA)
+        # The kernel has not run yet, so its load address cannot be found: say it, to break in head.S.
+        s.cmd("set fixmap-kernel-phys-base 0x%x" % LOAD_PA)
+        bp = s.cmd("break *$kphys(&__idmap_text_start)")
+        s.cmd("set fixmap-kernel-phys-base auto")
         s.cmd("continue")
         kstate = s.cmd("kstate")
         outs = {c: s.cmd(c) for c in ("dmesg", "fixmap", "translate 0xfffffffffddff000", "ptdump", "memblock", "buddy")}
@@ -322,6 +325,7 @@ def mmu_off(a, check):
               "dmesg, fixmap, translate, ptdump, memblock, buddy: one line each saying the MMU is off")
         check("= __idmap_text_start+0x0" in outs["dmesg"], "the pc is named with the load offset applied")
         check(phys.strip().endswith("= 0x40200000"), "$kphys(&_text) is the load address")
+        check("Breakpoint 1 at 0x40201000" in bp, "break *$kphys(...) sets a breakpoint at the physical address")
     finally:
         s.close()
 
@@ -348,7 +352,11 @@ def after_boot(a, check):
         # Stop the running kernel from outside, as Ctrl-C in gdb would: gdb's `continue` returns.
         s.hmp_cmd("stop")
         stop = s.sync()
-        s.transcript += ["(gdb) continue", "(QEMU's monitor: stop)"] + stop.strip().split("\n")
+        # The transcript in the order things happened: gdb continues, the kernel's monitor answers
+        # on the serial port, QEMU's monitor stops the CPU, gdb reports the stop.
+        s.transcript += ["(gdb) continue", "Continuing.", "[serial] fixmap-kernel> translate 0x%x" % fdt_va]
+        s.transcript += ["[serial] " + ln for ln in monitor[fdt_va].replace("\r", "").strip("\n").split("\n")]
+        s.transcript += ["[qemu] (qemu) stop"] + stop.replace("Continuing.\n", "", 1).strip().split("\n")
         kstate = s.cmd("kstate")
         gdb_tr = {va: s.cmd("translate 0x%x" % va) for va in vas}
         ttbr0 = s.cmd("translate 0x40201000")
@@ -368,6 +376,8 @@ def after_boot(a, check):
             check(mon and mon == ours, "translate 0x%x: the same lines as the monitor's translate" % va)
             hmp = s.hmp_cmd("gva2gpa 0x%x" % va)
             m_gpa = re.search(r"gpa: (0x[0-9a-f]+)", hmp)
+            print("[qemu] (qemu) gva2gpa 0x%x: %s" % (va, m_gpa.group(0) if m_gpa else
+                                                      " ".join(ln for ln in hmp.split("\n")[1:-1] if ln.strip())))
             m_ours = re.search(r"=> pa (0x[0-9a-f]+)", gdb_tr[va])
             if m_ours:
                 check(m_gpa is not None and int(m_gpa.group(1), 16) == int(m_ours.group(1), 16),
