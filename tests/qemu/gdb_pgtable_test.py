@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The gdb helpers' page-table walker (tools/gdb/fmk/pgtable.py) on hand-built tables, without gdb:
 every descriptor kind and fault of the 4 KiB granule, TCR_EL1's TxSZ/EPD/TG decoding, ptdump's
-merging, and the parsing of OpenOCD's answers (tools/gdb/fmk/openocd.py)."""
+merging, the parsing of OpenOCD's answers (tools/gdb/fmk/openocd.py) and the log ring (fmk/printk.py)."""
 import os
 import sys
 
@@ -9,7 +9,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "gdb"))
 from checks import Checks  # noqa: E402
-from fmk import openocd, pgtable as pt  # noqa: E402
+from fmk import openocd, printk, pgtable as pt  # noqa: E402
 
 check = Checks()
 
@@ -153,5 +153,27 @@ check(openocd.parse_mdd(out, 0x40000000, 6) is None, "mdd phys: too few words is
 check(openocd.parse_mdd("0x50000000: 0000000000000001\n", 0x40000000, 1) is None, "mdd phys: another address")
 check(openocd.parse_mrs("TTBR1_EL1: 0x000000007ffff000\n") == 0x7FFFF000 and openocd.parse_mrs("error") is None,
       "aarch64 mrs: the value")
+
+# ---- the log ring (dmesg) ---------------------------------------------------------------------------
+check(printk.ring_lines(b"[0] a\n[1] b\n" + b"\0" * 20, 12, False) == ["[0] a", "[1] b"], "log ring: not wrapped")
+check(printk.ring_lines(b"[0] a\n[1] b\n[2] par", 19, False)[-1] == "[2] par", "log ring: a line being printed")
+
+
+def fill_ring(text, size):
+    """What lib/printk.cpp's log_put leaves in a ring of `size` bytes: (ring, head, wrapped)."""
+    ring, head, wrapped = bytearray(size), 0, False
+    for b in text:
+        ring[head] = b
+        head += 1
+        if head == size:
+            head, wrapped = 0, True
+    return bytes(ring), head, wrapped
+
+
+check(printk.ring_lines(*fill_ring(b"[0] aaaa\n[1] bb\n[2] c\n", 16)) == ["[1] bb", "[2] c"],
+      "log ring: wrapped, the line the wrap cut dropped, oldest first")
+check(printk.ring_lines(*fill_ring(b"[0] aaaa\n[1] bb\n[2] c\n[3] dd", 16)) == ["[2] c", "[3] dd"],
+      "log ring: wrapped, with a line being printed")
+check(printk.ring_lines(b"", 0, False) == [], "log ring: empty")
 
 check.finish()

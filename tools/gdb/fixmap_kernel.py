@@ -29,11 +29,12 @@ if _here not in sys.path:
 
 import fmk.openocd  # noqa: E402
 import fmk.pgtable  # noqa: E402
+import fmk.printk  # noqa: E402
 import fmk.target  # noqa: E402
 import fmk.commands  # noqa: E402
 
 # Sourcing the file again (after editing the helpers) reloads them.
-for _m in (fmk.openocd, fmk.pgtable, fmk.target, fmk.commands):
+for _m in (fmk.openocd, fmk.pgtable, fmk.printk, fmk.target, fmk.commands):
     importlib.reload(_m)
 
 fmk.commands.register()  # a command defined again replaces the old one

@@ -7,7 +7,7 @@ buddy_print_stats, the monitor's translate and ptdump) so the two can be compare
 """
 import gdb
 
-from . import pgtable
+from . import pgtable, printk
 from .target import Machine, Unavailable, phys_base_override
 
 # The kernel's layout constants, for a kernel.elf whose DWARF does not describe them
@@ -93,18 +93,11 @@ the wrong UART) logged but never printed."""
         wrapped = as_int(m.value("kernel::g_log_wrapped"))
         if head >= size or wrapped > 1:
             raise Unavailable("the log state is not valid (head %d, wrapped %d): BSS not cleared yet?" % (head, wrapped))
-        if wrapped:
-            data = m.read_kva(log_va + head, size - head) + m.read_kva(log_va, head)
-            data = data[data.find(b"\n") + 1:]  # the oldest line lost its start to the wrap
-        else:
-            data = m.read_kva(log_va, head) if head else b""
-        if not data:
+        ring = m.read_kva(log_va, size if wrapped else head) if (head or wrapped) else b""
+        lines = printk.ring_lines(ring, head, wrapped)
+        if not lines:
             out("dmesg: the log buffer is empty (start_kernel has not printed yet)")
             return
-        text = data.decode("utf-8", "replace")
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
         if argv:
             lines = lines[-int(argv[0]):]
         for line in lines:
