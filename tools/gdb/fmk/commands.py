@@ -287,9 +287,19 @@ class Buddy(KernelCommand):
             raise Unavailable("buddy: not online yet (mem_init has not handed memory to the buddy allocator)")
         orders = nr_free.type.strip_typedefs().range()[1] + 1
         counts = [as_int(nr_free[o]) for o in range(orders)]
-        free = sum(n << o for o, n in enumerate(counts))
+        # Free order-0 pages kept on per-CPU lists (Linux's pcp), when the allocator has them.
+        pcp = field(b, "pcp_", "pcp")
+        per_cpu = []
+        if pcp is not None and pcp.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
+            for cpu in range(pcp.type.strip_typedefs().range()[1] + 1):
+                count = field(pcp[cpu], "count")
+                per_cpu.append(as_int(count) if count is not None else 0)
+        free = sum(n << o for o, n in enumerate(counts)) + sum(per_cpu)
         out("buddy: %u pages free (%u MiB) of %u managed" % (free, (free << pgtable.PAGE_SHIFT) >> 20, as_int(managed)))
         out("buddy: free blocks per order:" + "".join(" %u:%u" % (o, n) for o, n in enumerate(counts)))
+        if pcp is not None:
+            out("buddy: per-CPU lists: %u pages%s" % (sum(per_cpu), "".join(
+                " CPU%u:%u" % (cpu, n) for cpu, n in enumerate(per_cpu) if n)))
 
 
 class Kstate(KernelCommand):
