@@ -99,6 +99,8 @@ the wrong UART) logged but never printed."""
             out("dmesg: the log buffer is empty (start_kernel has not printed yet)")
             return
         if argv:
+            if not argv[0].isdigit() or int(argv[0]) == 0:
+                raise Unavailable("usage: dmesg [N] (the last N lines)")
             lines = lines[-int(argv[0]):]
         for line in lines:
             out(line)
@@ -127,7 +129,9 @@ TTBR1_EL1's tables: (TTBR1-checked), or MISMATCH. With `all`, free slots are lis
     name = "fixmap"
 
     def run(self, m, argv):
-        show_free = bool(argv) and argv[0] == "all"
+        if argv not in ([], ["all"]):
+            raise Unavailable("usage: fixmap [all]")
+        show_free = bool(argv)
         m.require_mmu("fixmap")
         fm = m.value("kernel::g_kernel_fixmap")
         ptes = field(fm, "pte_")
