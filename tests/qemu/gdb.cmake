@@ -5,7 +5,7 @@
 set(GDB_HELPERS_TEST ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/gdb_helpers_test.py
     --elf ${KERNEL_BUILD_DIR}/kernel.elf --image ${KERNEL_BUILD_DIR}/kernel8.img --dtbs ${FIXMAP_DTB_DIR})
 # raspi4b uses QEMU 10 (tools/install-deps); like qemu.raspi4b.*, it fails saying so when missing.
-foreach(scenario early no-console mmu-off after-boot smp-bt raspi4b)
+foreach(scenario early no-console mmu-off after-boot smp-bt batch raspi4b)
   add_test(NAME qemu.gdb.helpers.${scenario} COMMAND ${GDB_HELPERS_TEST} ${scenario})
   set_tests_properties(qemu.gdb.helpers.${scenario} PROPERTIES LABELS qemu TIMEOUT 300)
 endforeach()

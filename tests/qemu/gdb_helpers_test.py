@@ -22,6 +22,7 @@ Scenarios:
               with QEMU's gva2gpa for addresses of every kind; ptdump, memblock and buddy agree
               with the monitor's ptdump and meminfo; fixmap with its fixmap
   smp-bt      two CPUs: bt from start_kernel and from CPU 1's secondary_start_kernel ends cleanly
+  batch       the by-hand form tools/run-qemu --gdb prints: gdb-multiarch -batch -x ... -ex ...
   raspi4b     QEMU 10's raspi4b as the Pi firmware boots it (EL2, Image at 0x200000): head.S at EL2,
               dmesg and fixmap before the console, translate at the end against gva2gpa
 """
@@ -100,7 +101,7 @@ def qemu10_dir():
 class Session:
     """QEMU halted at reset, its serial port, HMP monitor and gdbstub; gdb with the helpers."""
 
-    def __init__(self, elf, image, append="", smp=1, dtb=None, board="virt"):
+    def __init__(self, elf, image, append="", smp=1, dtb=None, board="virt", start_gdb=True):
         self.dir = tempfile.mkdtemp(prefix="fmk-gdb-")
         self.gdb_sock = os.path.join(self.dir, "gdb.sock")
         self.hmp_sock = os.path.join(self.dir, "hmp.sock")
@@ -130,6 +131,11 @@ class Session:
         self.hmp.connect(self.hmp_sock)
         self.hmp.settimeout(WAIT)
         self._hmp_read()
+        self.gdb = None
+        if start_gdb:
+            self._start_gdb(elf)
+
+    def _start_gdb(self, elf):
         self.gdb = subprocess.Popen(["gdb-multiarch", "-q", "-nx", elf, "-ex", "set pagination off",
                                      "-ex", "set confirm off", "-ex", "set width 0", "-x", HELPERS,
                                      "-ex", "target remote " + self.gdb_sock],
@@ -197,6 +203,8 @@ class Session:
 
     def close(self):
         for p in (self.gdb, self.qemu):
+            if p is None:
+                continue
             if p.poll() is None:
                 p.kill()
             p.wait()
@@ -440,6 +448,29 @@ def smp_bt(a, check):
         s.close()
 
 
+def batch(a, check):
+    """The by-hand form (tools/run-qemu --gdb prints it): gdb-multiarch -batch with -x and -ex."""
+    s = Session(a.elf, a.image, append="halt=idle", start_gdb=False)
+    try:
+        cmd = ["gdb-multiarch", "-q", "-nx", "-batch", a.elf, "-x", HELPERS, "-ex", "target remote " + s.gdb_sock,
+               "-ex", "break arch_halt_asm", "-ex", "continue", "-ex", "dmesg 1", "-ex", "fixmap",
+               "-ex", "translate 0xfffffffffddff000", "-ex", "kill"]
+        print("$ " + " ".join(("'%s'" % c) if " " in c else c for c in cmd))
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=WAIT, stdin=subprocess.DEVNULL)
+        print(r.stdout + r.stderr)
+        section("checks")
+        check(r.returncode == 0, "gdb -batch exits with status 0")
+        check(r.stdout.startswith("fixmap-kernel gdb helpers: dmesg, fixmap, translate, ptdump, memblock, buddy, kstate"),
+              "-x loads the helpers before the target is connected")
+        check(re.search(r"\] halt=idle: idling in wfi", r.stdout) is not None, "dmesg 1: the last line")
+        check(re.search(r"^fixmap: FIX_FDT .*\(TTBR1-checked\)$", r.stdout, re.M) is not None, "fixmap")
+        check("  => pa 0x48000000" in r.stdout, "translate")
+        check("Traceback" not in r.stdout + r.stderr and "Python Exception" not in r.stdout + r.stderr,
+              "no Python error")
+    finally:
+        s.close()
+
+
 def raspi4b(a, check):
     dtb = os.path.join(a.dtbs, "broadcom", "bcm2711-rpi-4-b.dtb")
     if not os.path.exists(dtb):
@@ -479,7 +510,7 @@ def raspi4b(a, check):
 
 
 SCENARIOS = {"early": early, "no-console": no_console, "mmu-off": mmu_off, "after-boot": after_boot,
-             "smp-bt": smp_bt, "raspi4b": raspi4b}
+             "smp-bt": smp_bt, "raspi4b": raspi4b, "batch": batch}
 
 
 def main():
