@@ -408,8 +408,8 @@ def after_boot(a, check):
         # The numbers, not the whole lines: the allocator's own report may gain lines (per-CPU lists).
         def buddy_numbers(text):
             total = re.search(r"buddy: (\d+) pages free \(\d+ MiB\) of (\d+) managed", text)
-            orders = re.search(r"buddy: free blocks per order:((?: \d+:\d+)+)", text)
-            return (total.groups() if total else None), (orders.group(1) if orders else None)
+            orders = re.search(r"buddy: free blocks per order:((?: \d+:\d+)+)( pcp:\d+)?", text)
+            return (total.groups() if total else None), (orders.groups() if orders else None)
         mon_buddy, our_buddy = buddy_numbers(mon_meminfo), buddy_numbers(buddy)
         check(None not in mon_buddy and mon_buddy == our_buddy,
               "buddy: the same free and managed pages and free blocks per order as the monitor's meminfo")

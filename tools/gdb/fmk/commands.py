@@ -300,10 +300,10 @@ class Buddy(KernelCommand):
                 per_cpu.append(as_int(count) if count is not None else 0)
         free = sum(n << o for o, n in enumerate(counts)) + sum(per_cpu)
         out("buddy: %u pages free (%u MiB) of %u managed" % (free, (free << pgtable.PAGE_SHIFT) >> 20, as_int(managed)))
-        out("buddy: free blocks per order:" + "".join(" %u:%u" % (o, n) for o, n in enumerate(counts)))
-        if pcp is not None:
-            out("buddy: per-CPU lists: %u pages%s" % (sum(per_cpu), "".join(
-                " CPU%u:%u" % (cpu, n) for cpu, n in enumerate(per_cpu) if n)))
+        out("buddy: free blocks per order:" + "".join(" %u:%u" % (o, n) for o, n in enumerate(counts))
+            + (" pcp:%u" % sum(per_cpu) if pcp is not None else ""))
+        if pcp is not None and sum(per_cpu):  # which CPU holds them (the kernel prints the sum only)
+            out("buddy: per-CPU lists:" + "".join(" CPU%u:%u" % (cpu, n) for cpu, n in enumerate(per_cpu) if n))
 
 
 class Kstate(KernelCommand):
