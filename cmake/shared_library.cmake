@@ -14,7 +14,7 @@
 # directory-wide options (add_compile_options: SANITIZE, the fuzz build) apply as usual.
 
 set(SHARED_SOURCES
-  lib/vsprintf.cpp lib/error.cpp lib/printk.cpp lib/cmdline.cpp
+  lib/vsprintf.cpp lib/error.cpp lib/printk.cpp lib/cmdline.cpp lib/line_editor.cpp
   mm/pgtable.cpp mm/fixmap.cpp mm/fixmap_dump.cpp mm/early_ioremap.cpp mm/memblock.cpp mm/page_alloc.cpp
   mm/pgtable_builder.cpp mm/ioremap.cpp mm/mem_init.cpp mm/paging.cpp
   kernel/patching.cpp kernel/smp_call.cpp kernel/smp.cpp

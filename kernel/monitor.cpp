@@ -1,6 +1,6 @@
 // A small monitor on the PL011: look inside the running kernel (fixmap slots, page tables, memory,
 // early_ioremap state), translate addresses level by level, and patch an instruction live.
-// Polled receive; backspace; history of the last lines with the up/down arrows.
+// Polled receive; the line editor of kernel/line_editor.h (cursor movement, history, Ctrl-C/U).
 #include "kernel/setup.h"
 #include "asm/mmu_ops.h"
 #include "asm/arch.h"
@@ -10,6 +10,7 @@
 #include "drivers/pl011.h"
 #include "drivers/psci.h"
 #include "kernel/kallsyms.h"
+#include "kernel/line_editor.h"
 #include "kernel/panic.h"
 #include "kernel/patching.h"
 #include "kernel/printk.h"
@@ -38,10 +39,6 @@ namespace kernel {
 
 namespace {
 
-constexpr unsigned kLine = 128, kHistory = 8;
-char g_history[kHistory][kLine];
-unsigned g_hist_count = 0;
-
 #define mprintf(...) printk_raw(__VA_ARGS__)
 
 char getc_blocking() {
@@ -50,61 +47,36 @@ char getc_blocking() {
   return c;
 }
 
-void redraw(const char* prompt, const char* buf, unsigned old_len) {
-  mprintf("\r%s%s", prompt, buf);
-  for (unsigned i = strlen(buf); i < old_len; ++i) mprintf(" ");
-  for (unsigned i = strlen(buf); i < old_len; ++i) mprintf("\b");
-}
+void echo(const char* s, unsigned n, void*) { mprintf("%.*s", static_cast<int>(n), s); }
+LineEditor g_editor(echo, nullptr);
 
-void readline(const char* prompt, char* buf) {
-  unsigned len = 0, hist = g_hist_count;
-  buf[0] = '\0';
+// One command line; false when there is nothing to run (cancelled, too long: said here).
+bool readline(const char* prompt, char* buf, unsigned cap) {
   mprintf("%s", prompt);
+  g_editor.begin(prompt);
   for (;;) {
-    char c = getc_blocking();
-    if (c == '\r' || c == '\n') {
-      mprintf("\n");
-      break;
-    }
-    if (c == 0x7f || c == '\b') {
-      if (len) {
-        buf[--len] = '\0';
-        mprintf("\b \b");
-      }
-      continue;
-    }
-    if (c == 0x1b) {  // ESC [ A / ESC [ B: history
-      if (getc_blocking() != '[') continue;
-      char k = getc_blocking();
-      unsigned old = len;
-      if (k == 'A' && hist > 0 && g_hist_count - hist < kHistory)
-        --hist;
-      else if (k == 'B' && hist < g_hist_count)
-        ++hist;
-      else
-        continue;
-      if (hist < g_hist_count)
-        snprintf(buf, kLine, "%s", g_history[hist % kHistory]);
-      else
-        buf[0] = '\0';
-      len = strlen(buf);
-      redraw(prompt, buf, old);
-      continue;
-    }
-    if (c >= 0x20 && c < 0x7f && len + 1 < kLine) {
-      buf[len++] = c;
-      buf[len] = '\0';
-      mprintf("%c", c);
+    switch (g_editor.feed(getc_blocking())) {
+      case LineEditor::Action::More: continue;
+      case LineEditor::Action::Done: snprintf(buf, cap, "%s", g_editor.line()); return true;
+      case LineEditor::Action::Cancelled: return false;
+      case LineEditor::Action::TooLong:
+        mprintf("monitor: line longer than %u characters: not run\n", LineEditor::kMaxLen);
+        return false;
     }
   }
-  if (len) snprintf(g_history[g_hist_count++ % kHistory], kLine, "%s", buf);
 }
 
-bool parse_u64(const char* s, uint64_t* v) {
-  if (!s || !*s) return false;
-  char* end;
-  *v = strtoul(s, &end, 0);
-  return *end == '\0' && (s[0] >= '0' && s[0] <= '9');
+// An address argument; a bad one is reported with the command's name and false returned.
+bool parse_arg(const char* cmd, const char* what, const char* s, uint64_t* v) {
+  Result<uint64_t> r = parse_u64_strict(s);
+  if (r) {
+    *v = r.value();
+    return true;
+  }
+  char why[160];
+  r.error().format(why, sizeof why);
+  mprintf("%s: bad %s: %s\n", cmd, what, why);
+  return false;
 }
 
 bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false, pa); }
@@ -155,8 +127,14 @@ void cmd_ptdump(int argc, char** argv) {
   PtdumpCtx c;
   c.lo = 0xffff000000000000ull;
   c.hi = ~0ull;
-  if (argc > 1 && !parse_u64(argv[1], &c.lo)) return (void)mprintf("usage: ptdump [start [end]] (hex addresses)\n");
-  if (argc > 2 && !parse_u64(argv[2], &c.hi)) return (void)mprintf("usage: ptdump [start [end]] (hex addresses)\n");
+  if (argc > 3) return (void)mprintf("usage: ptdump [start [end]] (addresses, 0x for hex)\n");
+  if (argc > 1 && !parse_arg("ptdump", "start", argv[1], &c.lo)) return;
+  if (argc > 2 && !parse_arg("ptdump", "end", argv[2], &c.hi)) return;
+  if (c.hi < c.lo)
+    return (void)mprintf("ptdump: end 0x%lx is below start 0x%lx: give the lower address first\n", c.hi, c.lo);
+  if (c.hi < 0xffff000000000000ull)
+    return (void)mprintf("ptdump: 0x%lx-0x%lx is not in the kernel (TTBR1) half, 0xffff000000000000 and up\n", c.lo,
+                         c.hi);
   if (c.lo < 0xffff000000000000ull) c.lo = 0xffff000000000000ull;  // the kernel (TTBR1) half only
   mprintf("---[ kernel page tables (swapper_pg_dir at pa 0x%lx) ]---\n", swapper_pg_dir.value());
   DirectTableEnv env(kernel_mmu_ops);
@@ -197,7 +175,8 @@ void cmd_early_ioremap(int, char**) {
 
 void cmd_translate(int argc, char** argv) {
   uint64_t va;
-  if (argc != 2 || !parse_u64(argv[1], &va)) return (void)mprintf("usage: translate <virtual address>\n");
+  if (argc != 2) return (void)mprintf("usage: translate <virtual address> (0x for hex)\n");
+  if (!parse_arg("translate", "address", argv[1], &va)) return;
   if (!is_ttbr1_address(va)) return (void)mprintf("translate: 0x%lx is not a kernel (TTBR1) address\n", va);
   DirectTableEnv env(kernel_mmu_ops);
   const Translation t = translate(env, swapper_pg_dir, VirtAddr(va));
@@ -367,9 +346,9 @@ constexpr Command kCommands[] = {
 
 [[noreturn]] void monitor_run() {
   mprintf("\nfixmap-kernel monitor: type 'help' for commands\n");
-  char line[kLine];
+  char line[LineEditor::kMaxLen + 1];
   for (;;) {
-    readline("fixmap-kernel> ", line);
+    if (!readline("fixmap-kernel> ", line, sizeof line)) continue;
     char* argv[8];
     int argc = 0;
     for (char* p = line; *p && argc < 8;) {

@@ -21,6 +21,7 @@ add_executable(host_tests
   ${CMAKE_CURRENT_LIST_DIR}/test_irq.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_smp_call.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_smp.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_line_editor.cpp
 )
 # GMock for the matchers (log_matchers.h: HasLogLine); gtest_main for main().
 target_link_libraries(host_tests PRIVATE kernel_shared_host GTest::gmock GTest::gtest_main)
