@@ -54,6 +54,22 @@ unsigned ktest_run_all(const char* filter, unsigned filter_len) {
       if (same(d->suite, c->suite)) first = false;
     if (first && selected(c->suite, filter, filter_len)) ++nsuites;
   }
+  if (nsuites == 0) {
+    // A misspelt suite must not pass as "0 suites, 0 failures": say so, list the suites, fail.
+    char names[512];
+    unsigned len = 0;
+    names[0] = '\0';
+    for (const KTestCase* c = begin; c < end; ++c) {
+      bool first = true;
+      for (const KTestCase* d = begin; d < c; ++d)
+        if (same(d->suite, c->suite)) first = false;
+      if (first && len < sizeof names) len += snprintf(names + len, sizeof names - len, " %s", c->suite);
+    }
+    printk_raw("KTAP version 1\n1..0\n");
+    pr_err("ktest: no suite named '%.*s'; the suites are:%s (ktest=<suite> or ktest for all)\n",
+           static_cast<int>(filter_len), filter, names);
+    return 1;
+  }
   printk_raw("KTAP version 1\n1..%u\n", nsuites);
   unsigned suite_no = 0, failures = 0;
   for (const KTestCase* c = begin; c < end; ++c) {

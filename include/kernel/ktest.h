@@ -23,7 +23,8 @@ struct KTestCase {
   void (*fn)(KTest&);
 };
 
-// Runs the suites named by `filter` ("" or nullptr: all; else a suite name). Returns failures.
+// Runs the suites named by `filter` ("" or nullptr: all; else a suite name). Returns failures; an
+// unknown suite name is one (reported with the list of suites).
 unsigned ktest_run_all(const char* filter, unsigned filter_len);
 
 }  // namespace kernel

@@ -137,6 +137,9 @@ CASES = {
         "Kernel command line: 3000 bytes, truncated to 2047", "Boot complete"]),
     "bad_halt_value": dict(bootargs="halt=sometimes", status=0, lines=[
         "halt=sometimes: unknown value (expected halt=idle or halt=off)"]),
+    # A misspelt suite must fail, not pass as "0 suites, 0 failures".
+    "ktest_unknown_suite": dict(bootargs="ktest=nosuch", status=1, lines=[
+        "ktest: no suite named 'nosuch'; the suites are: ", " fixmap ", " smp", "(ktest=<suite> or ktest for all)"]),
 }
 
 
