@@ -36,3 +36,7 @@ qemu10_cmd() {
   fi
   echo "$q10/usr/bin/qemu-system-aarch64 -L $q10/usr/share/qemu"
 }
+
+# A tool's --help: the comment block at the top of the script (after the #! line), up to the first
+# line of code.
+print_header_help() { sed -n '2,${/^#/!q;p;}' "$1" | sed 's/^# \{0,1\}//'; }

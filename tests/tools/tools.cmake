@@ -21,3 +21,8 @@ set_tests_properties(tools.build_failures_are_reported PROPERTIES LABELS tools T
 # .clang-format is enforced: every tracked .cpp/.h must be formatted.
 add_test(NAME tools.clang_format COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_format.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(tools.clang_format PROPERTIES LABELS "tools;host" TIMEOUT 120)
+
+# Each tool's --help (its own text, instant, exit 0) and run-qemu's missing option values.
+add_test(NAME tools.help COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_tool_help.py ${CMAKE_SOURCE_DIR}
+         $<TARGET_FILE:dtb-probe>)
+set_tests_properties(tools.help PROPERTIES LABELS "tools;host" TIMEOUT 120)
