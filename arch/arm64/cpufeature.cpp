@@ -18,8 +18,10 @@ void setup_cpu_features() {
   pr_info("CPU features: FEAT_TTL %s: TLBI by VA %s\n", kernel_mmu_ops.has_ttl() ? "present" : "absent",
           kernel_mmu_ops.has_ttl() ? "carries the level hint (TTL 0b0111 for a 4 KiB page)" : "carries no level hint");
   if (lse) {
-    unsigned n = static_key_enable(&arm64_lse_atomics);
-    pr_info("CPU features: using LSE atomics (SWPA): %u site%s patched\n", n, n == 1 ? "" : "s");
+    const unsigned n = static_key_enable(&arm64_lse_atomics);
+    const unsigned tests = static_key_sites_in_tests(&arm64_lse_atomics);
+    pr_info("CPU features: using LSE atomics (SWPA): %u site%s patched (%u in the kernel, %u in the KTAP suites)\n", n,
+            n == 1 ? "" : "s", n - tests, tests);
   } else {
     pr_info("CPU features: keeping LL/SC atomics (LDAXR/STXR): %u site%s left as they are\n",
             static_key_sites(&arm64_lse_atomics), static_key_sites(&arm64_lse_atomics) == 1 ? "" : "s");

@@ -43,5 +43,9 @@ l_yes:
 unsigned static_key_enable(StaticKey* key);
 unsigned static_key_disable(StaticKey* key);
 unsigned static_key_sites(const StaticKey* key);
+// Of those, the sites in the KTAP suites linked into the image (tests/kernel/, linker/kernel.ld's
+// __ktest_text_start..__ktest_text_end); the log lists only the kernel's own sites one by one.
+unsigned static_key_sites_in_tests(const StaticKey* key);
+bool jump_site_in_tests(uint64_t code);
 
 }  // namespace kernel
