@@ -27,7 +27,7 @@ add_shared_kernel_library(kernel_objs FOR kernel
     lib/string.cpp
     tests/kernel/ktest_fixmap.cpp tests/kernel/ktest_boot.cpp tests/kernel/ktest_console.cpp tests/kernel/ktest_mm.cpp
     tests/kernel/ktest_patching.cpp tests/kernel/ktest_smp.cpp
-    tests/kernel/ktest_irq.cpp tests/kernel/ktest_smp_calls.cpp
+    tests/kernel/ktest_irq.cpp tests/kernel/ktest_smp_calls.cpp tests/kernel/ktest_fixmap_example.cpp
   OPTIONS
     $<$<COMPILE_LANGUAGE:CXX>:${KERNEL_FLAGS}>
     $<$<COMPILE_LANGUAGE:ASM>:-D__ASSEMBLER__ -g>

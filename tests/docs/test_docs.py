@@ -58,6 +58,21 @@ for doc in [os.path.join(top, "README.md")] + sorted(glob.glob(os.path.join(top,
         if cmd:
             check_transcript(os.path.basename(doc), cmd, expected)
 
+# A ```cpp block whose first line is "// from <path>" quotes that file: it must do so verbatim,
+# so a compiled example (e.g. tests/kernel/ktest_fixmap_example.cpp) and its doc cannot drift.
+for doc in [os.path.join(top, "README.md")] + sorted(glob.glob(os.path.join(top, "docs", "*.md"))):
+    for block in re.findall(r"```cpp\n(.*?)```", open(doc).read(), re.S):
+        m = re.match(r"// from (\S+)\n", block)
+        if not m:
+            continue
+        checked += 1
+        src = os.path.join(top, m.group(1))
+        if not os.path.exists(src) or block[m.end():] not in open(src).read():
+            failures.append("%s: the code quoted from %s is not in that file verbatim" % (os.path.basename(doc),
+                                                                                       m.group(1)))
+        else:
+            print("ok     %s: quotes %s verbatim" % (os.path.basename(doc), m.group(1)))
+
 with tempfile.TemporaryDirectory() as d:
     svg = os.path.join(d, "layout.svg")
     subprocess.run([sys.executable, os.path.join(top, "tools/gen-layout-svg.py"),

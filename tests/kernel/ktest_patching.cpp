@@ -89,6 +89,19 @@ KTEST(patching, lse_choice_follows_the_cpu) {
   KEXPECT_EQ(word, 9u);
 }
 
+KTEST(patching, test_sites_are_told_apart_from_the_kernels) {
+  // This very function's lock is a site in the tests' range; the fixmap slot locks are not.
+  KEXPECT(jump_site_in_tests(reinterpret_cast<uint64_t>(&ktest_patching_test_sites_are_told_apart_from_the_kernels)));
+  KEXPECT(!jump_site_in_tests(reinterpret_cast<uint64_t>(&static_key_enable)));
+  const unsigned all = static_key_sites(&arm64_lse_atomics), tests = static_key_sites_in_tests(&arm64_lse_atomics);
+  KEXPECT(tests > 0);
+  KEXPECT(tests < all);
+  SpinLock l;
+  l.lock();
+  l.unlock();
+  KEXPECT(!l.is_locked());
+}
+
 KTEST(faults, executing_data_stack_or_fixmap_faults) {
   KEXPECT(!probe_exec_asm(reinterpret_cast<uint64_t>(&data_ret)));  // .data: XN
   alignas(16) uint32_t stack_ret[4] = {kRet, kRet, kRet, kRet};
