@@ -20,7 +20,10 @@ top = sys.argv[1]
 
 with tempfile.TemporaryDirectory() as tmp:
     img = os.path.join(tmp, "sd.img")
-    subprocess.run([os.path.join(top, "tools/mksdcard"), "--no-build", "--out", img], check=True)
+    said = subprocess.run([os.path.join(top, "tools/mksdcard"), "--no-build", "--out", img], check=True,
+                          capture_output=True, text=True).stdout
+    check(os.path.getsize(img) == 65 << 20 and "(65 MiB)" in said and "65 MiB" in open(os.path.join(top, "README.md")).read(),
+          "the image is 65 MiB, as mksdcard and the README say (%r)" % said.strip())
     with open(img, "rb") as f:
         mbr = f.read(512)
         check(mbr[510:512] == b"\x55\xaa", "MBR boot signature 0x55aa")
