@@ -109,6 +109,17 @@ void end_output(unsigned me, const char* msg, size_t len) {
   g_line_cpu = me;
 }
 
+// A message longer than the buffer keeps its start, is marked as cut and still ends its line
+// (otherwise the next message would run into it without a timestamp). Returns the length to emit.
+size_t fit_message(char* msg, size_t cap, int n) {
+  if (n < 0) return 0;
+  if (static_cast<size_t>(n) < cap) return static_cast<size_t>(n);
+  char mark[48];
+  const int ml = snprintf(mark, sizeof mark, " [... %d-byte message cut]\n", n);
+  memcpy(msg + cap - 1 - static_cast<size_t>(ml), mark, static_cast<size_t>(ml) + 1);
+  return cap - 1;
+}
+
 }  // namespace
 
 void printk_set_clock(ClockFn fn) { g_clock = fn; }
@@ -118,8 +129,7 @@ void printk_show_cpu(bool on) { g_show_cpu = on; }
 int vprintk(const char* fmt, va_list ap) {
   char msg[1024];
   if (fmt[0] == KERN_SOH[0] && fmt[1] >= '0' && fmt[1] <= '7') fmt += 2;
-  int n = vsnprintf(msg, sizeof msg, fmt, ap);
-  size_t len = n < 0 ? 0 : (static_cast<size_t>(n) < sizeof msg ? static_cast<size_t>(n) : sizeof msg - 1);
+  const size_t len = fit_message(msg, sizeof msg, vsnprintf(msg, sizeof msg, fmt, ap));
   BasicIrqSaveGuard<LogLock> guard(g_log_lock);
   const unsigned me = current_cpu();
   begin_output(me);
@@ -155,9 +165,8 @@ int printk_raw(const char* fmt, ...) {
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  const size_t len = fit_message(msg, sizeof msg, vsnprintf(msg, sizeof msg, fmt, ap));
   va_end(ap);
-  size_t len = n < 0 ? 0 : (static_cast<size_t>(n) < sizeof msg ? static_cast<size_t>(n) : sizeof msg - 1);
   BasicIrqSaveGuard<LogLock> guard(g_log_lock);
   const unsigned me = current_cpu();
   begin_output(me);

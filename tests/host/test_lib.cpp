@@ -79,6 +79,26 @@ TEST(Printk, TimestampsLinesAndReplaysToALateConsole) {
   printk_set_clock(nullptr);
 }
 
+TEST(Printk, ALineLongerThanTheBufferIsMarkedAndStillEnds) {
+  // tools/run-qemu -- <5000 characters>: the command line is printed in one message.
+  log_buffer_reset();
+  printk_set_clock([]() -> uint64_t { return 1234567890; });
+  const std::string x(5000, 'x');
+  pr_info("Kernel command line: %s\n", x.c_str());
+  pr_info("next\n");
+  printk_raw("raw %s\n", x.c_str());
+  printk_raw("after raw\n");
+  static char buf[70000];
+  std::string s(buf, log_buffer_copy(buf, sizeof buf));
+  const size_t cut = s.find(" [... ");
+  ASSERT_NE(cut, std::string::npos) << s.substr(0, 200);
+  EXPECT_EQ(s.substr(cut, s.find('\n') - cut), " [... 5022-byte message cut]") << "the cut says how long it was";
+  EXPECT_THAT(s, HasLogLine("x [... 5022-byte message cut]\n[    1.234567] next\n"));
+  EXPECT_THAT(s, HasLogLine("x [... 5005-byte message cut]\nafter raw\n"));
+  printk_set_clock(nullptr);
+  log_buffer_reset();
+}
+
 TEST(Printk, RingBufferKeepsTheNewestText) {
   log_buffer_reset();
   for (int i = 0; i < 5000; ++i) pr_info("line %05d\n", i);

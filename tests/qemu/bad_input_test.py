@@ -134,7 +134,8 @@ CASES = {
         "Unknown kernel command line parameter \"foo\", ignored",
         "Kernel command line: Linux parameters, not used by this kernel: ktest.fast quiet\n", "Boot complete"]),
     "absurdly_long_bootargs": dict(bootargs="x" * 3000, status=0, lines=[
-        "Kernel command line: 3000 bytes, truncated to 2047", "Boot complete"]),
+        "Kernel command line: 3000 bytes, truncated to 2047",
+        "xxx [... 2069-byte message cut]\n[", "Boot complete"]),
     "bad_halt_value": dict(bootargs="halt=sometimes", status=0, lines=[
         "halt=sometimes: unknown value (expected halt=idle or halt=off)"]),
     # A misspelt suite must fail, not pass as "0 suites, 0 failures".
