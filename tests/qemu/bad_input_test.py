@@ -128,6 +128,16 @@ CASES = {
     "earlycon_inside_the_uart": dict(bootargs="earlycon=pl011,0x9000004", status=0, lines=[
         "earlycon: earlycon=pl011,0x9000004: 0x9000004 is inside /pl011@9000000, whose registers start at "
         "0x9000000; using the device tree instead", "Boot complete"]),
+    # Said once, whole, on the device tree's console (the number is not a number).
+    "earlycon_bad_number": dict(bootargs="earlycon=pl011,0xzz", status=0, lines=[
+        "earlycon: earlycon=pl011,0xzz: expected pl011,<address> or pl011,mmio32,<address>; using the device tree "
+        "instead\n", "earlycon: chosen by stdout-path /pl011@9000000", "Boot complete"],
+        once=["earlycon=pl011,0xzz: expected"]),
+    # The standard way to name the PL011 on Linux: accepted as Linux's, not reported as unknown.
+    "console_ttyAMA0": dict(bootargs="console=ttyAMA0,115200", status=0, lines=[
+        "Kernel command line: Linux parameters, not used by this kernel: console=ttyAMA0,115200 (the console is the "
+        "PL011 chosen by earlycon= or /chosen/stdout-path)", "Boot complete"],
+        once=["not used by this kernel: console=ttyAMA0"]),
     "earlycon_malformed": dict(bootargs="earlycon=pl011,mmio32", status=0, lines=[
         "expected pl011,<address> or pl011,mmio32,<address>; using the device tree instead"]),
     "unknown_parameters": dict(bootargs="foo=bar ktest.fast quiet", status=0, lines=[
@@ -177,7 +187,9 @@ def main():
     if at:
         cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (dtb, at)]
     status, out = run_boot(cmd, a.timeout, "no controlled stop: the kernel hung")
-    finish(problems(status, out, case["status"], case["lines"], ["Unexpected exception"]))
+    bad = problems(status, out, case["status"], case["lines"], ["Unexpected exception"])
+    bad += ["said %d times, not once: %r" % (out.count(t), t) for t in case.get("once", []) if out.count(t) != 1]
+    finish(bad)
     print("\nPASS")
 
 
