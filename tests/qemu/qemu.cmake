@@ -15,7 +15,7 @@ endforeach()
 add_test(NAME qemu.boot.explicit_earlycon COMMAND ${BOOT_TEST} --cpu cortex-a53 --mem 512M
          --append "earlycon=pl011,mmio32,0x09000000" --expect-source "earlycon=pl011,mmio32,0x09000000")
 add_test(NAME qemu.boot.halt_idle_keeps_running COMMAND ${BOOT_TEST} --cpu cortex-a53 --append "halt=idle"
-         --expect-timeout 8 --expect-line "halt=idle: idling in wfi")
+         --expect-timeout 5 --expect-line "halt=idle: idling in wfi")
 # QEMU's generic loader copies the Image and jumps to it with x0 = 0: the kernel must say so and
 # stop with a status, wherever it was loaded (position-independent head.S, not 2 MiB aligned).
 add_test(NAME qemu.boot.no_dtb_panics_clearly COMMAND ${BOOT_TEST} --cpu cortex-a53 --loader-addr 0x40200000
