@@ -12,6 +12,8 @@ add_executable(host_tests
   ${CMAKE_CURRENT_LIST_DIR}/test_early_ioremap.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_memblock.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_buddy.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_buddy_lazy.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_buddy_pcp.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_paging.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_patching.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_tlbflush.cpp
