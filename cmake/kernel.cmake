@@ -18,7 +18,7 @@ add_shared_kernel_library(kernel_objs FOR kernel
   SOURCES  # in link order
     arch/arm64/head.S arch/arm64/entry.S arch/arm64/traps.cpp arch/arm64/setup.cpp arch/arm64/mmu_ops.cpp
     arch/arm64/early_fixmap.cpp arch/arm64/paging_init.cpp arch/arm64/smp.cpp arch/arm64/ipi.cpp
-    drivers/firmware/fw_probe.cpp drivers/tty/pl011.cpp drivers/tty/bcm2835_uart.cpp
+    drivers/firmware/fw_probe.cpp drivers/tty/pl011.cpp drivers/tty/bcm2835_uart.cpp mm/mem_info.cpp
     drivers/irqchip/irq.cpp drivers/irqchip/irq_gic.cpp drivers/irqchip/irq_gic_v3.cpp drivers/clocksource/arm_arch_timer.cpp
     init/main.cpp
     kernel/ktest.cpp kernel/crashtest.cpp kernel/monitor.cpp kernel/kallsyms.cpp kernel/jump_label.cpp

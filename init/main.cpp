@@ -24,6 +24,7 @@
 #include "mm/fixmap.h"
 #include "mm/ioremap.h"
 #include "kernel/setup.h"
+#include "mm/mem_info.h"
 #include "mm/memblock.h"
 #include "mm/page_alloc.h"
 #include "mm/pgtable_builder.h"
@@ -264,6 +265,7 @@ void setup_paging_and_allocator() {
   paging_init();
   print_memory_layout();
   mem_init(kernel_mmu_ops, swapper_pg_dir);
+  mem_print_info();
   g_boot_buddy_ns = arch_uptime_ns();
   early_ioremap_reset();
   pr_info("early_ioremap: reset: from now on use ioremap(); permanent fixmap slots stay usable\n");

@@ -195,6 +195,7 @@ void console_register(const char* name, ConsoleWrite write) {
 void console_unregister() { g_console = nullptr; }
 bool console_active() { return g_console != nullptr; }
 
+size_t log_buffer_capacity() { return kLogSize; }
 size_t log_buffer_size() { return g_log_wrapped ? kLogSize : g_log_head; }
 
 size_t log_buffer_copy(char* out, size_t cap) {

@@ -50,7 +50,8 @@ void printk_show_cpu(bool on);
 size_t log_buffer_copy(char* out, size_t cap);  // oldest to newest, NUL-terminated
 // Up to n bytes starting `pos` bytes after the oldest one (not NUL-terminated); 0 at the end.
 size_t log_buffer_read(size_t pos, char* out, size_t n);
-size_t log_buffer_size();
+size_t log_buffer_size();      // bytes held now
+size_t log_buffer_capacity();  // the ring's size
 void log_buffer_reset();  // host tests only: start from an empty buffer
 
 }  // namespace kernel

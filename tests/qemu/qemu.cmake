@@ -54,9 +54,11 @@ set_tests_properties(qemu.fault.write_text qemu.fault.exec_data qemu.fault.null 
   qemu.fault.stack_overflow qemu.fault.brk qemu.fault.unknown_crashtest_warns PROPERTIES LABELS qemu TIMEOUT 120)
 # RAM sizes, and a tree with two memory nodes around a hole: every range must be managed.
 add_test(NAME qemu.mem.128M COMMAND ${BOOT_TEST} --cpu cortex-a53 --mem 128M --ktest --expect-memory-ranges 1
-  --expect-line "63 x 2 MiB, 512 x 4 KiB")
+  --expect-line "63 x 2 MiB, 512 x 4 KiB" --expect-line "K/131072K available ("
+  --expect-line "512K struct page = 0.39% of RAM")
 add_test(NAME qemu.mem.4G COMMAND ${BOOT_TEST} --cpu cortex-a72 --mem 4G --ktest --expect-memory-ranges 1
-  --expect-line "3 x 1 GiB, 511 x 2 MiB, 512 x 4 KiB")
+  --expect-line "3 x 1 GiB, 511 x 2 MiB, 512 x 4 KiB" --expect-line "K/4194304K available ("
+  --expect-line "16384K struct page = 0.39% of RAM")
 # Two NUMA nodes (two DT memory nodes) and a no-map hole added to QEMU's own DTB: the hole stays
 # out of the linear map and the buddy allocator, every other range is managed.
 add_test(NAME qemu.mem.numa_nodes_and_nomap_hole COMMAND ${BOOT_TEST} --cpu max --mem 2G --smp 2 --ktest
