@@ -1,8 +1,11 @@
 #include "kernel/jump_label.h"
 
+#include "asm/irqflags.h"
+
 #include "kernel/kallsyms.h"
 #include "kernel/patching.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/spinlock.h"
 
 extern "C" {
@@ -36,6 +39,13 @@ unsigned set_key(StaticKey* key, bool on) {
   static uint32_t insns[kMaxSites], before[kMaxSites];
   unsigned n = 0;
   bool complete = true;
+  // All or nothing: a key whose sites were only partly patched would read as unchanged while some
+  // sites already behave as changed (for the LSE key, a CPU without LSE would then be admitted).
+  if (static_key_sites(key) > kMaxSites) {
+    pr_err("jump_label: %s: %u sites, more than the %u one change can patch; nothing patched\n", key->name,
+           static_key_sites(key), kMaxSites);
+    return 0;
+  }
   for (const JumpEntry* e = __start___jump_table; e < __stop___jump_table; ++e) {
     if (e->key != key) continue;
     uint32_t insn = AARCH64_INSN_NOP;
@@ -43,11 +53,6 @@ unsigned set_key(StaticKey* key, bool on) {
       pr_err("jump_label: %s: site 0x%lx cannot reach 0x%lx with a branch\n", key->name, e->code, e->target);
       complete = false;
       continue;
-    }
-    if (n == kMaxSites) {
-      pr_err("jump_label: %s: more than %u sites; the rest stay as they are\n", key->name, kMaxSites);
-      complete = false;
-      break;
     }
     sites[n] = reinterpret_cast<void*>(e->code);
     insns[n] = insn;
@@ -83,14 +88,26 @@ unsigned set_key(StaticKey* key, bool on) {
 
 }  // namespace
 
-// The lock is held with interrupts on: the patching's stop_machine needs them to reach the others.
+// Changing a key patches under stop_machine, which needs interrupts on here and on every other
+// CPU; so does the lock (held with interrupts on). From a context with interrupts masked (an
+// interrupt handler, a lock holder) it would spin on its own lock or never join the rendezvous:
+// refused, with the caller, as Linux's static_key_enable may sleep and cannot be called there.
+static bool may_change_keys(const StaticKey* key, void* caller) {
+  if (!arch_irqs_disabled() || num_online_cpus() <= 1) return true;
+  pr_err("jump_label: %s changed with interrupts masked while %u CPUs run: refused (caller %p)\n", key->name,
+         num_online_cpus(), caller);
+  return false;
+}
+
 unsigned static_key_enable(StaticKey* key) {
+  if (!may_change_keys(key, __builtin_return_address(0))) return 0;
   g_jump_lock.lock();
   const unsigned n = key->enabled ? 0 : set_key(key, true);
   g_jump_lock.unlock();
   return n;
 }
 unsigned static_key_disable(StaticKey* key) {
+  if (!may_change_keys(key, __builtin_return_address(0))) return 0;
   g_jump_lock.lock();
   const unsigned n = key->enabled ? set_key(key, false) : 0;
   g_jump_lock.unlock();

@@ -15,10 +15,13 @@ struct CallRequest {
   uint32_t busy;  // kQueued from the push, kRunning once the target took it, kIdle (release) after fn
 };
 
-// A request's life. Only a request still queued after the bound counts as unanswered: one the
-// target is running is waited for however long fn takes (the caller asked for fn to run there),
-// with a warning each bound, as Linux's CSD lock debugging does.
-enum : uint32_t { kIdle = 0, kRunning = 1, kQueued = 2 };
+// A request's life: kQueued from the push; the target takes it (kQueued -> kRunning, a CAS) and
+// stores kIdle (release) after fn. A caller whose bound passes while its request is still queued
+// cancels it (kQueued -> kCancelled, the same CAS): the target then drops it without running fn,
+// so "not answered" really means fn never runs (its argument may be gone with the caller's
+// stack). A request the target is running is waited for however long fn takes, with a warning each
+// bound, as Linux's CSD lock debugging does.
+enum : uint32_t { kIdle = 0, kRunning = 1, kQueued = 2, kCancelled = 3 };
 
 CallRequest g_req[kMaxCpus][kMaxCpus];  // [caller][target]
 CallRequest* g_queue[kMaxCpus];         // per target: a lock-free list, newest first
@@ -35,18 +38,30 @@ void push(unsigned target, CallRequest* r) {
   } while (!__atomic_compare_exchange_n(&g_queue[target], &head, r, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
-// Spins until `r` is done; false if the target has not even taken it when the bound passes.
-bool wait_done(SmpHooks* h, const CallRequest& r, unsigned cpu) {
+// Spins until `r` is done; false if the target had not taken it when the bound passed. With
+// `cancel` the request is then cancelled (fn will not run); without, it stays queued (someone
+// else's asynchronous call, or one that is cancelled already).
+bool wait_done(SmpHooks* h, CallRequest& r, unsigned cpu, bool cancel = true) {
   uint64_t start = h->now_ns();
   unsigned warned = 0;
-  for (uint32_t st; (st = __atomic_load_n(&r.busy, __ATOMIC_ACQUIRE)) != kIdle; h->cpu_relax()) {
-    if (h->now_ns() - start <= g_timeout_ns) continue;
-    if (st == kQueued) return false;
+  for (;;) {
+    uint32_t st = __atomic_load_n(&r.busy, __ATOMIC_ACQUIRE);
+    if (st == kIdle) return true;
+    if (h->now_ns() - start <= g_timeout_ns) {
+      h->cpu_relax();
+      continue;
+    }
+    if (st == kCancelled) return false;  // an earlier caller gave up on it: it never runs
+    if (st == kQueued) {
+      if (!cancel) return false;
+      if (__atomic_compare_exchange_n(&r.busy, &st, uint32_t{kCancelled}, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return false;
+      continue;  // taken meanwhile: now running (or done)
+    }
     pr_warn("smp: CPU%u has been running a cross-call (%p) for %u x %lu ms; still waiting\n", cpu,
             reinterpret_cast<void*>(r.fn), ++warned, g_timeout_ns / 1'000'000);
     start = h->now_ns();
   }
-  return true;
 }
 
 Error no_answer(unsigned cpu) {
@@ -64,7 +79,7 @@ Result<CallRequest*> queue_call(SmpHooks* h, unsigned me, unsigned cpu, SmpCallF
   if (busy(r) && h->irqs_disabled())
     return KERR(Errc::SlotLive, "smp: CPU%u has not yet run CPU%u's previous cross-call (interrupts masked here)", cpu,
                 me);
-  if (busy(r) && !wait_done(h, r, cpu))
+  if (busy(r) && !wait_done(h, r, cpu, /*cancel=*/false))
     return KERR(Errc::SlotLive, "smp: CPU%u never ran CPU%u's previous cross-call; not sending another", cpu, me);
   // Claim the slot with interrupts masked: an interrupt handler on this CPU calling the same
   // target between the check and the push would otherwise push the slot twice (a loop in the list).
@@ -120,9 +135,10 @@ void smp_call_handle_ipi() {
   while (fifo) {
     CallRequest* r = fifo;
     fifo = r->next;  // read before the slot is handed back
-    __atomic_store_n(&r->busy, uint32_t{kRunning}, __ATOMIC_RELAXED);
-    r->fn(r->arg);
-    __atomic_store_n(&r->busy, 0u, __ATOMIC_RELEASE);
+    uint32_t queued = kQueued;
+    if (__atomic_compare_exchange_n(&r->busy, &queued, uint32_t{kRunning}, false, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+      r->fn(r->arg);  // else cancelled by its caller, who has stopped waiting: dropped unrun
+    __atomic_store_n(&r->busy, uint32_t{kIdle}, __ATOMIC_RELEASE);
   }
 }
 
@@ -298,6 +314,12 @@ Status stop_machine(StopFn fn, void* arg) {
     if (sent[cpu] && !(joined & (1u << cpu))) late = cpu;
     // Those that joined leave the rendezvous now; a late CPU's slot stays busy (the next call says so).
     if (sent[cpu] && (joined & (1u << cpu))) (void)wait_done(h, *sent[cpu], cpu);
+    // One that never joined is cancelled if it is still queued (it would do nothing anyway: the
+    // generation check in stop_cpu), so its slot is free again as soon as the CPU takes its IPI.
+    uint32_t queued = kQueued;
+    if (sent[cpu] && !(joined & (1u << cpu)))
+      __atomic_compare_exchange_n(&sent[cpu]->busy, &queued, uint32_t{kCancelled}, false, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_RELAXED);
   }
   if (result.ok() && aborted)
     result = KERR(Errc::NotFound, "stop_machine: CPU%u did not join within %lu ms; nothing was run", late,

@@ -68,7 +68,9 @@ void BuddyAllocator::init_block(uint64_t block, uint32_t flags) {
   const uint64_t end = start + MAX_ORDER_NR_PAGES < nr_pages_ ? start + MAX_ORDER_NR_PAGES : nr_pages_;
   if (block_state_[block] == kLazyFree) ++start;  // the head keeps its free-list entry
   for (uint64_t i = start; i < end; ++i) memmap_[i] = Page{flags, 0, Page::kNone, Page::kNone};
-  block_state_[block] = kInit;
+  // Release: a CPU that reads kInit without the zone lock (page_reserved, check_free) must also
+  // see the struct pages written above (an STLRB, paired with the LDARB in block_state_acquire).
+  __atomic_store_n(&block_state_[block], uint8_t{kInit}, __ATOMIC_RELEASE);
   ++nr_initialised_;
 }
 
@@ -132,7 +134,7 @@ void BuddyAllocator::free_range(uint64_t start, uint64_t end) {
           memmap_[idx] = Page{Page::Buddy, MAX_ORDER, head, Page::kNone};
           if (head != Page::kNone) memmap_[head].prev = idx;
           head = idx;
-          block_state_[b++] = kLazyFree;
+          __atomic_store_n(&block_state_[b++], uint8_t{kLazyFree}, __ATOMIC_RELEASE);  // after the head's Page
           idx += MAX_ORDER_NR_PAGES;
           ++n;
         } while (idx + MAX_ORDER_NR_PAGES <= end_idx && block_state_[b] == kUntouched);
@@ -281,18 +283,22 @@ void BuddyAllocator::drain_all_pages() {
   const unsigned me = smp_processor_id();
   for (unsigned cpu = 0; cpu < NR_CPUS; ++cpu) {
     if (!pcp_count(cpu)) continue;
-    if (cpu == me || !cpu_online(cpu)) {  // nobody else touches that list
+    const CpuState st = cpu_state(cpu);
+    // This CPU's own list, or one whose CPU never runs kernel code again (never started, or
+    // failed and parked): nobody else touches it. A CPU still booting may be running: left alone.
+    if (cpu == me || st == CpuState::Offline || st == CpuState::Failed) {
       drain_pages(cpu);
       continue;
     }
+    if (st != CpuState::Online) continue;
     // Waiting for another CPU with interrupts masked here could wait forever (it may be waiting
     // for this one): its list stays, as a Linux atomic allocation does not drain either.
     if (arch_irqs_disabled()) continue;
-    Status st = smp_call_function_single(
+    Status done = smp_call_function_single(
         cpu, [](void* a) { static_cast<BuddyAllocator*>(a)->drain_pages(smp_processor_id()); }, this, true);
-    if (!st.ok())
+    if (!done.ok())
       pr_warn("buddy: drain_all_pages: CPU%u keeps %lu pages on its per-CPU list: %s\n", cpu, pcp_count(cpu),
-              errc_name(st.code()));
+              errc_name(done.code()));
   }
 }
 
@@ -328,7 +334,7 @@ Status BuddyAllocator::check_free(const Page* page, unsigned order, void* caller
     return KERR(Errc::OutOfRange, "buddy: free_pages(%p, %u): not a page of this allocator (caller %p)", page, order,
                 caller);
   const uint64_t pfn = page_to_pfn(page);
-  const uint8_t state = block_state_[block_of(off / sizeof(Page))];
+  const uint8_t state = __atomic_load_n(&block_state_[block_of(off / sizeof(Page))], __ATOMIC_ACQUIRE);
   const bool block_head = !(pfn & (MAX_ORDER_NR_PAGES - 1));
   if (page_reserved(page))
     return KERR(Errc::Reserved,
@@ -355,8 +361,8 @@ Status BuddyAllocator::check_free(const Page* page, unsigned order, void* caller
 bool BuddyAllocator::page_reserved(const Page* p) const {
   const uint64_t off = reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(memmap_);
   const uint64_t idx = off / sizeof(Page);
-  if (idx >= nr_pages_ || off % sizeof(Page)) return true;  // not a page of this allocator
-  switch (block_state_[block_of(idx)]) {
+  if (idx >= nr_pages_ || off % sizeof(Page)) return true;                    // not a page of this allocator
+  switch (__atomic_load_n(&block_state_[block_of(idx)], __ATOMIC_ACQUIRE)) {  // see init_block
     case kUntouched: return true;
     case kLazyFree: return false;
     default: return p->flags & Page::Reserved;
