@@ -25,11 +25,11 @@ void mem_print_info() {
   const unsigned long share = static_cast<unsigned long>(memmap * 10000 / (ram ? ram : 1));
   pr_info(
       "Memory: %luK/%luK available (%luK kernel code, %luK rodata, %luK rwdata, %luK bss incl. %zuK log buffer, "
-      "%luK stacks, %luK idmap, %luK struct page = %lu.%02lu%% of RAM, %luK other reserved)\n",
+      "%luK boot and overflow stacks, %luK idmap, %luK struct page = %lu.%02lu%% of RAM, %luK other reserved)\n",
       static_cast<unsigned long>(avail >> 10), static_cast<unsigned long>(ram >> 10), kib(_text, _etext),
       kib(_srodata, _erodata), kib(_sdata, __bss_start), kib(__bss_start, __bss_stop), log_buffer_capacity() >> 10,
-      kib(overflow_stack, init_stack_top), kib(idmap_pg_dir, idmap_pg_end), static_cast<unsigned long>(memmap >> 10),
-      share / 100, share % 100, static_cast<unsigned long>(other >> 10));
+      kib(overflow_stack, overflow_stack_top) + kib(init_stack, init_stack_top), kib(idmap_pg_dir, idmap_pg_end),
+      static_cast<unsigned long>(memmap >> 10), share / 100, share % 100, static_cast<unsigned long>(other >> 10));
 }
 
 }  // namespace kernel
