@@ -239,7 +239,7 @@ class BuddyPcpRandom : public ::testing::TestWithParam<std::pair<uint32_t, uint3
   AsCpu cpu0_{0};
 };
 
-TEST_P(BuddyPcpRandom, NeverOverlapNeverLeakAndFullyCoalesce) {
+TEST_P(BuddyPcpRandom, NoOverlapNoLeakFullCoalesce) {
   constexpr uint64_t kPages = 16 * kBlock;
   BuddyArena a(kBase, kPages);
   a.b.free_range(kBase + 17, kBase + kPages - 100);

@@ -101,7 +101,7 @@ TEST_F(PagingTest, ABlockAliasOverTextIsCaught) {
   EXPECT_THAT(kernel_log(), HasLogLine("is executable at 0xffff800080000000 and writable at 0xffff800140200000"));
 }
 
-TEST_F(PagingTest, KernelImageKeepsItsPermissionsAndNothingIsWritableAndExecutable) {
+TEST_F(PagingTest, KernelImageKeepsPermissionsNothingWritableAndExecutable) {
   PhysAddr np = build(nullptr);
   for (const KernelSegment& s : segs) {
     for (uint64_t off = 0; off < s.size; off += PAGE_SIZE) {
