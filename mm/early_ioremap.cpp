@@ -24,12 +24,36 @@ bool g_reset = false;
 
 constexpr uint64_t slot_base(unsigned s) { return __fix_to_virt(btmap_slot_first(s)); }
 
-// Clears `pages` pages from fixmap index `first` down (each with its TLB invalidate).
-void unmap_pages(unsigned first, unsigned pages, void* caller) {
+static_assert(NR_FIX_BTMAPS <= Fixmap::kMaxRun, "a slot is cleared as one run");
+
+// Page by page through the fixmap's API, which explains each failure with `caller`.
+[[gnu::noinline, gnu::cold]] void unmap_pages_reported(unsigned first, uint64_t pages_mask, void* caller) {
+  for (unsigned i = 0; i < 64; ++i)
+    if (pages_mask >> i & 1) (void)fixmap_set_reported(first - i, PhysAddr(0), FIXMAP_PAGE_CLEAR, caller);
+}
+
+// Clears `pages` pages from fixmap index `first` down: zero stored in each, then one invalidate
+// covering them all (Fixmap::clear_run). A page that was not live is reported (and cleared and
+// invalidated again on the way, which is harmless).
+[[gnu::always_inline]] inline void unmap_pages(unsigned first, unsigned pages, void* caller) {
   Fixmap* fm = fixmap_get();
-  for (unsigned i = 0; i < pages; ++i)
-    if (!fm || !fm->try_set(first - i, PhysAddr(0), FIXMAP_PAGE_CLEAR)) [[unlikely]]
-      (void)fixmap_set_reported(first - i, PhysAddr(0), FIXMAP_PAGE_CLEAR, caller);
+  const uint64_t failed = fm ? fm->clear_run(first, pages) : Fixmap::run_mask(pages);
+  if (failed) [[unlikely]]
+    unmap_pages_reported(first, failed, caller);
+}
+
+// The run stopped at page `from`: the rest page by page through the fixmap's API, which explains
+// (with the caller) why a page cannot be set; then the pages mapped so far are undone.
+[[gnu::noinline, gnu::cold]] Status map_rest_reported(unsigned idx, unsigned n, unsigned from, PhysAddr base,
+                                                      PgProt prot, void* caller) {
+  for (unsigned i = from; i < n; ++i) {
+    Status st = fixmap_set_reported(idx - i, base.offset(uint64_t{i} * PAGE_SIZE), prot, caller);
+    if (!st.ok()) {
+      if (i) unmap_pages(idx, i, caller);
+      return st;  // the fixmap said what and why, with the caller: not again
+    }
+  }
+  return {};
 }
 
 inline Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* caller) {
@@ -65,19 +89,14 @@ inline Result<void*> do_map(PhysAddr phys, uint64_t size, PgProt prot, void* cal
     return KERR(Errc::NoFreeSlot,
                 "early_ioremap: early_ioremap(0x%lx, 0x%lx): no free slot, all %u are in use (caller %p); holders:",
                 phys.value(), size, FIX_BTMAPS_SLOTS, caller);
-  // Pages go to decreasing fixmap indices, i.e. increasing virtual addresses.
+  // Pages go to decreasing fixmap indices, i.e. increasing virtual addresses: one run in one
+  // table (the slots share a PMD), with one dsb ishst; isb after the last store.
   const unsigned idx = btmap_slot_first(s);
   Fixmap* fm = fixmap_get();
-  for (unsigned i = 0; i < pages; ++i) {
-    const PhysAddr pa = phys.page_base().offset(uint64_t{i} * PAGE_SIZE);
-    if (fm && fm->try_set(idx - i, pa, prot)) [[likely]]
-      continue;
-    Status st = fixmap_set_reported(idx - i, pa, prot, caller);
-    if (!st.ok()) {
-      unmap_pages(idx, i, caller);
-      return st.error();  // the fixmap said what and why, with the caller: not again
-    }
-  }
+  const unsigned n = static_cast<unsigned>(pages);
+  const unsigned done = fm ? fm->set_run(idx, n, phys.page_base(), prot) : 0;
+  if (done != n) [[unlikely]]
+    TRY(map_rest_reported(idx, n, done, phys.page_base(), prot, caller));
   Slot& slot = g_slots[s];
   slot.va = VirtAddr(slot_base(s) + offset);
   slot.phys = phys;

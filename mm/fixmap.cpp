@@ -79,7 +79,7 @@ Status Fixmap::set_failed(unsigned idx, PgProt prot) {
     return KERR(Errc::BadIndex, "index is FIX_HOLE or beyond __end_of_fixed_addresses");
   Pte* e = entry(idx);
   if (prot.is_clear()) {
-    ops_.set_pte(e, Pte{});
+    ops_.write_pte(e, Pte{});
     ops_.flush_tlb_kernel_page(VirtAddr(__fix_to_virt(idx)), TlbLevel::L3);
     return KERR(Errc::NotMapped, "slot is not mapped");
   }
@@ -89,8 +89,10 @@ Status Fixmap::set_failed(unsigned idx, PgProt prot) {
 
 // ---- The kernel's fixmap and Linux's API on it -------------------------------------------------
 
+Fixmap* fixmap_detail::g_fixmap = nullptr;
+
 namespace {
-Fixmap* g_fixmap = nullptr;
+using fixmap_detail::g_fixmap;
 
 // The public API reports each failure once, with the slot, the caller and what to do. Out of
 // line and cold: the success path of set_fixmap/clear_fixmap stays a few instructions.
@@ -109,24 +111,24 @@ Fixmap* g_fixmap = nullptr;
   st.error().mark_reported();
 }
 
-[[gnu::noinline, gnu::cold]] Status set_failed(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+[[gnu::noinline, gnu::cold]] Status explain_failure(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
   Status st = g_fixmap ? g_fixmap->set(idx, phys, prot)
                        : Status(KERR(Errc::NotInitialised, "the fixmap is not initialised yet (early_fixmap_init)"));
   if (!st.ok()) report_failure(st, idx, phys, prot, caller);
   return st;
 }
+}  // namespace
 
-// The success path is Fixmap::try_set, inline; anything else goes out of line to be explained.
-inline Status do_set(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
+// Called from the inline __set_fixmap: its return address is in the function that called the API.
+Status fixmap_detail::set_failed(unsigned idx, PhysAddr phys, PgProt prot) {
+  return explain_failure(idx, phys, prot, __builtin_return_address(0));
+}
+
+Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
   Fixmap* fm = g_fixmap;
   if (fm && fm->try_set(idx, phys, prot)) [[likely]]
     return {};
-  return set_failed(idx, phys, prot, caller);
-}
-}  // namespace
-
-Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* caller) {
-  return do_set(idx, phys, prot, caller);
+  return explain_failure(idx, phys, prot, caller);
 }
 
 SpinLock& fixmap_slot_lock(unsigned idx) {
@@ -135,16 +137,6 @@ SpinLock& fixmap_slot_lock(unsigned idx) {
 }
 
 void fixmap_install(Fixmap* fm) { g_fixmap = fm; }
-Fixmap* fixmap_get() { return g_fixmap; }
-
-Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
-  return do_set(idx, phys, prot, __builtin_return_address(0));
-}
-
-VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot) {
-  if (!do_set(idx, phys.page_base(), prot, __builtin_return_address(0)).ok()) return VirtAddr();
-  return VirtAddr(__fix_to_virt(idx) + phys.page_offset());
-}
 
 VirtAddr fix_to_virt_checked(unsigned idx) {
   if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses) {
@@ -188,9 +180,21 @@ const char* fixmap_slot_name(unsigned idx, char* buf, unsigned len) {
 // ---- FDT window --------------------------------------------------------------------------------
 
 void fixmap_unmap_fdt() {
-  if (!g_fixmap) return;
-  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx)
-    if (g_fixmap->is_live(idx)) (void)g_fixmap->clear(idx);
+  Fixmap* fm = g_fixmap;
+  if (!fm) return;
+  // Each run of live pages (in one table, at most Fixmap::kMaxRun) is cleared with one
+  // invalidate of the run, from the lowest address (FIX_FDT) up.
+  unsigned idx = FIX_FDT;
+  while (idx >= FIX_FDT_END) {
+    if (!fm->is_live(idx)) {
+      --idx;
+      continue;
+    }
+    unsigned n = 1;
+    while (idx - n >= FIX_FDT_END && fm->is_live(idx - n) && fm->run_in_one_table(idx, n + 1)) ++n;
+    (void)fm->clear_run(idx, n);
+    idx -= n;
+  }
 }
 
 namespace {
@@ -236,9 +240,21 @@ Result<FdtWindow> map_fdt(PhysAddr dt_phys, PgProt prot) {
                 size);
   const PhysRange blob = TRY(PhysRange::make(dt_phys, size, "fixmap_remap_fdt", __builtin_return_address(0)));
   const uint64_t pages = blob.pages();
-  for (uint64_t i = 1; i < pages; ++i) {
-    if (!g_fixmap->set(FIX_FDT - static_cast<unsigned>(i), dt_phys.page_base().offset(i * PAGE_SIZE), prot).ok())
-      return KERR(Errc::MapFailed, "could not map page %lu of the device tree", i);
+  // The rest in runs (one table, at most Fixmap::kMaxRun pages), each made visible with one
+  // dsb ishst; isb; a page a run cannot set goes through set(), which says why.
+  for (uint64_t i = 1; i < pages;) {
+    const unsigned idx = FIX_FDT - static_cast<unsigned>(i);
+    const uint64_t to_table_end = (PMD_SIZE - (__fix_to_virt(idx) & (PMD_SIZE - 1))) / PAGE_SIZE;
+    uint64_t n = pages - i < Fixmap::kMaxRun ? pages - i : Fixmap::kMaxRun;
+    if (n > to_table_end) n = to_table_end;
+    const PhysAddr pa = dt_phys.page_base().offset(i * PAGE_SIZE);
+    unsigned done = g_fixmap->set_run(idx, static_cast<unsigned>(n), pa, prot);
+    if (done < n) {
+      if (!g_fixmap->set(idx - done, pa.offset(uint64_t{done} * PAGE_SIZE), prot).ok())
+        return KERR(Errc::MapFailed, "could not map page %lu of the device tree", i + done);
+      ++done;
+    }
+    i += done;
   }
   if (!g_fixmap->ops().access(va, size))
     return KERR(Errc::Unreachable, "the FDT window is not reachable through the MMU");

@@ -80,6 +80,15 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
   uint64_t va = start.value(), pa = phys.value();
   unsigned finest = 1;  // a table already where a block could go: map this block's range finer
   uint64_t finer_left = 0;
+  bool written = false;  // page entries stored with write_pte, not yet synced
+  // Every return below this point first makes the stored pages visible to the walker.
+  struct SyncAtExit {
+    Env& env;
+    bool& written;
+    ~SyncAtExit() {
+      if (written) env.ops().sync_ptes();
+    }
+  } sync_at_exit{env, written};
   while (left) {
     if (finer_left == 0) finest = 1;
     // The largest leaf that fits: a 1 GiB or 2 MiB block when both addresses are aligned to it,
@@ -104,13 +113,22 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
       const uint64_t pages = left / PAGE_SIZE;
       const uint64_t room = kPtrsPerTable - table_index(va, kLeafLevel);
       const uint64_t n = pages < room ? pages : room;
-      for (uint64_t i = 0; i < n; ++i) {
-        const Pte want = pfn_pte(PhysAddr(pa + i * PAGE_SIZE), prot);
-        if (e[i].valid() && e[i].raw != want.raw) {
+      // The stores alone: one dsb ishst; isb for all of them before map_range returns. Each
+      // descriptor is the previous one plus a page while the table's last output address fits
+      // OA[47:12] (nothing carries into the attributes); past that, each is built on its own.
+      written = true;
+      auto& ops = env.ops();
+      Pte want = pfn_pte(PhysAddr(pa), prot);
+      const bool incremental = ((pa + (n - 1) * PAGE_SIZE) & ~kOutputAddrMask) == 0;
+      for (uint64_t i = 0; i < n; ++i, want.raw += PAGE_SIZE) {
+        if (!incremental) [[unlikely]]
+          want = pfn_pte(PhysAddr(pa + i * PAGE_SIZE), prot);
+        const Pte old = e[i];
+        if (old.valid() && old.raw != want.raw) [[unlikely]] {
           stats->ptes += i;  // what was written before the conflict: the caller's rollback
-          return conflict(va + i * PAGE_SIZE, e[i]);
+          return conflict(va + i * PAGE_SIZE, old);
         }
-        env.ops().set_pte(&e[i], want);
+        ops.write_pte(&e[i], want);
       }
       stats->ptes += n;
       va += n * PAGE_SIZE;
@@ -142,16 +160,33 @@ template <TableAccess Env>
 Status unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
   TRY(check_va_range(start, size));
   PageTableCursor<Env> c(env, pgd);
+  // The cleared entries of one level-3 table (run_pages pages from run_first) are invalidated
+  // together: one flush_tlb_kernel_range() after the last store (asm/tlbflush.h), before the
+  // cursor leaves the table (a FixmapTableEnv unmaps it then) and before returning.
+  uint64_t run_first = 0, run_pages = 0;
+  auto flush_run = [&] {
+    if (run_pages == 1)
+      env.ops().flush_tlb_kernel_page(VirtAddr(run_first), TlbLevel::L3);
+    else if (run_pages)
+      env.ops().flush_tlb_kernel_range(VirtAddr(run_first), run_pages, TlbLevel::L3);
+    run_pages = 0;
+  };
   for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
     const uint64_t va = start.value() + off;
+    if (run_pages && (va ^ run_first) >> kLevelShift[kLeafLevel - 1]) flush_run();  // another table
     const SeekStatus st = c.seek(va, kLeafLevel, false);
-    if (st == SeekStatus::Unreachable) return seek_error(st, va);
+    if (st == SeekStatus::Unreachable) {
+      flush_run();
+      return seek_error(st, va);
+    }
     if (st != SeekStatus::Ok) continue;  // nothing mapped here at page granularity
     Pte* e = c.entry();
     if (!e->valid()) continue;
-    env.ops().set_pte(e, Pte{});
-    env.ops().flush_tlb_kernel_page(VirtAddr(va), TlbLevel::L3);
+    env.ops().write_pte(e, Pte{});
+    if (!run_pages) run_first = va;
+    run_pages = (va - run_first) / PAGE_SIZE + 1;  // a gap of free entries in between is covered too
   }
+  flush_run();
   return {};
 }
 

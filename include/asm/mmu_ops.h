@@ -15,22 +15,43 @@
 namespace kernel {
 
 class ArchPageTableOps final {
+  // The broadcast (Inner Shareable) forms: every PE's TLB, not only this one's.
+  struct Tlbi {
+    void page(uint64_t op) { asm volatile("tlbi vaale1is, %0" ::"r"(op) : "memory"); }
+    void all() { asm volatile("tlbi vmalle1is" ::: "memory"); }
+  };
+
  public:
   // Before the linear map exists, only tables inside the kernel image (init_pg_dir, the fixmap's
   // bm_* tables) are reachable, through the image mapping; afterwards any RAM page is.
   Pte* table_ptr(PhysAddr table);
 
   void set_pte(Pte* entry, Pte value) {
-    *reinterpret_cast<volatile uint64_t*>(entry) = value.raw;
-    // Order the store before any later access that the walker performs through it (Arm ARM,
-    // "Ordering of memory accesses from translation table walks").
+    write_pte(entry, value);
+    sync_ptes();
+  }
+  // The store alone, for a run of entries: a run of new valid entries is followed by one
+  // sync_ptes(), a run of cleared ones by one flush_tlb_kernel_range() (whose DSB ISHST orders
+  // the stores before the TLBIs).
+  void write_pte(Pte* entry, Pte value) { *reinterpret_cast<volatile uint64_t*>(entry) = value.raw; }
+  // Order the stores before any later access that the walker performs through them (Arm ARM,
+  // "Ordering of memory accesses from translation table walks"): DSB ISHST completes them for
+  // every walker, ISB makes this PE's later instructions see them.
+  void sync_ptes() {
     dsb(ishst);
     isb();
   }
   void publish_barrier() { dmb(ishst); }
   void flush_tlb_kernel_page(VirtAddr va, TlbLevel level) {
     dsb(ishst);
-    asm volatile("tlbi vaale1is, %0" ::"r"(tlbi_va_operand(va, level, has_ttl_)) : "memory");
+    Tlbi{}.page(tlbi_va_operand(va, level, has_ttl_));
+    dsb(ish);
+    isb();
+  }
+  // A run of cleared entries: one DSB ISHST, the TLBIs asm/tlbflush.h chooses, one DSB ISH + ISB.
+  void flush_tlb_kernel_range(VirtAddr start, uint64_t pages, TlbLevel level) {
+    dsb(ishst);
+    tlbi_kernel_range(Tlbi{}, start, pages, level, has_ttl_);
     dsb(ish);
     isb();
   }

@@ -32,6 +32,55 @@ constexpr uint64_t tlbi_va_operand(VirtAddr va, TlbLevel level, bool cpu_has_ttl
   return op;
 }
 
+// ---- Invalidating a run of pages ---------------------------------------------------------------
+//
+// After clearing the level-3 entries of `pages` consecutive kernel pages, which TLBIs the kernel
+// issues (Arm ARM DDI 0487, "TLB maintenance instructions", "TLBI VAALE1IS", "TLBI VMALLE1IS";
+// "Ordering and completion of TLB maintenance instructions"):
+//
+//  - A TLBI is guaranteed complete, on this PE and on every PE of the Inner Shareable domain, only
+//    once a DSB ISH executed after it has completed; the DSB waits for every TLBI before it. So a
+//    run needs one DSB ISHST before its first TLBI (the cleared entries visible to every walker:
+//    break-before-make, "Using break-before-make when updating translation table entries") and
+//    one DSB ISH + ISB after its last (the invalidation complete, and this PE's context
+//    synchronized), not one pair per page. The PageTableOps issue those barriers around
+//    tlbi_kernel_range(); this function only chooses the TLBIs between them.
+//  - Up to kTlbiMaxPageOps pages: one TLBI VAALE1IS per page (by VA, all ASIDs, last level: the
+//    entries are global level-3 leaves; broadcast, so no other PE keeps a stale entry).
+//  - More than that, or a run that would wrap past the top of the address space: one TLBI
+//    VMALLE1IS (every stage 1 EL1&0 entry of the current VMID, on every PE of the domain). One
+//    broadcast instead of hundreds, at the price of every PE refilling its TLB by walks. The
+//    cut-over is the point where the run is larger than a whole TLB (Cortex-A53's main TLB holds
+//    512 entries, the A72's 1024): invalidating page by page then costs more than the refills.
+//    512 pages is also one level-3 table (2 MiB). The fixmap's runs are at most 64 pages (an
+//    early_ioremap slot; the FDT window is cleared in such runs): always page by page.
+//    unmap_range (ioremap's iounmap) issues one run per level-3 table: at most 512 pages.
+//  - Not used: TLBI RVAALE1IS (FEAT_TLBIRANGE, Armv8.4) invalidates a run in one instruction,
+//    but it is UNDEFINED on a PE without the feature, and the kernel would have to know that every
+//    CPU it ever brings up has it (the A53/A72 of the Raspberry Pis do not); a 64-page run is 64
+//    TLBIs that the single trailing DSB waits for together.
+inline constexpr uint64_t kTlbiMaxPageOps = 512;
+
+// True when a run of `pages` pages from `start` is invalidated with TLBI VMALLE1IS.
+constexpr bool tlbi_range_flushes_all(VirtAddr start, uint64_t pages) {
+  return pages > kTlbiMaxPageOps || (pages && start.value() + (pages - 1) * PAGE_SIZE < start.value());
+}
+
+// Issues the TLBIs for a run (the barriers around them are the caller's): tlbi.page(operand) for
+// each page, or tlbi.all() once. The kernel's `tlbi` executes the instructions; the host's record
+// or consume the operands, so the choice and the operands are the same code everywhere.
+template <typename Tlbi>
+inline void tlbi_kernel_range(Tlbi&& tlbi, VirtAddr start, uint64_t pages, TlbLevel level, bool cpu_has_ttl) {
+  if (tlbi_range_flushes_all(start, pages)) [[unlikely]] {
+    tlbi.all();
+    return;
+  }
+  // Page i's operand is the first one plus i: VA[55:12] counts pages, and the run does not wrap,
+  // so nothing carries into TTL.
+  const uint64_t op = tlbi_va_operand(start, level, cpu_has_ttl);
+  for (uint64_t i = 0; i < pages; ++i) tlbi.page(op + i);
+}
+
 // The inverse, for tests and logs: the VA (sign-extended from bit 55 like a TTBR1 address) and
 // the TTL field of an operand.
 constexpr VirtAddr tlbi_operand_va(uint64_t op) {

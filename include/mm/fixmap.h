@@ -50,8 +50,9 @@ class Fixmap {
     const Pte old = *e;
     if (prot.is_clear()) {
       if (!old.valid()) return false;
-      ops_.set_pte(e, Pte{});
-      // The entry was valid: a walker may have cached it.
+      // Break: the invalid entry, then (the flush's dsb ishst orders the store before it) the
+      // broadcast invalidate of the valid one a walker may have cached.
+      ops_.write_pte(e, Pte{});
       ops_.flush_tlb_kernel_page(VirtAddr(__fix_to_virt(idx)), TlbLevel::L3);
       return true;
     }
@@ -62,6 +63,63 @@ class Fixmap {
     return true;
   }
 
+  // Runs of pages (early_ioremap's slots, the FDT window): `n` indices from `first` down to
+  // first - n + 1, i.e. increasing virtual addresses, all in one level-3 table (a run that is
+  // not, or a bad index, or an uninitialised fixmap, does nothing: the caller then goes page by
+  // page through set(), which explains).
+  static constexpr unsigned kMaxRun = 64;  // a run's result fits a 64-bit mask
+  static constexpr uint64_t run_mask(unsigned n) { return n >= kMaxRun ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
+  bool run_in_one_table(unsigned first, unsigned n) const {
+    const unsigned last = first - (n - 1);
+    // 1 <= n <= kMaxRun, FIX_HOLE < last <= first < __end_of_fixed_addresses, one 2 MiB table.
+    return n - 1u < kMaxRun && last - 1u < first && first < __end_of_fixed_addresses &&
+           ((__fix_to_virt(first) ^ __fix_to_virt(last)) >> kLevelShift[2]) == 0 && initialised();
+  }
+  // Maps phys, phys + 4 KiB, ... at the run with one dsb ishst; isb after the last store. Returns
+  // how many pages, from `first`, hold what was asked: n, or fewer when an entry is live with a
+  // different mapping (break-before-make: it and the pages after it are left alone; the pages
+  // before it are mapped, for the caller to undo). 0 for a clear `prot` or a bad run.
+  [[gnu::always_inline]] unsigned set_run(unsigned first, unsigned n, PhysAddr phys, PgProt prot) {
+    if (prot.is_clear() || !run_in_one_table(first, n)) [[unlikely]]
+      return 0;
+    // The last page's output address fits OA[47:12], so adding a page never carries into the
+    // attributes (beyond it, set() page by page does what it always did).
+    if ((phys.value() + uint64_t{n - 1} * PAGE_SIZE) & ~(kOutputAddrMask | (PAGE_SIZE - 1))) [[unlikely]]
+      return 0;
+    Pte* e = entry(first);
+    unsigned i = 0;
+    Pte want = pfn_pte(phys, prot);
+    for (; i < n; ++i, want.raw += PAGE_SIZE) {  // the next page: the output address plus 4 KiB
+      const Pte old = e[i];
+      if (old.valid()) [[unlikely]] {
+        if (old.raw == want.raw) continue;  // the same descriptor again is harmless
+        break;
+      }
+      ops_.write_pte(&e[i], want);  // invalid before: no TLB holds it, no invalidate
+    }
+    ops_.sync_ptes();
+    return i;
+  }
+  // Clears the run: stores zero in every entry, then one flush_tlb_kernel_range() covering all of
+  // them (one dsb ishst, the TLBIs, one dsb ish; isb). Returns a mask of the pages that were not
+  // live (bit i: index first - i), for the caller to report; every page of a bad run.
+  [[gnu::always_inline]] uint64_t clear_run(unsigned first, unsigned n) {
+    if (!run_in_one_table(first, n)) [[unlikely]]
+      return run_mask(n);
+    Pte* e = entry(first);
+    static_assert(Pte::kValid == 1, "bit i of `live` is entry i's valid bit");
+    uint64_t live = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      live |= (e[i].raw & Pte::kValid) << i;
+      ops_.write_pte(&e[i], Pte{});
+    }
+    if (n == 1)  // the common one-page mapping: its TLBI without the choice for a run
+      ops_.flush_tlb_kernel_page(VirtAddr(__fix_to_virt(first)), TlbLevel::L3);
+    else
+      ops_.flush_tlb_kernel_range(VirtAddr(__fix_to_virt(first)), n, TlbLevel::L3);
+    return ~live & run_mask(n);
+  }
+
   bool initialised() const { return pte_[0] != nullptr; }
   // The current descriptor of a slot (zero when not mapped or not initialised).
   Pte read(unsigned idx) const;
@@ -70,10 +128,10 @@ class Fixmap {
   PhysAddr pgd() const { return pgd_; }
 
  private:
-  Pte* entry(unsigned idx) const {
-    const uint64_t va = __fix_to_virt(idx);
-    return &pte_[(va - fixmap_layout::first_pmd) / PMD_SIZE][table_index(va, 3)];
+  static constexpr uint64_t table_of(unsigned idx) {
+    return (__fix_to_virt(idx) - fixmap_layout::first_pmd) / PMD_SIZE;
   }
+  Pte* entry(unsigned idx) const { return &pte_[table_of(idx)][table_index(__fix_to_virt(idx), 3)]; }
   Status set_failed(unsigned idx, PgProt prot);
   PageTableOps& ops_;
   PhysAddr pgd_;
@@ -83,12 +141,25 @@ class Fixmap {
 
 // The fixmap the kernel uses (set by early_fixmap_init / fixmap_install).
 void fixmap_install(Fixmap* fm);
-Fixmap* fixmap_get();
+namespace fixmap_detail {
+extern Fixmap* g_fixmap;
+// Everything but success: explains and reports the failure with the address it was called from
+// (inside the caller of the inline API below), and returns it. Out of line and cold.
+[[gnu::noinline, gnu::cold]] Status set_failed(unsigned idx, PhysAddr phys, PgProt prot);
+}  // namespace fixmap_detail
+inline Fixmap* fixmap_get() { return fixmap_detail::g_fixmap; }
 
 // Linux's API on the installed fixmap. Misuse is reported on the console with the caller's
 // address (the returned Error is marked reported), and the status is returned so callers (and
-// tests) can react.
-Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot);
+// tests) can react. The success path is Fixmap::try_set, inline at the call site as in Linux
+// (where __set_fixmap's fast path is a few instructions plus the TLBI sequence); a failure goes
+// out of line to be explained.
+inline Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
+  Fixmap* fm = fixmap_detail::g_fixmap;
+  if (fm && fm->try_set(idx, phys, prot)) [[likely]]
+    return {};
+  return fixmap_detail::set_failed(idx, phys, prot);
+}
 inline Status set_fixmap(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL); }
 inline Status set_fixmap_io(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_IO); }
 inline Status clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
@@ -97,7 +168,11 @@ inline Status clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0),
 Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* caller);
 // Maps the page holding `phys` and returns the slot address plus phys's in-page offset (null VA on
 // failure).
-VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot);
+inline VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot) {
+  if (!__set_fixmap(idx, phys.page_base(), prot).ok()) [[unlikely]]
+    return VirtAddr();
+  return VirtAddr(__fix_to_virt(idx) + phys.page_offset());
+}
 inline VirtAddr set_fixmap_offset(unsigned idx, PhysAddr phys) {
   return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_NORMAL);
 }

@@ -80,14 +80,17 @@ struct MapStats {
 // Maps [va, va+size) -> [pa, pa+size) with `prot` in the tables rooted at `pgd`. Blocks (1 GiB,
 // 2 MiB) are used where both addresses are aligned and allow_blocks is set. An existing valid
 // entry with a different value is a conflict (break-before-make is the caller's business); on a
-// conflict, stats->ptes counts the pages written before it (in address order from va).
+// conflict, stats->ptes counts the pages written before it (in address order from va). Page
+// entries are stored alone (write_pte) and made visible with one sync_ptes() before it returns.
 // Errors: Errc::Unaligned, OutOfMemory, Conflict, Unreachable. Instantiated for FixmapTableEnv and
 // LinearTableEnv.
 template <TableAccess Env>
 Status map_range(Env& env, PhysAddr pgd, VirtAddr va, PhysAddr pa, uint64_t size, PgProt prot, bool allow_blocks,
                  MapStats* stats = nullptr);
 
-// Clears the level-3 entries of [va, va+size) (pages only) and invalidates each from the TLB.
+// Clears the level-3 entries of [va, va+size) (pages only) and invalidates them from the TLB:
+// the cleared pages of each level-3 table with one flush_tlb_kernel_range (asm/tlbflush.h) after
+// the table's last clear, before the walk leaves the table.
 template <TableAccess Env>
 Status unmap_range(Env& env, PhysAddr pgd, VirtAddr va, uint64_t size);
 

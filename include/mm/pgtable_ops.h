@@ -7,10 +7,11 @@
 //    instruction fetch (text patching).
 //
 // In the kernel both are the arch's final classes (asm/mmu_ops.h): every call is direct and the
-// hot ones (set_pte, flush_tlb_kernel_page) are inlined. On the host they are abstract classes
-// (mm/host_ops.h) that tests implement on a simulated arena, recording every operation so a test
-// can check that each cleared entry was followed by the invalidate of that page. The concepts
-// below are the contract both sides meet.
+// hot ones (the stores, barriers and TLBIs) are inlined. On the host (mm/host_ops.h) the same
+// operations are inline, non-virtual code too; only reaching a table page or a VA is virtual, for
+// the tests' simulated arena, and tests observe every operation so they can check that each
+// cleared entry was followed by an invalidate covering it. The concepts below are the contract
+// both sides meet.
 #pragma once
 
 #include "asm/pgtable.h"
@@ -41,10 +42,18 @@ concept PageTableOpsLike = requires(T& ops, PhysAddr pa, Pte* entry, Pte value, 
   { ops.table_ptr(pa) } -> SameAs<Pte*>;
   // Stores a descriptor and makes it visible to the table walker (dsb ishst; isb).
   ops.set_pte(entry, value);
+  // A run of stores: write_pte() each, then one sync_ptes() (dsb ishst; isb) for new valid
+  // entries, or one flush_tlb_kernel_range() for cleared ones, before the run is used.
+  ops.write_pte(entry, value);
+  ops.sync_ptes();
   // Orders earlier stores (a zeroed table) before later ones (the descriptor publishing it).
   ops.publish_barrier();
-  // After an entry was invalidated: the inner-shareable TLBI of that page (asm/tlbflush.h).
+  // After an entry was invalidated: dsb ishst, the inner-shareable TLBI of that page, dsb ish,
+  // isb (asm/tlbflush.h).
   ops.flush_tlb_kernel_page(va, level);
+  // After a run of `len` pages from `va` was invalidated: the same barriers once around the
+  // TLBIs tlbi_kernel_range() chooses (asm/tlbflush.h).
+  ops.flush_tlb_kernel_range(va, len, level);
   // A CPU pointer for [va, va + len): the address itself in the kernel, translated on the host.
   { ops.access(va, len) } -> SameAs<void*>;
 };

@@ -42,31 +42,31 @@ class SimArena {
 };
 
 struct MmuOp {
-  enum Kind { SetPte, TlbiPage, WriteInsn, SyncIcache, PublishBarrier } kind;
+  enum Kind { SetPte, TlbiPage, WriteInsn, SyncIcache, PublishBarrier, SyncPtes, TlbiAll } kind;
   uint64_t a;  // SetPte/WriteInsn: physical address written; TlbiPage/SyncIcache: virtual address
   uint64_t b;  // SetPte: new value, old value in c; WriteInsn: the instruction; SyncIcache: length;
                // TlbiPage: the TLBI operand the kernel would issue, the level hint in c
   uint64_t c;
+  bool synced = true;  // SetPte: by set_pte (dsb ishst; isb after it), false by write_pte (a run)
 };
+
+// TLBI VAALE1IS's operand as the Arm ARM defines it ("TLBI VAALE1IS"), decoded here on its own,
+// not with the kernel's helpers: Xt[43:0] = VA[55:12] (the VA sign-extended from bit 55, as a
+// TTBR1 address is), Xt[47:44] = TTL, Xt[63:48] RES0.
+inline uint64_t sim_tlbi_va(uint64_t op) {
+  uint64_t va = (op & ((uint64_t{1} << 44) - 1)) << 12;
+  return va >> 55 & 1 ? va | 0xff00'0000'0000'0000ULL : va;
+}
+inline unsigned sim_tlbi_ttl(uint64_t op) { return static_cast<unsigned>(op >> 44 & 0xf); }
 
 class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
  public:
-  explicit RecordingMmuOps(SimArena& arena) : arena_(arena) {}
+  explicit RecordingMmuOps(SimArena& arena) : HostPageTableOps(/*observed=*/true), arena_(arena) {}
 
   Pte* table_ptr(PhysAddr table) override {
     if (!table.is_aligned_to(PAGE_SIZE) || !arena_.contains(table.value(), PAGE_SIZE)) return nullptr;
     if (!in_access_) direct_table_access.push_back(table.value());
     return reinterpret_cast<Pte*>(arena_.ptr(table));
-  }
-  void set_pte(Pte* entry, Pte value) override {
-    uint64_t pa =
-        arena_.base() + static_cast<uint64_t>(reinterpret_cast<uint8_t*>(entry) - arena_.ptr(PhysAddr(arena_.base())));
-    ops.push_back({MmuOp::SetPte, pa, value.raw, entry->raw});
-    *entry = value;
-  }
-  void publish_barrier() override { ops.push_back({MmuOp::PublishBarrier, 0, 0, 0}); }
-  void flush_tlb_kernel_page(VirtAddr va, TlbLevel level) override {
-    ops.push_back({MmuOp::TlbiPage, va.value(), tlbi_va_operand(va, level, has_ttl), static_cast<uint64_t>(level)});
   }
   void write_insn(void* alias, uint32_t insn) override {
     uint64_t pa =
@@ -75,32 +75,132 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
     std::memcpy(alias, &insn, 4);
   }
   void sync_icache(VirtAddr va, uint64_t len) override { ops.push_back({MmuOp::SyncIcache, va.value(), len, 0}); }
+  // The CPU accessing [va, va+len) now: through the simulated MMU, and its TLB (below). Every page
+  // must translate, contiguously.
   void* access(VirtAddr va, uint64_t len) override {
-    // Through the simulated MMU: every page of [va, va+len) must translate, contiguously.
     struct Guard {
       bool& f;
       explicit Guard(bool& flag) : f(flag) { f = true; }
       ~Guard() { f = false; }
     } guard(in_access_);
-    WalkResult first = walk_ttbr1(*this, ttbr1, va);
-    if (!first.ok || !len) return nullptr;
-    for (uint64_t off = PAGE_SIZE - va.page_offset(); off < len; off += PAGE_SIZE) {
-      WalkResult w = walk_ttbr1(*this, ttbr1, va.offset(off));
-      if (!w.ok || w.pa.value() != first.pa.value() + off) return nullptr;
+    if (unsynced_) {
+      char buf[160];
+      snprintf(buf, sizeof buf, "access to 0x%lx while %u new entries were stored without dsb ishst; isb", va.value(),
+               unsynced_);
+      access_violations.push_back(buf);
     }
-    if (!arena_.contains(first.pa.value(), len)) return nullptr;
-    return arena_.ptr(first.pa);
+    uint64_t first = 0;
+    if (!len || !translate(va.value(), &first)) return nullptr;
+    for (uint64_t off = PAGE_SIZE - va.page_offset(); off < len; off += PAGE_SIZE) {
+      uint64_t pa = 0;
+      if (!translate(va.value() + off, &pa) || pa != first + off) return nullptr;
+    }
+    if (!arena_.contains(first, len)) return nullptr;
+    return arena_.ptr(PhysAddr(first));
   }
 
   PhysAddr ttbr1;
-  bool has_ttl = true;  // encode TLBI operands as for a FEAT_TTL core (the strictest case)
   std::vector<MmuOp> ops;
   // Table pages the code reached directly (not through a mapping the simulated MMU translates).
   std::vector<uint64_t> direct_table_access;
+  // Accesses made while stores of new entries were not yet made visible (sync_ptes).
+  std::vector<std::string> access_violations;
+  // flush_tlb_kernel_range() calls: each is one dsb ishst, its TLBIs (recorded as TlbiPage or
+  // TlbiAll), one dsb ish; isb.
+  unsigned range_flushes = 0;
+
+  // A TLB: access() caches each translation it walks (the leaf: a page or a block) and uses it
+  // until a TLBI removes it, as a core may. A clear that is not invalidated, or an operand that
+  // misses the entry (wrong VA, wrong TTL, RES0 bits), then shows as a stale translation: the old
+  // physical page read through a VA that was cleared and set again.
+  bool model_tlb = true;
+  struct TlbEntry {
+    uint64_t va, size, pa;
+    unsigned level;
+  };
+  const std::vector<TlbEntry>& tlb() const { return tlb_; }
 
  private:
+  void observe_set_pte(Pte* entry, Pte value, bool synced) override {
+    uint64_t pa =
+        arena_.base() + static_cast<uint64_t>(reinterpret_cast<uint8_t*>(entry) - arena_.ptr(PhysAddr(arena_.base())));
+    ops.push_back({MmuOp::SetPte, pa, value.raw, entry->raw, synced});
+    if (synced)
+      unsynced_ = 0;  // dsb ishst orders every earlier store too
+    else if (value.valid())
+      ++unsynced_;
+  }
+  void observe_sync_ptes() override {
+    ops.push_back({MmuOp::SyncPtes, 0, 0, 0});
+    unsynced_ = 0;
+  }
+  void observe_publish_barrier() override { ops.push_back({MmuOp::PublishBarrier, 0, 0, 0}); }
+  void observe_tlbi_page(VirtAddr va, uint64_t operand, TlbLevel level) override {
+    ops.push_back({MmuOp::TlbiPage, va.value(), operand, static_cast<uint64_t>(level)});
+    tlb_invalidate(operand);
+    unsynced_ = 0;
+  }
+  // The TLBIs the kernel's choice (tlbi_kernel_range, asm/tlbflush.h) issues for the run, each
+  // recorded with the page it is meant for.
+  void observe_tlbi_range(VirtAddr start, uint64_t pages, TlbLevel level) override {
+    ++range_flushes;
+    struct Recorder {
+      RecordingMmuOps& m;
+      uint64_t va;
+      TlbLevel level;
+      void page(uint64_t op) {
+        m.ops.push_back({MmuOp::TlbiPage, va, op, static_cast<uint64_t>(level)});
+        m.tlb_invalidate(op);
+        va += PAGE_SIZE;
+      }
+      void all() {
+        m.ops.push_back({MmuOp::TlbiAll, 0, 0, 0});
+        m.tlb_.clear();
+      }
+    };
+    tlbi_kernel_range(Recorder{*this, start.value(), level}, start, pages, level, has_ttl);
+    unsynced_ = 0;
+  }
+
+  bool translate(uint64_t va, uint64_t* pa) {
+    if (model_tlb)
+      for (const TlbEntry& t : tlb_)
+        if (va - t.va < t.size) {
+          *pa = t.pa + (va - t.va);
+          return true;
+        }
+    WalkResult w = walk_ttbr1(*this, ttbr1, VirtAddr(va));
+    if (!w.ok) return false;
+    *pa = w.pa.value();
+    if (model_tlb) {
+      const uint64_t size = uint64_t{1} << kLevelShift[w.level];
+      if (tlb_.size() >= kTlbEntries) tlb_.erase(tlb_.begin());  // the oldest goes (never makes a stale hit)
+      tlb_.push_back({va & ~(size - 1), size, *pa - (va & (size - 1)), static_cast<unsigned>(w.level)});
+    }
+    return true;
+  }
+  // What a FEAT_TTL core removes for TLBI VAALE1IS with this operand: the last-level entries
+  // translating its VA, if TTL is 0 (any level) or names the 4 KiB granule (0b01) and the
+  // entry's level. RES0 bits set: nothing is guaranteed, so nothing is removed.
+  void tlb_invalidate(uint64_t op) {
+    if (op >> 48) return;
+    const uint64_t va = sim_tlbi_va(op);
+    const unsigned ttl = sim_tlbi_ttl(op);
+    for (size_t i = 0; i < tlb_.size();) {
+      const TlbEntry& t = tlb_[i];
+      const bool level_ok = ttl == 0 || (ttl >> 2 == 0b01 && (ttl & 3) == t.level);
+      if (va - t.va < t.size && level_ok)
+        tlb_.erase(tlb_.begin() + static_cast<long>(i));
+      else
+        ++i;
+    }
+  }
+
+  static constexpr size_t kTlbEntries = 1024;
   SimArena& arena_;
   bool in_access_ = false;
+  unsigned unsynced_ = 0;
+  std::vector<TlbEntry> tlb_;
 };
 
 // Physical address of the level-3 entry for `va` (the tables down to level 2 must exist).
@@ -118,16 +218,30 @@ inline uint64_t leaf_entry_pa(RecordingMmuOps& mmu, PhysAddr ttbr1, uint64_t va)
 
 // Checks the recorded operations for the break-before-make rules: a valid entry is never
 // overwritten by a different valid one, and every valid entry that was cleared is followed by a
-// TLB invalidate of its address before it is set again (or before the end of the recording).
+// TLB invalidate covering it (a TLBI of its page with an operand a FEAT_TTL core honours, or a
+// TLBI VMALLE1IS) before it is set again (or before the end of the recording). New entries stored
+// as a run (write_pte) must be made visible (sync_ptes, or the barriers of a later set_pte or
+// TLB flush) before anything is accessed and before the end.
 inline std::vector<std::string> bbm_violations(RecordingMmuOps& mmu) {
-  std::vector<std::string> v;
+  std::vector<std::string> v = mmu.access_violations;
   std::map<uint64_t, bool> pending;
+  unsigned unsynced = 0;
   for (const MmuOp& op : mmu.ops) {
-    if (op.kind == MmuOp::PublishBarrier) continue;
+    if (op.kind == MmuOp::PublishBarrier || op.kind == MmuOp::WriteInsn || op.kind == MmuOp::SyncIcache) continue;
+    if (op.kind == MmuOp::SyncPtes) {
+      unsynced = 0;
+      continue;
+    }
+    if (op.kind == MmuOp::TlbiAll) {
+      pending.clear();
+      unsynced = 0;
+      continue;
+    }
     if (op.kind == MmuOp::TlbiPage) {
+      unsynced = 0;
       // What a FEAT_TTL core invalidates: the page the operand names, if its TTL fits the entry.
-      const uint64_t va = tlbi_operand_va(op.b).value();
-      const unsigned ttl = tlbi_operand_ttl(op.b);
+      const uint64_t va = sim_tlbi_va(op.b);
+      const unsigned ttl = sim_tlbi_ttl(op.b);
       if ((op.b >> 48) != 0) {
         v.push_back("TLBI operand 0x" + std::to_string(op.b) + " has RES0 bits [63:48] set");
         continue;
@@ -150,8 +264,13 @@ inline std::vector<std::string> bbm_violations(RecordingMmuOps& mmu) {
       v.push_back(buf);
     }
     if (was_valid && !now_valid) pending[op.a] = true;
+    if (op.synced)
+      unsynced = 0;
+    else if (now_valid)
+      ++unsynced;
   }
   for (auto& [pa, _] : pending) v.push_back("entry 0x" + std::to_string(pa) + " cleared, never invalidated");
+  if (unsynced) v.push_back(std::to_string(unsynced) + " new entries stored without a dsb ishst; isb after them");
   return v;
 }
 

@@ -1,5 +1,6 @@
 // early_ioremap on the simulated arena: Linux's slot semantics and every misuse.
 #include <cstring>
+#include <set>
 
 #include "fixmap_fixture.h"
 #include "kernel/smp_call.h"
@@ -90,6 +91,136 @@ TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
         "not an address early_ioremap returned (caller 0x", "already unmapped (unmapped twice?)",
         "size differs from the mapped 0x2000; unmapping 0x2000", "used after the buddy allocator is up; use ioremap()"})
     EXPECT_THAT(log, HasLogLine(msg));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+// A full slot is mapped as one run: 64 stores, then one dsb ishst; isb (SyncPtes) after the last,
+// before anything is accessed through it.
+TEST_F(EarlyIoremapTest, AFullSlotIsMappedAsOneRunMadeVisibleOnce) {
+  mmu.ops.clear();
+  void* p = early_memremap(PhysAddr(kRamBase + 0x100000), 256 << 10);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(mmu.ops.size(), NR_FIX_BTMAPS + 1u);
+  for (unsigned i = 0; i < NR_FIX_BTMAPS; ++i) {
+    const MmuOp& op = mmu.ops[i];
+    ASSERT_EQ(op.kind, MmuOp::SetPte) << i;
+    EXPECT_FALSE(op.synced);
+    EXPECT_EQ(op.a, leaf_entry_pa(mmu, pgd, slot_base(0) + i * PAGE_SIZE)) << "increasing VA";
+    EXPECT_EQ(Pte{op.b}.output_address().value(), kRamBase + 0x100000 + i * PAGE_SIZE);
+  }
+  EXPECT_EQ(mmu.ops.back().kind, MmuOp::SyncPtes);
+  ASSERT_NE(mmu.access(virt_of(p), 256 << 10), nullptr);
+  early_memunmap(p, 256 << 10);
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+// The unmap of a full slot: 64 clears, then one flush_tlb_kernel_range (one dsb ishst before its
+// TLBIs, one dsb ish; isb after) whose TLBIs cover all 64 pages, each issued after the last clear.
+// 64 pages is within kTlbiMaxPageOps: one TLBI VAALE1IS per page, level 3, no TLBI VMALLE1IS.
+TEST_F(EarlyIoremapTest, UnmapOfAFullSlotInvalidatesEveryPageAfterTheLastClear) {
+  void* p = early_memremap(PhysAddr(kRamBase + 0x100000), 256 << 10);
+  ASSERT_NE(p, nullptr);
+  void* q = early_ioremap(PhysAddr(0x0900'0000), 256 << 10);  // slot 1, a Device mapping
+  ASSERT_NE(q, nullptr);
+  for (void* m : {p, q}) {
+    const uint64_t base = va(m);
+    mmu.ops.clear();
+    mmu.range_flushes = 0;
+    early_iounmap(m, 256 << 10);
+    ASSERT_EQ(mmu.ops.size(), 2u * NR_FIX_BTMAPS);
+    EXPECT_EQ(mmu.range_flushes, 1u);
+    std::set<uint64_t> cleared, invalidated;
+    for (unsigned i = 0; i < NR_FIX_BTMAPS; ++i) {
+      const MmuOp& st = mmu.ops[i];
+      ASSERT_EQ(st.kind, MmuOp::SetPte) << i;
+      EXPECT_EQ(st.b, 0u);
+      EXPECT_TRUE(Pte{st.c}.valid());
+      cleared.insert(st.a);
+    }
+    for (unsigned i = NR_FIX_BTMAPS; i < 2 * NR_FIX_BTMAPS; ++i) {
+      const MmuOp& inv = mmu.ops[i];
+      ASSERT_EQ(inv.kind, MmuOp::TlbiPage) << i;  // all after the last clear
+      EXPECT_EQ(sim_tlbi_va(inv.b), inv.a) << "the operand names the page it is for";
+      EXPECT_EQ(sim_tlbi_ttl(inv.b), 0b0111u);
+      invalidated.insert(leaf_entry_pa(mmu, pgd, sim_tlbi_va(inv.b)));
+    }
+    EXPECT_EQ(invalidated, cleared);
+    EXPECT_EQ(mmu.ops[NR_FIX_BTMAPS].a, base);
+    EXPECT_EQ(mmu.ops.back().a, base + (NR_FIX_BTMAPS - 1) * PAGE_SIZE);
+    EXPECT_TRUE(bbm_violations(mmu).empty());
+  }
+}
+
+// The simulated TLB caches what was accessed through a slot; after an unmap and a mapping of
+// other memory at the same slot, every page reads the new memory, never the old.
+TEST_F(EarlyIoremapTest, ASetAfterAnUnmapNeverSeesAStaleTlbEntry) {
+  const PhysAddr a(kRamBase + 0x200000), b(kRamBase + 0x300000);
+  for (uint64_t i = 0; i < NR_FIX_BTMAPS; ++i) {
+    std::memset(arena.ptr(a.offset(i * PAGE_SIZE)), 0xa0 + static_cast<int>(i % 16), PAGE_SIZE);
+    std::memset(arena.ptr(b.offset(i * PAGE_SIZE)), 0x10 + static_cast<int>(i % 16), PAGE_SIZE);
+  }
+  for (unsigned round = 0; round < 3; ++round) {
+    const PhysAddr pa = round % 2 ? b : a;
+    void* p = early_memremap(pa, 256 << 10);
+    ASSERT_EQ(va(p), slot_base(0));
+    for (uint64_t i = 0; i < NR_FIX_BTMAPS; ++i) {
+      const auto* byte = static_cast<const uint8_t*>(mmu.access(VirtAddr(va(p) + i * PAGE_SIZE + 7), 1));
+      ASSERT_NE(byte, nullptr);
+      EXPECT_EQ(*byte, *arena.ptr(pa.offset(i * PAGE_SIZE))) << "round " << round << " page " << i;
+    }
+    EXPECT_GE(mmu.tlb().size(), NR_FIX_BTMAPS) << "the accesses filled the TLB";
+    early_memunmap(p, 256 << 10);
+    for (const auto& t : mmu.tlb())
+      EXPECT_FALSE(t.va >= slot_base(0) && t.va < slot_base(0) + (256 << 10))
+          << "stale entry at 0x" << std::hex << t.va;
+  }
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+// The oracle itself: a clear without its invalidate is caught twice, by the recording (BBM) and
+// by the TLB, which still hands out the old page after the slot was set to another.
+TEST_F(EarlyIoremapTest, TheOraclesCatchAClearWithoutItsInvalidate) {
+  const unsigned idx = btmap_slot_first(0);
+  std::memcpy(arena.ptr(PhysAddr(kRamBase)), "old", 4);
+  std::memcpy(arena.ptr(PhysAddr(kRamBase + PAGE_SIZE)), "new", 4);
+  ASSERT_EQ(set_fixmap(idx, PhysAddr(kRamBase)), Errc::Ok);
+  ASSERT_STREQ(static_cast<const char*>(mmu.access(VirtAddr(__fix_to_virt(idx)), 4)), "old");
+  Pte* e = reinterpret_cast<Pte*>(arena.ptr(PhysAddr(leaf_entry_pa(mmu, pgd, __fix_to_virt(idx)))));
+  mmu.write_pte(e, Pte{});  // the bug: no flush_tlb_kernel_*
+  ASSERT_EQ(set_fixmap(idx, PhysAddr(kRamBase + PAGE_SIZE)), Errc::Ok);
+  EXPECT_STREQ(static_cast<const char*>(mmu.access(VirtAddr(__fix_to_virt(idx)), 4)), "old") << "a stale translation";
+  EXPECT_THAT(bbm_violations(mmu), ::testing::Contains(::testing::HasSubstr("set again before its TLB invalidate")));
+}
+
+// A slot page that is live with another mapping stops the run there: the fixmap refuses and says
+// why (break-before-make), the pages mapped before it are undone (and invalidated), the live
+// one is left as it was.
+TEST_F(EarlyIoremapTest, ALivePageInTheSlotStopsTheRunAndIsReported) {
+  const unsigned live = btmap_slot_first(0) - 5;
+  ASSERT_EQ(set_fixmap(live, PhysAddr(kRamBase + 0x7000)), Errc::Ok);
+  log_buffer_reset();
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 0x100000), 16 * PAGE_SIZE, FIXMAP_PAGE_NORMAL), Errc::SlotLive);
+  EXPECT_THAT(kernel_log(), HasLogLine("fixmap: refusing set_fixmap of FIX_BTMAP slot 0 page 5 (index 958) to "
+                                       "pa=0x40105000: slot is live with pa=0x40007000"));
+  for (unsigned i = 0; i < 16; ++i) EXPECT_EQ(fm.is_live(btmap_slot_first(0) - i), i == 5) << i;
+  EXPECT_EQ(walk(__fix_to_virt(live)).pa.value(), kRamBase + 0x7000);
+  EXPECT_FALSE(early_ioremap_slot(0).used);
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+  ASSERT_EQ(clear_fixmap(live), Errc::Ok);
+}
+
+// A page cleared behind early_ioremap's back: the unmap still clears and invalidates the whole
+// slot, and says which page was not mapped, with the caller.
+TEST_F(EarlyIoremapTest, AnUnmapReportsAPageThatWasNotMapped) {
+  void* p = early_memremap(PhysAddr(kRamBase), 8 * PAGE_SIZE);
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(clear_fixmap(btmap_slot_first(0) - 3), Errc::Ok);
+  log_buffer_reset();
+  early_memunmap(p, 8 * PAGE_SIZE);
+  EXPECT_THAT(kernel_log(), HasLogLine("fixmap: clear_fixmap of FIX_BTMAP slot 0 page 3 (index 960): slot is not "
+                                       "mapped (caller 0x"));
+  for (unsigned i = 0; i < 8; ++i) EXPECT_FALSE(fm.is_live(btmap_slot_first(0) - i));
+  EXPECT_FALSE(early_ioremap_slot(0).used);
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 

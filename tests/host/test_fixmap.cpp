@@ -107,12 +107,15 @@ TEST_F(FixmapTest, EverySlotMapsAndUnmapsWithATlbInvalidate) {
   for (unsigned idx = 1; idx < __end_of_fixed_addresses; ++idx) {
     ASSERT_EQ(clear_fixmap(idx), Errc::Ok);
     EXPECT_FALSE(walk(__fix_to_virt(idx)).ok);
-    // The clear is a store of 0 followed at once by the invalidate of exactly this page.
+    // The clear is a store of 0 followed at once by the invalidate of exactly this page. The
+    // store needs no barrier of its own: the flush starts with the dsb ishst that orders it
+    // before the TLBI (break-before-make).
     ASSERT_GE(mmu.ops.size(), 2u);
     const MmuOp& st = mmu.ops[mmu.ops.size() - 2];
     const MmuOp& inv = mmu.ops.back();
     EXPECT_EQ(st.kind, MmuOp::SetPte);
     EXPECT_EQ(st.b, 0u);
+    EXPECT_FALSE(st.synced);
     EXPECT_EQ(inv.kind, MmuOp::TlbiPage);
     EXPECT_EQ(inv.a, __fix_to_virt(idx));
   }
@@ -125,6 +128,25 @@ TEST_F(FixmapTest, SettingAnInvalidEntryNeedsNoInvalidate) {
   ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), Errc::Ok);
   ASSERT_EQ(mmu.ops.size(), 1u);
   EXPECT_EQ(mmu.ops[0].kind, MmuOp::SetPte);
+  EXPECT_TRUE(mmu.ops[0].synced) << "set_pte: the store, then dsb ishst; isb before the slot is used";
+}
+
+// set_fixmap/clear_fixmap are inline at the call site; a failure still names its caller: two
+// call sites, two different addresses (not one inside the fixmap's own out-of-line code).
+[[gnu::noinline]] Status clear_from_a() { return clear_fixmap(FIX_TEXT_POKE0); }
+[[gnu::noinline]] Status clear_from_b() { return clear_fixmap(FIX_EARLYCON_MEM_BASE); }
+
+TEST_F(FixmapTest, AnInlineFailureReportsItsCallSite) {
+  std::string callers[2];
+  for (int i = 0; i < 2; ++i) {
+    log_buffer_reset();
+    ASSERT_EQ(i ? clear_from_b() : clear_from_a(), Errc::NotMapped);
+    const std::string log = kernel_log();
+    const size_t at = log.find("(caller 0x");
+    ASSERT_NE(at, std::string::npos);
+    callers[i] = log.substr(at, log.find(')', at) - at);
+  }
+  EXPECT_NE(callers[0], callers[1]);
 }
 
 TEST_F(FixmapTest, ProtectionsAreWhatTheWalkerSees) {

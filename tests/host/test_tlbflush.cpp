@@ -90,6 +90,127 @@ TEST_F(FixmapTest, BbmCheckerRejectsAnUnmaskedOperand) {
   EXPECT_FALSE(bbm_violations(mmu).empty());
 }
 
+// ---- Runs of pages: which TLBIs (asm/tlbflush.h: tlbi_kernel_range) --------------------------
+
+struct IssuedTlbis {
+  std::vector<uint64_t> pages;
+  unsigned all = 0;
+  void page(uint64_t op) { pages.push_back(op); }
+  void all_() { ++all; }
+};
+struct Issuer {
+  IssuedTlbis& t;
+  void page(uint64_t op) { t.page(op); }
+  void all() { t.all_(); }
+};
+
+// Up to kTlbiMaxPageOps pages: one TLBI VAALE1IS per page, each naming its own page with the
+// level hint; beyond, or for a run that would wrap past the top of the address space, one TLBI
+// VMALLE1IS; nothing for no pages.
+TEST(TlbiRun, PerPageUpToTheLimitThenEverything) {
+  const VirtAddr start = fix_to_virt(FIX_BTMAP_BEGIN);
+  for (uint64_t pages : {uint64_t{1}, uint64_t{2}, uint64_t{64}, kTlbiMaxPageOps}) {
+    IssuedTlbis t;
+    tlbi_kernel_range(Issuer{t}, start, pages, TlbLevel::L3, true);
+    ASSERT_EQ(t.pages.size(), pages);
+    EXPECT_EQ(t.all, 0u);
+    for (uint64_t i = 0; i < pages; ++i) {
+      EXPECT_EQ(t.pages[i], tlbi_va_operand(start.offset(i * PAGE_SIZE), TlbLevel::L3, true)) << i;
+      EXPECT_EQ(tlbi_operand_ttl(t.pages[i]), 0b0111u);
+      EXPECT_EQ(t.pages[i] >> 48, 0u);
+    }
+  }
+  for (bool ttl : {false, true}) {  // the last page of the address space: its operand, no carry
+    IssuedTlbis t;
+    tlbi_kernel_range(Issuer{t}, VirtAddr(0xffff'ffff'ffff'e000), 2, TlbLevel::L3, ttl);
+    ASSERT_EQ(t.pages.size(), 2u);
+    EXPECT_EQ(tlbi_operand_va(t.pages[1]).value(), 0xffff'ffff'ffff'f000u);
+    EXPECT_EQ(tlbi_operand_ttl(t.pages[1]), ttl ? 0b0111u : 0u);
+  }
+  struct Case {
+    VirtAddr start;
+    uint64_t pages;
+  };
+  for (Case c : {Case{start, kTlbiMaxPageOps + 1}, Case{VirtAddr(0xffff'ffff'ffff'f000), 2},
+                 Case{VirtAddr(0xffff'8000'0000'0000), uint64_t{1} << 30}}) {
+    IssuedTlbis t;
+    tlbi_kernel_range(Issuer{t}, c.start, c.pages, TlbLevel::L3, true);
+    EXPECT_TRUE(t.pages.empty());
+    EXPECT_EQ(t.all, 1u);
+  }
+  IssuedTlbis none;
+  tlbi_kernel_range(Issuer{none}, start, 0, TlbLevel::L3, true);
+  EXPECT_TRUE(none.pages.empty());
+  EXPECT_EQ(none.all, 0u);
+}
+
+// map_range stores the leaves alone and makes them visible with one dsb ishst; isb before it
+// returns; unmap_range clears a table's pages, then invalidates them with one run per level-3
+// table, before the cursor leaves the table. 3 MiB from the middle of a 2 MiB region: two
+// tables, two runs.
+TEST(TlbiRun, MapAndUnmapRangeSyncAndInvalidatePerTable) {
+  SimArena arena(0x4000'0000, 32ull << 20);
+  RecordingMmuOps mmu(arena);
+  PhysAddr pgd = arena.alloc_page();
+  mmu.ttbr1 = pgd;
+  static SimArena* g_arena;
+  g_arena = &arena;
+  LinearTableEnv env(mmu, []() -> Optional<PhysAddr> { return g_arena->alloc_page(); });
+  const uint64_t va = 0xffff'8001'0010'0000, size = 3ull << 20, pages = size / PAGE_SIZE;
+  ASSERT_EQ(map_range(env, pgd, VirtAddr(va), PhysAddr(0x4100'0000), size, PAGE_KERNEL, false), Errc::Ok);
+  unsigned leaves = 0, syncs = 0;
+  for (const MmuOp& op : mmu.ops) {
+    if (op.kind == MmuOp::SetPte && op.b != 0 && !op.synced) ++leaves;
+    if (op.kind == MmuOp::SyncPtes) ++syncs;
+  }
+  EXPECT_EQ(leaves, pages);
+  EXPECT_EQ(syncs, 1u);
+  EXPECT_EQ(mmu.ops.back().kind, MmuOp::SyncPtes);
+  for (uint64_t off = 0; off < size; off += 0x40000)
+    EXPECT_NE(mmu.access(VirtAddr(va + off), 8), nullptr);  // fills the simulated TLB
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+
+  mmu.ops.clear();
+  mmu.range_flushes = 0;
+  ASSERT_EQ(unmap_range(env, pgd, VirtAddr(va), size), Errc::Ok);
+  EXPECT_EQ(mmu.range_flushes, 2u);
+  // Each table's clears, then its TLBIs: 256 + 256, then 512 + 512 - 256... in address order.
+  const uint64_t first_run = (PMD_SIZE - (va & (PMD_SIZE - 1))) / PAGE_SIZE;
+  ASSERT_EQ(mmu.ops.size(), 2 * pages);
+  for (uint64_t i = 0; i < 2 * pages; ++i) {
+    const bool in_first = i < 2 * first_run;
+    const uint64_t base = in_first ? 0 : 2 * first_run, n = in_first ? first_run : pages - first_run;
+    const MmuOp& op = mmu.ops[i];
+    if (i - base < n) {
+      EXPECT_EQ(op.kind, MmuOp::SetPte) << i;
+    } else {
+      ASSERT_EQ(op.kind, MmuOp::TlbiPage) << i;
+      const uint64_t page = (in_first ? 0 : first_run) + (i - base - n);
+      EXPECT_EQ(op.a, va + page * PAGE_SIZE);
+    }
+  }
+  EXPECT_TRUE(mmu.tlb().empty());
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
+// The FDT window is cleared in runs (at most 64 pages, never across a table), each with one
+// flush. A 1 MiB blob is 256 pages from FIX_FDT, the last entry of one table (0x...fddff000),
+// so: that page alone, then 64 + 64 + 64 + 63 in the next table; and the top page alone.
+TEST_F(FixmapTest, TheFdtWindowIsClearedInRuns) {
+  for (unsigned i = 0; i < 256; ++i) ASSERT_EQ(set_fixmap(FIX_FDT - i, PhysAddr(kRamBase + i * PAGE_SIZE)), Errc::Ok);
+  ASSERT_EQ(set_fixmap(FIX_FDT_END, PhysAddr(kRamBase)), Errc::Ok);  // and the top page, alone
+  mmu.ops.clear();
+  mmu.range_flushes = 0;
+  fixmap_unmap_fdt();
+  unsigned clears = 0, tlbis = 0;
+  for (const MmuOp& op : mmu.ops) (op.kind == MmuOp::SetPte ? clears : tlbis) += 1;
+  EXPECT_EQ(clears, 257u);
+  EXPECT_EQ(tlbis, 257u);
+  EXPECT_EQ(mmu.range_flushes, 4u);  // a lone page takes flush_tlb_kernel_page
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) EXPECT_FALSE(fm.is_live(idx));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
+}
+
 // A new table page is zeroed, then a barrier, then the descriptor that links it in: never the
 // descriptor first, never without the barrier (dmb ishst).
 TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {

@@ -2,6 +2,8 @@
 // hand-built tables whose meaning follows directly from the Arm ARM.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "sim_mmu.h"
 
 namespace kernel::test {
@@ -88,6 +90,50 @@ TEST_F(WalkTest, El0WritableIsNeverEl1Executable) {
   ASSERT_TRUE(w.ok);
   EXPECT_TRUE(w.el0_access);
   EXPECT_FALSE(w.el1_exec);
+}
+
+// The simulated TLB (sim_mmu.h) is the oracle for "no stale translation after a clear": it keeps
+// what access() walked until a TLBI that a FEAT_TTL core would honour removes it.
+TEST_F(WalkTest, TheTlbKeepsATranslationUntilAMatchingTlbiRemovesIt) {
+  mmu.ttbr1 = pgd;
+  Pte* e = &t(pte)[table_index(kVa, 3)];
+  *e = pfn_pte(PhysAddr(0x40010000), PAGE_KERNEL);
+  std::memcpy(arena.ptr(PhysAddr(0x40010000)), "old", 4);
+  std::memcpy(arena.ptr(PhysAddr(0x40020000)), "new", 4);
+  ASSERT_STREQ(static_cast<const char*>(mmu.access(VirtAddr(kVa), 4)), "old");
+  ASSERT_EQ(mmu.tlb().size(), 1u);
+  // The table changes behind the TLB's back: the old translation is still used.
+  *e = pfn_pte(PhysAddr(0x40020000), PAGE_KERNEL);
+  EXPECT_STREQ(static_cast<const char*>(mmu.access(VirtAddr(kVa), 4)), "old");
+  // Operands that miss: another page, a TTL naming level 2, RES0 bits set.
+  mmu.flush_tlb_kernel_page(VirtAddr(kVa + PAGE_SIZE), TlbLevel::L3);
+  mmu.flush_tlb_kernel_page(VirtAddr(kVa), TlbLevel::L2);
+  EXPECT_STREQ(static_cast<const char*>(mmu.access(VirtAddr(kVa), 4)), "old");
+  // The right one: VA[55:12] of this page, TTL {4 KiB, level 3}.
+  mmu.flush_tlb_kernel_page(VirtAddr(kVa), TlbLevel::L3);
+  EXPECT_TRUE(mmu.tlb().empty());
+  EXPECT_STREQ(static_cast<const char*>(mmu.access(VirtAddr(kVa), 4)), "new");
+  // A run: every page of it goes; a TLBI VMALLE1IS (beyond kTlbiMaxPageOps pages) empties it.
+  mmu.flush_tlb_kernel_range(VirtAddr(kVa - PAGE_SIZE), 2, TlbLevel::L3);
+  EXPECT_TRUE(mmu.tlb().empty());
+  ASSERT_NE(mmu.access(VirtAddr(kVa), 4), nullptr);
+  mmu.flush_tlb_kernel_range(VirtAddr(kVa + PAGE_SIZE), kTlbiMaxPageOps + 1, TlbLevel::L3);
+  EXPECT_TRUE(mmu.tlb().empty());
+  EXPECT_EQ(mmu.ops.back().kind, MmuOp::TlbiAll);
+}
+
+TEST_F(WalkTest, TheTlbHoldsABlockForEveryAddressInIt) {
+  mmu.ttbr1 = pgd;
+  const uint64_t va2 = kVa + PMD_SIZE;
+  t(pmd)[table_index(va2, 2)] = Pte{0x40000000 | (PAGE_KERNEL.bits & ~Pte::kTable)};
+  ASSERT_NE(mmu.access(VirtAddr(va2 + 0x1000), 8), nullptr);
+  ASSERT_EQ(mmu.tlb().size(), 1u);
+  EXPECT_EQ(mmu.tlb()[0].size, PMD_SIZE);
+  // A by-VA TLBI of any page inside the block, level hint 2 (or none), removes it; level 3 does not.
+  mmu.flush_tlb_kernel_page(VirtAddr(va2 + 0x5000), TlbLevel::L3);
+  EXPECT_EQ(mmu.tlb().size(), 1u);
+  mmu.flush_tlb_kernel_page(VirtAddr(va2 + 0x5000), TlbLevel::L2);
+  EXPECT_TRUE(mmu.tlb().empty());
 }
 
 }  // namespace
