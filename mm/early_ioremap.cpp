@@ -43,13 +43,14 @@ static_assert(NR_FIX_BTMAPS <= Fixmap::kMaxRun, "a slot is cleared as one run");
 }
 
 // The run stopped at page `from`: the rest page by page through the fixmap's API, which explains
-// (with the caller) why a page cannot be set; then the pages mapped so far are undone.
+// (with the caller) why a page cannot be set; then the pages mapped so far are undone, page by
+// page on this error path.
 [[gnu::noinline, gnu::cold]] Status map_rest_reported(unsigned idx, unsigned n, unsigned from, PhysAddr base,
                                                       PgProt prot, void* caller) {
   for (unsigned i = from; i < n; ++i) {
     Status st = fixmap_set_reported(idx - i, base.offset(uint64_t{i} * PAGE_SIZE), prot, caller);
     if (!st.ok()) {
-      if (i) unmap_pages(idx, i, caller);
+      unmap_pages_reported(idx, Fixmap::run_mask(i), caller);
       return st;  // the fixmap said what and why, with the caller: not again
     }
   }

@@ -156,6 +156,16 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
   return {};
 }
 
+namespace {
+// Out of line: once per level-3 table, not per page.
+[[gnu::noinline]] void flush_cleared_pages(PageTableOps& ops, uint64_t first, uint64_t pages) {
+  if (pages == 1)
+    ops.flush_tlb_kernel_page(VirtAddr(first), TlbLevel::L3);
+  else
+    ops.flush_tlb_kernel_range(VirtAddr(first), pages, TlbLevel::L3);
+}
+}  // namespace
+
 template <TableAccess Env>
 Status unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
   TRY(check_va_range(start, size));
@@ -165,10 +175,7 @@ Status unmap_range(Env& env, PhysAddr pgd, VirtAddr start, uint64_t size) {
   // cursor leaves the table (a FixmapTableEnv unmaps it then) and before returning.
   uint64_t run_first = 0, run_pages = 0;
   auto flush_run = [&] {
-    if (run_pages == 1)
-      env.ops().flush_tlb_kernel_page(VirtAddr(run_first), TlbLevel::L3);
-    else if (run_pages)
-      env.ops().flush_tlb_kernel_range(VirtAddr(run_first), run_pages, TlbLevel::L3);
+    if (run_pages) flush_cleared_pages(env.ops(), run_first, run_pages);
     run_pages = 0;
   };
   for (uint64_t off = 0; off < size; off += PAGE_SIZE) {

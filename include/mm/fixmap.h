@@ -151,9 +151,9 @@ inline Fixmap* fixmap_get() { return fixmap_detail::g_fixmap; }
 
 // Linux's API on the installed fixmap. Misuse is reported on the console with the caller's
 // address (the returned Error is marked reported), and the status is returned so callers (and
-// tests) can react. The success path is Fixmap::try_set, inline at the call site as in Linux
-// (where __set_fixmap's fast path is a few instructions plus the TLBI sequence); a failure goes
-// out of line to be explained.
+// tests) can react. The success path is Fixmap::try_set, inline at the call site (a few
+// instructions plus the barriers and the TLBI; Linux calls an out-of-line __set_fixmap); a
+// failure goes out of line to be explained.
 inline Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
   Fixmap* fm = fixmap_detail::g_fixmap;
   if (fm && fm->try_set(idx, phys, prot)) [[likely]]
