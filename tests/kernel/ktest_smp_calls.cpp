@@ -229,3 +229,18 @@ KTEST(smp, every_cpu_hammers_one_fixmap_slot_and_the_mmu_agrees) {
 }
 
 }  // namespace kernel
+
+namespace kernel {
+
+KTEST(smp, a_static_key_refuses_to_change_with_interrupts_masked) {
+  // stop_machine needs this CPU to take part with interrupts on: refused, said, nothing patched.
+  if (!have_ipis()) return t.skip("no IPIs");
+  const bool was = arm64_lse_atomics.enabled;
+  const unsigned long flags = arch_local_irq_save();
+  const unsigned n = was ? static_key_disable(&arm64_lse_atomics) : static_key_enable(&arm64_lse_atomics);
+  arch_local_irq_restore(flags);
+  KEXPECT_EQ(n, 0u);
+  KEXPECT_EQ(arm64_lse_atomics.enabled, was);
+}
+
+}  // namespace kernel
