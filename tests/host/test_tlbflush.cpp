@@ -39,7 +39,7 @@ TEST_P(TlbiOperand, CarriesVa55To12AndNothingElse) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AddressesOfBothHalves, TlbiOperand,
+INSTANTIATE_TEST_SUITE_P(BothHalves, TlbiOperand,
                          ::testing::Values(OperandCase{"ttbr0_zero_page", 0x0}, OperandCase{"ttbr0_idmap", 0x4020'0000},
                                            OperandCase{"ttbr0_top", 0x0000'ffff'ffff'f000},
                                            OperandCase{"linear_map", 0xffff'0000'4020'0000},
