@@ -43,8 +43,19 @@ constexpr uint32_t kPl011ClockHz = 48000000;  // QEMU and the Pi firmware both u
 
 PhysAddr g_console_phys;  // the UART's physical address, for the move to ioremap
 bool g_console_stuck_reported = false;
+// The one pass over the device tree the early boot reads (setup_device_tree), with its index of
+// the top two levels (stdout-path lookups).
+of::Scan g_dt;
+int g_dt_index[of::Scan::kIndexRoom];
+
+// Virtual time of boot milestones. Under QEMU -icount shift=0 one instruction is one
+// nanosecond of virtual time, so these are instruction counts (tools/bench).
+uint64_t g_boot_console_ns, g_boot_buddy_ns;
 
 void earlycon_write(const char* s, size_t n) {
+  // "First console output": the counter just before the first character of the first log line
+  // (the replay of the buffer, oldest line first) is written to the UART's data register.
+  if (!g_boot_console_ns && n) g_boot_console_ns = arch_uptime_ns();
   earlycon_uart.write(s, n);
   // A UART that stopped draining drops output at once instead of hanging the CPU; take it off the
   // console list (printk is mid-line here: the report comes from report_stuck_console()).
@@ -62,12 +73,8 @@ void report_stuck_console() {
       g_console_phys.value(), earlycon_uart.stuck_flags(),
       (earlycon_uart.stuck_flags() & Pl011::FR_TXFF) ? "transmit FIFO full" : "busy", Pl011::kWaitLimitUs / 1000);
 }
-// Virtual time of boot milestones. Under QEMU -icount shift=0 one instruction is one
-// nanosecond of virtual time, so these are instruction counts (tools/bench).
-uint64_t g_boot_console_ns, g_boot_buddy_ns;
-
-void setup_earlycon(const void* fdt) {
-  EarlyconChoice c = earlycon_select(fdt, boot_command_line);
+void setup_earlycon(const of::Scan& dt) {
+  EarlyconChoice c = earlycon_select(dt, boot_command_line);
   // Logged before the console exists and replayed when it registers: a refused earlycon= is said
   // on the console the device tree describes.
   char text[320];
@@ -89,10 +96,9 @@ void setup_earlycon(const void* fdt) {
   // unless a speed was asked for on the command line.
   CmdlineParam p;
   bool explicit_cmdline = cmdline_find(boot_command_line, "earlycon", &p) && p.value;
-  if (!bcm2835_uart_setup(fdt, kPl011ClockHz, c.baud ? c.baud : 115200) && explicit_cmdline && c.baud)
+  if (!bcm2835_uart_setup(dt, kPl011ClockHz, c.baud ? c.baud : 115200) && explicit_cmdline && c.baud)
     earlycon_uart.configure(kPl011ClockHz, c.baud);
   console_register("pl011", earlycon_write);
-  g_boot_console_ns = arch_uptime_ns();
   pr_info("earlycon: pl011 at MMIO 0x%016lx (fixmap 0x%016lx) (options '%.*s')\n", c.base.value(), va.value(),
           c.options.len, c.options.s);
   c.format_source(text, sizeof text);
@@ -186,37 +192,54 @@ void boot_banner(uint64_t phys_base, uint32_t entry_el) {
           static_cast<uint64_t>(_end - _text) >> 10);
 }
 
-// FIX_FDT: the blob the loader passed, checked by the DT code; the machine and the command line.
+[[noreturn]] void invalid_device_tree(uint64_t dtb_phys, const Error& why) {
+  char text[224];
+  why.format(text, sizeof text);
+  pr_emerg("Error: invalid device tree blob at physical address 0x%lx: %s\n", dtb_phys, text);
+  panic("no usable device tree (x0 = 0x%lx)", dtb_phys);
+}
+
+// FIX_FDT: the blob the loader passed, its header checked; one pass over the tree finds what the
+// early boot needs (g_dt): the machine, the command line, the console. The structure block as a
+// whole is checked once the console is up (check_device_tree).
 FdtWindow setup_device_tree(uint64_t dtb_phys) {
   Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(dtb_phys), PAGE_KERNEL);
-  Status valid = mapped
-                     ? of::check_blob(mapped.value().va.as_ptr<const void>(), mapped.value().size, PhysAddr(dtb_phys))
-                     : Status(mapped.error());
-  if (!valid) {
-    char why[224];
-    valid.error().format(why, sizeof why);
-    pr_emerg("Error: invalid device tree blob at physical address 0x%lx: %s\n", dtb_phys, why);
-    panic("no usable device tree (x0 = 0x%lx)", dtb_phys);
-  }
+  Status valid =
+      mapped ? of::check_header(mapped.value().va.as_ptr<const void>(), PhysAddr(dtb_phys)) : Status(mapped.error());
+  if (!valid) invalid_device_tree(dtb_phys, valid.error());
   const FdtWindow fdt = mapped.value();
   initial_boot_params = fdt.va.as_ptr<const void>();
   initial_boot_params_size = fdt.size;
+  // Every read of the scan is checked against the header's block bounds (drivers/of/fdt_view.h):
+  // a corrupt structure block only ends the pass early, and is reported by check_device_tree().
+  g_dt.index = g_dt_index;
+  g_dt.index_max = of::Scan::kIndexRoom;
+  (void)of::scan(initial_boot_params, &g_dt);
+  of::remember_scan(&g_dt);  // arch_timer_init's question (the timer's clock-frequency) is answered
   pr_info("fdt: 0x%016lx (%u bytes) mapped at 0x%016lx via FIX_FDT\n", dtb_phys, fdt.size, fdt.va.value());
-  pr_info("Machine model: %s\n", of::machine_model(initial_boot_params));
-  const char* args = of::bootargs(initial_boot_params);
+  pr_info("Machine model: %s\n", g_dt.model);
+  const char* args = g_dt.bootargs;
   if (strlen(args) >= sizeof boot_command_line)
     pr_warn("Kernel command line: %zu bytes, truncated to %zu\n", strlen(args), sizeof boot_command_line - 1);
   snprintf(boot_command_line, sizeof boot_command_line, "%s", args);
   return fdt;
 }
 
+// The whole structure block, checked with the console up (fdt_check_full): a corrupt tree is said
+// where it can be read. Until here only the scan read the tree, every read bounds-checked.
+void check_device_tree(uint64_t dtb_phys) {
+  Status valid = of::check_structure(initial_boot_params, initial_boot_params_size, PhysAddr(dtb_phys));
+  if (!valid) invalid_device_tree(dtb_phys, valid.error());
+}
+
 // FIX_EARLYCON_MEM_BASE: the console, the timer it waits on, and the firmware interfaces.
-void setup_console_and_firmware(const void* blob) {
+void setup_console_and_firmware(const void* blob, uint64_t dtb_phys) {
   arch_timer_init(blob);  // before the console: its bounded waits and the Pi's GPIO delays use the timer
-  setup_earlycon(blob);
+  setup_earlycon(g_dt);
+  check_device_tree(dtb_phys);
   pr_info("Kernel command line: %s\n", boot_command_line);
   check_cmdline();
-  of::PsciConduit conduit = of::psci_conduit(blob);
+  of::PsciConduit conduit = g_dt.psci;
   psci_init(conduit);
   if (conduit == of::PsciConduit::None) {
     pr_info("psci: no PSCI node in the device tree\n");
@@ -331,7 +354,7 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   pr_info("fixmap: early_fixmap_init: bm_pud/bm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
           fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
   setup_device_tree(dtb_phys);
-  setup_console_and_firmware(initial_boot_params);
+  setup_console_and_firmware(initial_boot_params, dtb_phys);
   remap_device_tree_read_only(dtb_phys);
   setup_memory(dtb_phys, phys_base);
   setup_paging_and_allocator();

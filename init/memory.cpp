@@ -2,8 +2,6 @@
 // mm/memblock keeps the ranges): every memory node's reg cells, minus the kernel image, the DTB,
 // the tree's reservations (no-map ones leave the linear map too) and the spin-table release
 // addresses. Compiled for the host too, so the tests and tools/dtb-probe run this very policy.
-#include <libfdt.h>
-
 #include "asm/memory.h"
 #include "drivers/of.h"
 #include "kernel/printk.h"
@@ -17,23 +15,23 @@ bool memblock_init_from_fdt(const void* fdt, PhysAddr kernel_phys, uint64_t kern
                             uint64_t dtb_size) {
   // The DT spec defaults (2 and 1) apply when the root lacks the cell sizes; say so, since a tree
   // written for other defaults then reads as nonsense.
-  if (!fdt_getprop(fdt, 0, "#address-cells", nullptr))
+  if (!of::getprop(fdt, 0, "#address-cells"))
     pr_warn("fdt: / has no #address-cells; using the devicetree specification's default of 2\n");
-  if (!fdt_getprop(fdt, 0, "#size-cells", nullptr))
+  if (!of::getprop(fdt, 0, "#size-cells"))
     pr_warn("fdt: / has no #size-cells; using the devicetree specification's default of 1\n");
-  for (int node = fdt_first_subnode(fdt, 0); node >= 0; node = fdt_next_subnode(fdt, node)) {
-    const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
-    if (!type || strcmp(type, "memory") != 0) continue;
-    Result<of::Region> first = of::read_reg(fdt, node, 0);
-    if (!first) {
-      char why[200];
-      first.error().format(why, sizeof why);
-      pr_err("memblock: memory node ignored: %s\n", why);
-    }
-  }
+  // One pass: every memory node whose reg cannot be read is reported (whatever its status), and
+  // the enabled ones' regions collected.
   of::Region r[MemblockType::kMax];
-  int total = 0;
-  int n = of::memory_regions(fdt, r, MemblockType::kMax, &total);
+  of::Scan mem;
+  mem.memory = r;
+  mem.memory_max = MemblockType::kMax;
+  mem.bad_memory = [](const char*, const Error& why) {
+    char text[200];
+    why.format(text, sizeof text);
+    pr_err("memblock: memory node ignored: %s\n", text);
+  };
+  (void)of::scan(fdt, &mem);
+  const int n = mem.memory_count, total = mem.memory_total;
   if (total > n) pr_warn("memblock: %d memory regions in the device tree, only %d used\n", total, n);
   for (int i = 0; i < n; ++i) {
     if (r[i].size)

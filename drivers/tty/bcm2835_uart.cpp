@@ -2,8 +2,6 @@
 // The firmware gives GPIO14/15 to the mini UART by default; a bare-metal kernel that wants the
 // PL011 on pins 8/10 of the header must select ALT0 itself. Which SoC it is comes from the
 // device tree (the gpio node's compatible), never from a build switch.
-#include <libfdt.h>
-
 #include "asm/arch.h"
 #include "drivers/bcm2835_gpio.h"
 #include "drivers/of.h"
@@ -14,15 +12,12 @@
 namespace kernel {
 
 // Returns true when this is a BCM283x/2711 board and the pins and UART were set up.
-bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud) {
-  bool is2711 = true;
-  int gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2711-gpio");
-  if (gpio < 0) {
-    is2711 = false;
-    gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2835-gpio");
-  }
-  if (gpio < 0) return false;  // not a Raspberry Pi: the firmware's UART setup stays
-  Result<of::Region> found = of::node_cpu_address(fdt, gpio, 0);
+bool bcm2835_uart_setup(const of::Scan& dt, uint32_t uart_clock_hz, uint32_t baud) {
+  const bool is2711 = dt.gpio_is_2711;
+  const int gpio = dt.gpio.node;  // the scan's first "brcm,bcm2711-gpio", else "brcm,bcm2835-gpio"
+  if (gpio < 0) return false;     // not a Raspberry Pi: the firmware's UART setup stays
+  Result<of::Region> found =
+      dt.gpio.ok ? Result<of::Region>(of::Region{dt.gpio.base, 0}) : of::node_cpu_address(dt.fdt, gpio, 0);
   if (!found) {
     char why[200];
     found.error().format(why, sizeof why);

@@ -5,8 +5,6 @@
 #include "kernel/printk.h"
 #include "kernel/string.h"
 
-#include <libfdt.h>
-
 namespace kernel {
 namespace {
 
@@ -18,13 +16,13 @@ bool is_pl011(const void* fdt, int node) {
 }
 
 const char* compatible(const void* fdt, int node, const char* none) {
-  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, "compatible", nullptr));
+  const char* s = static_cast<const char*>(of::getprop(fdt, node, "compatible"));
   return s ? s : none;
 }
 
 // A node's full path, produced only when a message or the source is printed (Error::with_detail).
 void node_path(const void* fdt, int node, char* buf, size_t len) {
-  if (fdt_get_path(fdt, node, buf, static_cast<int>(len)) != 0) snprintf(buf, len, "<node %d>", node);
+  if (of::get_path(fdt, node, buf, static_cast<int>(len)) != 0) snprintf(buf, len, "<node %d>", node);
 }
 
 // Parses "0x1234" (or decimal) spanning exactly [s, s+len).
@@ -48,20 +46,16 @@ struct StdoutPath {
   int node = -1;
   Text path, options;
 };
-StdoutPath stdout_path(const void* fdt) {
+StdoutPath stdout_path(const of::Scan& s) {
   StdoutPath sp;
-  int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
-  const char* p = nullptr;
-  static const char* const kNames[] = {"stdout-path", "linux,stdout-path"};
-  for (const char* name : kNames)
-    if (chosen >= 0 && !p) p = static_cast<const char*>(fdt_getprop(fdt, chosen, name, &len));
-  if (!p || len <= 0) return sp;
+  if (!s.stdout_path) return sp;
+  const char* p = s.stdout_path;
   sp.present = true;
-  int n = static_cast<int>(strnlen(p, static_cast<size_t>(len)));
+  int n = static_cast<int>(strnlen(p, static_cast<size_t>(s.stdout_len)));
   const char* colon = static_cast<const char*>(memchr(p, ':', static_cast<size_t>(n)));
   sp.path = {p, colon ? static_cast<int>(colon - p) : n};
   if (colon) sp.options = {colon + 1, n - sp.path.len - 1};
-  sp.node = of::resolve_path(fdt, p, sp.path.len);
+  sp.node = of::resolve_path(s, p, sp.path.len);
   return sp;
 }
 
@@ -72,17 +66,27 @@ void use(EarlyconChoice* c, From from, int node, uint64_t base) {
   c->base = PhysAddr(base);
 }
 
-void from_fdt(const void* fdt, EarlyconChoice* c) {
+// The scan translated the first PL011s as it passed them; a later one is translated now.
+const of::Scan::Uart* scanned_uart(const of::Scan& s, int node) {
+  for (int i = 0; i < s.nuarts; ++i)
+    if (s.uarts[i].node == node) return &s.uarts[i];
+  return nullptr;
+}
+
+void from_fdt(const of::Scan& s, EarlyconChoice* c) {
+  const void* fdt = s.fdt;
   if (!fdt) {
     c->none = KERR(Errc::NotFound, "no device tree and no earlycon=pl011,<address> on the command line");
     return;
   }
   c->fdt = fdt;
-  StdoutPath sp = stdout_path(fdt);
+  StdoutPath sp = stdout_path(s);
   // The speed the tree asked for on its console is the user's intent for any PL011 it falls back to.
   c->options = sp.options;
   c->baud = parse_baud(sp.options.s, static_cast<size_t>(sp.options.len));
-  if (sp.present && sp.node >= 0 && is_pl011(fdt, sp.node)) {
+  const of::Scan::Uart* u = sp.present && sp.node >= 0 ? scanned_uart(s, sp.node) : nullptr;
+  if (sp.present && sp.node >= 0 && (u || is_pl011(fdt, sp.node))) {
+    if (u && u->ok) return use(c, From::StdoutPath, sp.node, u->base);
     Result<of::Region> r = of::node_cpu_address(fdt, sp.node, 0);
     if (r) return use(c, From::StdoutPath, sp.node, r.value().base);
     // Its address does not translate: say why, and look for another PL011.
@@ -98,11 +102,9 @@ void from_fdt(const void* fdt, EarlyconChoice* c) {
     c->stdout_problem = KERR(Errc::Invalid, "stdout-path \"%.*s\" is a %s, not a PL011", sp.path.len, sp.path.s,
                              compatible(fdt, sp.node, "node without compatible"));
   }
-  for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
-    if (node == sp.node || !is_pl011(fdt, node) || !of::node_is_enabled(fdt, node)) continue;
-    Result<of::Region> r = of::node_cpu_address(fdt, node, 0);
-    if (r) return use(c, From::FirstPl011, node, r.value().base);
-  }
+  // The first enabled PL011 whose address translates, other than the stdout-path's node.
+  for (int i = 0; i < s.nusable; ++i)
+    if (s.usable[i].node != sp.node) return use(c, From::FirstPl011, s.usable[i].node, s.usable[i].base);
   c->none = KERR(Errc::NotFound, "the device tree has no other usable \"arm,pl011\" node");
 }
 
@@ -173,16 +175,25 @@ uint32_t parse_baud(const char* options, size_t len) {
   return v;
 }
 
-EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
+EarlyconChoice earlycon_select(const of::Scan& s, const char* cmdline) {
   EarlyconChoice c;
   CmdlineParam p;
   if (cmdline_find(cmdline ? cmdline : "", "earlycon", &p) && p.value) {
     c.value = {p.value, static_cast<int>(p.value_len)};
-    c.refused = from_cmdline(fdt, &c).error();
+    c.refused = from_cmdline(s.fdt, &c).error();
     if (c.refused.ok()) return c;
   }
-  from_fdt(fdt, &c);
+  from_fdt(s, &c);
   return c;
+}
+
+EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
+  of::Scan s;
+  int index[of::Scan::kIndexRoom];
+  s.index = index;
+  s.index_max = of::Scan::kIndexRoom;
+  if (fdt) (void)of::scan(fdt, &s);
+  return earlycon_select(s, cmdline);
 }
 
 int EarlyconChoice::format_source(char* buf, size_t len) const {
@@ -195,7 +206,8 @@ int EarlyconChoice::format_source(char* buf, size_t len) const {
 
 int EarlyconChoice::format_warning(char* buf, size_t len) const {
   // The device tree's problem is a warning only when it still gave a console (else it is the error).
-  char dt[256] = "";
+  char dt[256];
+  dt[0] = '\0';
   if (found) format_stdout_problem(*this, dt, sizeof dt);
   if (refused.ok()) return snprintf(buf, len, "%s", dt);
   char why[160];

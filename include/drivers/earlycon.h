@@ -9,6 +9,10 @@
 
 namespace kernel {
 
+namespace of {
+struct Scan;
+}
+
 // The choice copies no text: it points into the command line and the device tree (which outlive
 // it), and its problems are Errors, put into words only by the format_* functions.
 struct EarlyconChoice {
@@ -48,6 +52,9 @@ struct EarlyconChoice {
 // "arm,sbsa-uart" node; if that is not a PL011, the first enabled PL011 in the tree is used and the
 // choice is explained by the warning). `fdt` may be null (command line only).
 EarlyconChoice earlycon_select(const void* fdt, const char* cmdline);
+// The same from a scan of the tree (of::scan): what the boot and the benchmarks use, so the tree
+// is walked once for the console, the memory and the reservations.
+EarlyconChoice earlycon_select(const of::Scan& s, const char* cmdline);
 
 // "115200n8" -> 115200; 0 if the `len` bytes do not start with a number.
 uint32_t parse_baud(const char* options, size_t len);

@@ -9,6 +9,10 @@
 
 namespace kernel {
 
+namespace of {
+struct Scan;  // drivers/of.h
+}
+
 // The DTB and the command line as start_kernel found them.
 extern char boot_command_line[2048];
 extern const void* initial_boot_params;  // the DTB, through FIX_FDT
@@ -17,7 +21,7 @@ extern uint32_t initial_boot_params_size;
 // Boot phases, in the order start_kernel runs them.
 void early_fixmap_init();     // arch: bm_* tables into head.S's swapper tables
 PhysAddr swapper_pgd_phys();  // arch: the PGD in TTBR1_EL1 now
-bool bcm2835_uart_setup(const void* fdt, uint32_t uart_clock_hz, uint32_t baud);  // Pi: PL011 on GPIO14/15
+bool bcm2835_uart_setup(const of::Scan& dt, uint32_t uart_clock_hz, uint32_t baud);  // Pi: PL011 on GPIO14/15
 void firmware_probe(const void* fdt);  // firmware tables through early_ioremap
 void paging_init();                    // arch: the final swapper tables, TTBR1 switched
 void print_memory_layout();

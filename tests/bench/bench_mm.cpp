@@ -248,15 +248,22 @@ void op_fdt_walk() {  // limit: visit every node once (what any discovery must a
   benchmark::DoNotOptimize(n);
 }
 
-void op_fdt_scan() {
+void op_fdt_scan() {  // what the boot reads from the tree: one pass (of::scan), then the console
   const void* fdt = pi4_dtb().data();
-  EarlyconChoice c = earlycon_select(fdt, "");
   of::Region r[8];
-  int t;
-  of::memory_regions(fdt, r, 8, &t);
   of::Reservation res[8];
-  of::reservations(fdt, res, 8, &t);
+  int index[of::Scan::kIndexRoom];
+  of::Scan s;
+  s.memory = r;
+  s.memory_max = 8;
+  s.reserved = res;
+  s.reserved_max = 8;
+  s.index = index;
+  s.index_max = of::Scan::kIndexRoom;
+  (void)of::scan(fdt, &s);
+  EarlyconChoice c = earlycon_select(s, "");
   benchmark::DoNotOptimize(c.base);
+  benchmark::DoNotOptimize(s.memory_count + s.reserved_count);
 }
 
 // ---- registry: the same operations for Google Benchmark and for instruction counts -------------

@@ -1,7 +1,8 @@
 // libFuzzer target: the kernel's device-tree discovery on arbitrary bytes, exactly as boot uses
-// it: fixmap_remap_fdt() on a simulated arena first (header, size and structure checks), and only
-// a blob that passes goes on to earlycon selection, memory/reserved/spin-table/PSCI parsing and
-// memblock. The first input byte picks a command line.
+// it: fixmap_remap_fdt() on a simulated arena first (header and size checks), then the one-pass
+// scan and earlycon selection on a blob whose structure block nobody has checked yet (the boot
+// brings its console up before fdt_check_full), the other readers likewise, and, once the
+// structure check passed, memblock. The first input byte picks a command line.
 #include <cstring>
 
 #include "drivers/earlycon.h"
@@ -56,9 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   log_buffer_reset();
   w.mmu.ops.clear();
   Result<FdtWindow> mapped = fixmap_remap_fdt(PhysAddr(kDtb), PAGE_KERNEL_RO);
-  Status valid =
-      mapped ? of::check_blob(w.mmu.access(mapped.value().va, mapped.value().size), mapped.value().size, PhysAddr(kDtb))
-             : Status(mapped.error());
+  Status valid = mapped ? of::check_header(w.mmu.access(mapped.value().va, mapped.value().size), PhysAddr(kDtb))
+                        : Status(mapped.error());
   if (!valid) {
     char why[256];
     if (valid.error().format(why, sizeof why) <= 0) __builtin_trap();  // every refusal must say why
@@ -68,7 +68,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.size > size + (2u << 20)) __builtin_trap();
   const void* fdt = w.mmu.access(m.va, m.size);
   if (!fdt) __builtin_trap();
-  EarlyconChoice c = earlycon_select(fdt, cmdline);
+  int index[of::Scan::kIndexRoom];
+  of::Scan scan;
+  scan.index = index;
+  scan.index_max = of::Scan::kIndexRoom;
+  (void)of::scan(fdt, &scan);
+  EarlyconChoice c = earlycon_select(scan, cmdline);
   char text[320];
   if (!c.found && c.format_error(text, sizeof text) <= 0) __builtin_trap();  // no console must come with a reason
   if (c.found && c.format_source(text, sizeof text) <= 0) __builtin_trap();  // nor a console without its source
@@ -83,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   of::psci_conduit(fdt);
   of::machine_model(fdt);
   of::bootargs(fdt);
+  if (!of::check_structure(fdt, m.size, PhysAddr(kDtb))) return 0;
   memblock_reset();
   memblock_init_from_fdt(fdt, PhysAddr(0x40200000), 0x100000, PhysAddr(kDtb), m.size);
   PhysAddr cursor, s, e;

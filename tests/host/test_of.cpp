@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 #include <libfdt.h>
 
+#include <algorithm>
+#include <cstring>
+#include <functional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "drivers/earlycon.h"
 #include "drivers/of.h"
+#include "drivers/of/fdt_view.h"
 #include "dtb_files.h"
 
 namespace kernel::test {
@@ -350,5 +355,536 @@ TEST(OfAllDebianDtbs, ScanningNeverCrashes) {
   EXPECT_GT(n, 500);
 }
 
+// ---- the one-pass reader (drivers/of/fdt_view.h) against libfdt --------------------------------
+//
+// The oracle is the libfdt code drivers/of used before the reader: fdt_parent_offset chains,
+// fdt_getprop, fdt_path_offset and fdt_node_offset_by_* searches. Every answer of the reader, and
+// of the scan the boot makes, must be the same on real trees, down to the words of an error.
+
+namespace ref {
+
+uint32_t cells(const void* fdt, int node, const char* name, uint32_t dflt) {
+  int len = 0;
+  auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, name, &len));
+  return p && len == 4 ? fdt32_to_cpu(*p) : dflt;
+}
+
+uint64_t read_cells(const fdt32_t* p, uint32_t n) {
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < n; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
+  return v;
+}
+
+std::string path(const void* fdt, int node) {
+  char buf[256];
+  if (fdt_get_path(fdt, node, buf, sizeof buf) != 0) snprintf(buf, sizeof buf, "<node %d>", node);
+  return buf;
+}
+
+// The result as text: the value, or the error's code and words.
+struct Answer {
+  bool ok = false;
+  uint64_t a = 0, b = 0;
+  std::string why;
+  bool operator==(const Answer& o) const { return ok == o.ok && a == o.a && b == o.b && why == o.why; }
+};
+void PrintTo(const Answer& x, std::ostream* os) {
+  if (x.ok)
+    *os << "ok 0x" << std::hex << x.a << " 0x" << x.b;
+  else
+    *os << "error: " << x.why;
+}
+Answer fail(const std::string& why) { return Answer{false, 0, 0, why}; }
+template <typename T>
+Answer answer(const Result<T>& r) {
+  char buf[320];
+  if (!r) {
+    r.error().format(buf, sizeof buf);
+    return fail(std::string(errc_name(r.code())) + ": " + buf);
+  }
+  if constexpr (std::is_same_v<T, of::Region>)
+    return Answer{true, r.value().base, r.value().size, ""};
+  else
+    return Answer{true, r.value(), 0, ""};
+}
+
+Answer reg_in(const void* fdt, int node, int parent, int index, uint64_t* base, uint64_t* size) {
+  const uint32_t ac = cells(fdt, parent, "#address-cells", 2), sc = cells(fdt, parent, "#size-cells", 1);
+  char buf[320];
+  if (ac < 1 || ac > 2 || sc > 2) {
+    snprintf(buf, sizeof buf, "Invalid: %s: unsupported #address-cells=%u/#size-cells=%u in its parent",
+             path(fdt, node).c_str(), ac, sc);
+    return fail(buf);
+  }
+  int len = 0;
+  auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+  if (!reg) return fail("Invalid: " + path(fdt, node) + " has no \"reg\" property");
+  const uint32_t stride = (ac + sc) * 4;
+  if (len < 0 || static_cast<uint32_t>(len) < stride * static_cast<uint32_t>(index + 1)) {
+    snprintf(buf, sizeof buf, "Invalid: %s: \"reg\" is %d bytes, too short for entry %d of %u cells",
+             path(fdt, node).c_str(), len, index, ac + sc);
+    return fail(buf);
+  }
+  const fdt32_t* e = reg + static_cast<uint32_t>(index) * (ac + sc);
+  *base = read_cells(e, ac);
+  *size = read_cells(e + ac, sc);
+  return Answer{true, *base, *size, ""};
+}
+
+// chain[0] is the bus the address lives on, chain[n - 1] the root.
+Answer translate(const void* fdt, const int* chain, int n, uint64_t addr) {
+  char buf[320];
+  for (int i = 0; i + 1 < n; ++i) {
+    const int bus = chain[i], parent = chain[i + 1];
+    int len = 0;
+    auto* ranges = static_cast<const fdt32_t*>(fdt_getprop(fdt, bus, "ranges", &len));
+    if (!ranges) {
+      snprintf(buf, sizeof buf, "Invalid: %s has no \"ranges\": address 0x%lx is not memory-mapped",
+               path(fdt, bus).c_str(), static_cast<unsigned long>(addr));
+      return fail(buf);
+    }
+    if (len <= 0) continue;
+    const uint32_t cac = cells(fdt, bus, "#address-cells", 2), csc = cells(fdt, bus, "#size-cells", 1),
+                   pac = cells(fdt, parent, "#address-cells", 2);
+    if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2) {
+      snprintf(buf, sizeof buf, "Invalid: %s: unsupported cell sizes for \"ranges\" (child %u/%u, parent %u)",
+               path(fdt, bus).c_str(), cac, csc, pac);
+      return fail(buf);
+    }
+    const uint32_t entry = cac + pac + csc, cnt = static_cast<uint32_t>(len) / (entry * 4);
+    bool hit = false;
+    for (uint32_t k = 0; k < cnt && !hit; ++k) {
+      const fdt32_t* e = ranges + k * entry;
+      const uint64_t child = read_cells(e, cac), par = read_cells(e + cac, pac), size = read_cells(e + cac + pac, csc);
+      if (addr >= child && addr - child < size) addr = par + (addr - child), hit = true;
+    }
+    if (!hit) {
+      snprintf(buf, sizeof buf, "Invalid: address 0x%lx is outside every \"ranges\" window of %s",
+               static_cast<unsigned long>(addr), path(fdt, bus).c_str());
+      return fail(buf);
+    }
+  }
+  return Answer{true, addr, 0, ""};
+}
+
+// Each node's parent, from one libfdt walk with depths (fdt_parent_offset per node per level would
+// make the oracle cubic); the root's is -1. Nodes after the root's end are not in it.
+struct Parents {
+  const void* fdt = nullptr;
+  std::vector<std::pair<int, int>> of;  // (node, parent), in document order
+  int get(int node) const {
+    auto it = std::lower_bound(of.begin(), of.end(), std::make_pair(node, -2));
+    return it != of.end() && it->first == node ? it->second : -2;
+  }
+};
+Parents g_parents;
+const Parents& parents(const void* fdt) {
+  if (g_parents.fdt == fdt) return g_parents;
+  g_parents = Parents{fdt, {}};
+  int stack[64], depth = 0;
+  for (int off = 0; off >= 0 && depth >= 0; off = fdt_next_node(fdt, off, &depth)) {
+    if (depth >= 64) continue;
+    stack[depth] = off;
+    g_parents.of.push_back({off, depth ? stack[depth - 1] : -1});
+  }
+  return g_parents;
+}
+
+// The ancestors of `node`, nearest first; -1: deeper than 32; -2: not in the tree.
+int ancestors(const void* fdt, int node, int* out) {
+  const Parents& p = parents(fdt);
+  int depth = 0;
+  for (int n = p.get(node); n >= 0; n = p.get(n)) {
+    if (depth < 40) out[depth] = n;
+    ++depth;
+  }
+  if (p.get(node) == -2) return -2;
+  return depth > 32 ? -1 : depth;
+}
+
+Answer cpu_address(const void* fdt, int node, int index) {
+  int chain[40];
+  const int n = ancestors(fdt, node, chain);
+  if (n == -1) return fail("Invalid: address translation deeper than 32 levels (corrupt tree?)");
+  if (n < 0) return fail("NotFound: node " + std::to_string(node) + " is not in the tree");
+  if (n == 0) return fail("Invalid: the root node has no \"reg\" to translate");
+  uint64_t base = 0, size = 0;
+  Answer r = reg_in(fdt, node, chain[0], index, &base, &size);
+  if (!r.ok) return r;
+  Answer t = translate(fdt, chain, n, base);
+  if (!t.ok) return t;
+  return Answer{true, t.a, size, ""};
+}
+
+bool enabled(const void* fdt, int node) {
+  int len = 0;
+  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, "status", &len));
+  return !s || len <= 0 || strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0;
+}
+
+int find_device_at(const void* fdt, uint64_t addr) {
+  for (int node = fdt_next_node(fdt, -1, nullptr); node >= 0; node = fdt_next_node(fdt, node, nullptr)) {
+    if (!fdt_getprop(fdt, node, "reg", nullptr) || !enabled(fdt, node)) continue;
+    const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", nullptr));
+    if (type && strcmp(type, "memory") == 0) continue;
+    for (int i = 0; i < 8; ++i) {
+      Answer r = cpu_address(fdt, node, i);
+      if (!r.ok) break;
+      if (addr >= r.a && addr - r.a < (r.b ? r.b : 1)) return node;
+    }
+  }
+  return -1;
+}
+
+uint32_t timer_hz(const void* fdt) {
+  for (const char* c : {"arm,armv8-timer", "arm,armv7-timer"})
+    for (int n = fdt_node_offset_by_compatible(fdt, -1, c); n >= 0; n = fdt_node_offset_by_compatible(fdt, n, c))
+      if (enabled(fdt, n)) return cells(fdt, n, "clock-frequency", 0);
+  return 0;
+}
+
+of::PsciConduit psci(const void* fdt) {
+  for (const char* c : {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"}) {
+    const int n = fdt_node_offset_by_compatible(fdt, -1, c);
+    if (n < 0 || !enabled(fdt, n)) continue;
+    const char* m = static_cast<const char*>(fdt_getprop(fdt, n, "method", nullptr));
+    if (m && strcmp(m, "hvc") == 0) return of::PsciConduit::Hvc;
+    if (m && strcmp(m, "smc") == 0) return of::PsciConduit::Smc;
+    return of::PsciConduit::None;
+  }
+  return of::PsciConduit::None;
+}
+
+}  // namespace ref
+
+// Virt, the Raspberry Pis, and every 40th Debian DTB (each reader answer for each node: the
+// oracle is quadratic, so not all 580).
+std::vector<std::string> reader_trees() {
+  std::vector<std::string> all;
+  FILE* list = popen(("cd " + std::string(FIXMAP_DTB_DIR) + " && find . -name '*.dtb' | sort").c_str(), "r");
+  char line[512];
+  while (list && fgets(line, sizeof line, list)) {
+    std::string p(line + 2);  // "./"
+    p.pop_back();
+    all.push_back(p);
+  }
+  if (list) pclose(list);
+  std::vector<std::string> picked = {"qemu-virt.dtb", "broadcom/bcm2711-rpi-4-b.dtb", "broadcom/bcm2837-rpi-3-b.dtb"};
+  for (size_t i = 0; i < all.size(); i += 40) picked.push_back(all[i]);
+  return picked;
+}
+
+TEST(OfReader, EveryAnswerIsLibfdts) {
+  int trees = 0, nodes = 0;
+  for (const std::string& name : reader_trees()) {
+    SCOPED_TRACE(name);
+    LOAD_DTB_OR_FAIL(dtb, name);
+    const void* fdt = dtb.data();
+    if (fdt_check_full(fdt, dtb.size()) != 0) continue;
+    ++trees;
+    ref::g_parents = {};  // another tree may sit where the last one did
+    const char* model = static_cast<const char*>(fdt_getprop(fdt, 0, "model", nullptr));
+    if (!model) model = static_cast<const char*>(fdt_getprop(fdt, 0, "compatible", nullptr));
+    EXPECT_STREQ(of::machine_model(fdt), model ? model : "unknown");
+    EXPECT_EQ(of::timer_clock_frequency(fdt), ref::timer_hz(fdt));
+    EXPECT_EQ(of::psci_conduit(fdt), ref::psci(fdt));
+    std::vector<uint32_t> phandles;
+    int root_children = 0;
+    for (int n = fdt_next_node(fdt, -1, nullptr); n >= 0; n = fdt_next_node(fdt, n, nullptr)) {
+      ++nodes;
+      for (const char* prop : {"compatible", "reg", "status", "#address-cells", "ranges", "interrupts", "phandle",
+                               "clocks", "no-such-property"}) {
+        int len = 0, rlen = 0;
+        const void* got = of::getprop(fdt, n, prop, &len);
+        const void* want = fdt_getprop(fdt, n, prop, &rlen);
+        EXPECT_EQ(got, want) << ref::path(fdt, n) << " " << prop;
+        if (want) {
+          EXPECT_EQ(len, rlen) << ref::path(fdt, n) << " " << prop;
+        }
+      }
+      const int parent = ref::parents(fdt).get(n);
+      EXPECT_EQ(of::parent_offset(fdt, n), parent >= 0 ? parent : -FDT_ERR_NOTFOUND) << ref::path(fdt, n);
+      if (nodes % 16 == 0) {
+        EXPECT_EQ(of::parent_offset(fdt, n), fdt_parent_offset(fdt, n)) << ref::path(fdt, n);
+      }
+      EXPECT_EQ(of::node_is_enabled(fdt, n), ref::enabled(fdt, n)) << ref::path(fdt, n);
+      for (const char* c : {"arm,pl011", "simple-bus", "arm,gic-400"})
+        EXPECT_EQ(of::node_is_compatible(fdt, n, c), fdt_node_check_compatible(fdt, n, c) == 0) << ref::path(fdt, n);
+      for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(ref::answer(of::node_cpu_address(fdt, n, i)), ref::cpu_address(fdt, n, i)) << ref::path(fdt, n);
+      for (int room : {256, 2, 1, 7, 20}) {  // the path, and fdt_get_path's NOSPACE when it does not fit
+        char got[256], want[256];
+        const int g = of::get_path(fdt, n, got, room), w = fdt_get_path(fdt, n, want, room);
+        EXPECT_EQ(g, w) << ref::path(fdt, n) << " in " << room;
+        if (g == 0 && w == 0) {
+          EXPECT_STREQ(got, want);
+        }
+      }
+      const std::string p = ref::path(fdt, n);  // two nodes may share one (tegra132's two /timer)
+      EXPECT_EQ(of::resolve_path(fdt, p.c_str(), static_cast<int>(p.size())), fdt_path_offset(fdt, p.c_str())) << p;
+      if (uint32_t ph = fdt_get_phandle(fdt, n)) phandles.push_back(ph);
+      if (fdt_node_depth(fdt, n) == 1 && ++root_children <= 3) {  // a device at a root child's address, and past it
+        uint64_t base = 0, size = 0;
+        if (ref::reg_in(fdt, n, 0, 0, &base, &size).ok) {
+          for (uint64_t a : {base, base + size})
+            EXPECT_EQ(of::find_device_at(fdt, a, nullptr, 0), ref::find_device_at(fdt, a)) << p << " 0x" << a;
+        }
+      }
+    }
+    for (uint32_t ph : phandles) EXPECT_EQ(of::node_by_phandle(fdt, ph), fdt_node_offset_by_phandle(fdt, ph));
+    for (const char* c : {"arm,pl011", "arm,gic-400", "simple-bus", "brcm,bcm2711-gpio", "fixed-clock"}) {
+      int want = -1, got = -1;
+      do {
+        want = fdt_node_offset_by_compatible(fdt, want, c);
+        got = of::next_compatible(fdt, got, c);
+        EXPECT_EQ(got < 0, want < 0) << c;
+        if (want >= 0) {
+          EXPECT_EQ(got, want) << c;
+        }
+      } while (want >= 0 && got >= 0);
+    }
+    const int aliases = fdt_path_offset(fdt, "/aliases");
+    for (int prop = aliases >= 0 ? fdt_first_property_offset(fdt, aliases) : -1; prop >= 0;
+         prop = fdt_next_property_offset(fdt, prop)) {
+      const char* alias = nullptr;
+      fdt_getprop_by_offset(fdt, prop, &alias, nullptr);
+      EXPECT_EQ(of::resolve_path(fdt, alias, static_cast<int>(strlen(alias))), fdt_path_offset(fdt, alias)) << alias;
+      const std::string sub = std::string(alias) + "/no-such-node";
+      EXPECT_LT(of::resolve_path(fdt, sub.c_str(), static_cast<int>(sub.size())), 0);
+    }
+  }
+  EXPECT_GT(trees, 12);
+  EXPECT_GT(nodes, 2000);
+}
+
+// The scan of each Debian DTB (what the boot reads before its console) against the functions that
+// answer one question each, and against libfdt.
+TEST(OfReader, TheScanAgreesWithTheFunctions) {
+  FILE* list = popen(("find " + std::string(FIXMAP_DTB_DIR) + " -name '*.dtb'").c_str(), "r");
+  ASSERT_NE(list, nullptr);
+  char line[512];
+  int n = 0;
+  while (fgets(line, sizeof line, list)) {
+    std::string p(line);
+    p.pop_back();
+    SCOPED_TRACE(p);
+    std::vector<char> b(4 << 20);
+    FILE* f = fopen(p.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    b.resize(fread(b.data(), 1, b.size(), f));
+    fclose(f);
+    const void* fdt = b.data();
+    const bool valid = fdt_check_full(fdt, b.size()) == 0;
+    EXPECT_EQ(of::check_structure(fdt, static_cast<uint32_t>(b.size()), PhysAddr(0)).ok(), valid);
+    if (!valid) continue;
+    ++n;
+    ref::g_parents = {};
+    of::Region mem[64], mem2[64];
+    of::Reservation res[64], res2[64];
+    int index[of::Scan::kIndexRoom];
+    of::Scan s;
+    s.memory = mem;
+    s.memory_max = 64;
+    s.reserved = res;
+    s.reserved_max = 64;
+    s.index = index;
+    s.index_max = of::Scan::kIndexRoom;
+    EXPECT_TRUE(of::scan(fdt, &s).ok());
+    EXPECT_TRUE(s.index_complete);
+    int total = 0;
+    ASSERT_EQ(of::memory_regions(fdt, mem2, 64, &total), s.memory_count);
+    EXPECT_EQ(total, s.memory_total);
+    for (int i = 0; i < s.memory_count; ++i) {
+      EXPECT_EQ(mem[i].base, mem2[i].base);
+      EXPECT_EQ(mem[i].size, mem2[i].size);
+    }
+    ASSERT_EQ(of::reservations(fdt, res2, 64, &total), s.reserved_count);
+    EXPECT_EQ(total, s.reserved_total);
+    for (int i = 0; i < s.reserved_count; ++i) {
+      EXPECT_EQ(res[i].region.base, res2[i].region.base);
+      EXPECT_EQ(res[i].name, res2[i].name);
+      EXPECT_EQ(res[i].nomap, res2[i].nomap);
+    }
+    EXPECT_STREQ(s.model, of::machine_model(fdt));
+    EXPECT_STREQ(s.bootargs, of::bootargs(fdt));
+    EXPECT_EQ(s.timer_hz, ref::timer_hz(fdt));
+    EXPECT_EQ(s.psci, ref::psci(fdt));
+    EXPECT_EQ(s.chosen, fdt_path_offset(fdt, "/chosen") >= 0 ? fdt_path_offset(fdt, "/chosen") : -1);
+    // Every PL011 in document order, its address as node_cpu_address translates it.
+    int k = 0, usable = 0;
+    for (int u = fdt_next_node(fdt, -1, nullptr); u >= 0; u = fdt_next_node(fdt, u, nullptr)) {
+      if (fdt_node_check_compatible(fdt, u, "arm,pl011") != 0 &&
+          fdt_node_check_compatible(fdt, u, "arm,sbsa-uart") != 0)
+        continue;
+      const ref::Answer a = ref::cpu_address(fdt, u, 0);
+      if (k < s.nuarts) {
+        EXPECT_EQ(s.uarts[k].node, u);
+        EXPECT_EQ(s.uarts[k].ok, a.ok);
+        if (a.ok) {
+          EXPECT_EQ(s.uarts[k].base, a.a);
+        }
+        EXPECT_EQ(s.uarts[k].enabled, ref::enabled(fdt, u));
+      }
+      ++k;
+      if (a.ok && ref::enabled(fdt, u) && usable < 2) {
+        EXPECT_EQ(s.usable[usable++].node, u);
+      }
+    }
+    EXPECT_EQ(s.nuarts, std::min(k, of::Scan::kMaxUarts));
+    EXPECT_EQ(s.nusable, usable);
+    int gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2711-gpio");
+    if (gpio < 0) gpio = fdt_node_offset_by_compatible(fdt, -1, "brcm,bcm2835-gpio");
+    EXPECT_EQ(s.gpio.node, gpio < 0 ? -1 : gpio);
+    // stdout-path through the scan's index and aliases, and through a walk, and libfdt.
+    const of::StdoutPath sp = of::stdout_path(fdt);
+    if (sp.present) {
+      const int len = static_cast<int>(strlen(sp.path));
+      const int want = fdt_path_offset_namelen(fdt, sp.path, len);
+      EXPECT_EQ(of::resolve_path(s, sp.path, len) < 0 ? -1 : of::resolve_path(s, sp.path, len), want < 0 ? -1 : want);
+      EXPECT_EQ(sp.node < 0 ? -1 : sp.node, want < 0 ? -1 : want);
+    }
+  }
+  pclose(list);
+  EXPECT_GT(n, 500);
+}
+
+// The boot scans the tree before fdt_check_full() has seen it: on a tree whose header is fine and
+// whose structure block is anything at all, every reader function must stay inside the blob and
+// come back. (Under the host-asan preset a read past the blob fails the test.)
+TEST(OfReader, CorruptStructureBlocksAreReadSafely) {
+  for (const char* name : {"qemu-virt.dtb", "broadcom/bcm2711-rpi-4-b.dtb"}) {
+    LOAD_DTB_OR_FAIL(dtb, name);
+    const uint32_t off = fdt_off_dt_struct(dtb.data()), size = fdt_size_dt_struct(dtb.data());
+    const uint32_t total = fdt_totalsize(dtb.data());
+    uint32_t rng = 12345;
+    auto next = [&] { return rng = rng * 1103515245u + 12345u; };
+    int structurally_bad = 0;
+    for (int round = 0; round < 400; ++round) {
+      // An exact-size copy, so that a read past totalsize is a read past the allocation.
+      std::vector<char> b(dtb.begin(), dtb.begin() + total);
+      for (int flips = 1 + round % 4; flips > 0; --flips) {
+        const uint32_t at = off + (next() >> 8) % size;
+        const uint32_t what = next() >> 8;
+        switch (what % 5) {
+          case 0: b[at] = static_cast<char>(what >> 8); break;                               // any byte
+          case 1: b[at & ~3u] = 0, b[(at & ~3u) + 3] = static_cast<char>(what % 10); break;  // a tag
+          case 2: b[at] = 0; break;                                                          // an early NUL
+          case 3: b[at] = static_cast<char>(0xff); break;  // a huge length or name offset
+          default:                                         // the reservation map: a non-zero size where it ended
+            b[fdt_off_mem_rsvmap(dtb.data()) + 8 + (what >> 8) % 24] = static_cast<char>((what >> 16) | 1);
+            break;
+        }
+      }
+      const void* fdt = b.data();
+      ASSERT_EQ(fdt_check_header(fdt), 0);
+      const bool bad = fdt_check_full(fdt, b.size()) != 0;
+      structurally_bad += bad;
+      // The boot's check takes and refuses exactly what libfdt's does.
+      of::fdt::View v;
+      ASSERT_TRUE(v.init(fdt));
+      EXPECT_EQ(of::fdt::structure_ok(v), !bad) << name << " round " << round;
+      EXPECT_EQ(of::check_structure(fdt, total, PhysAddr(0)).ok(), !bad);
+      int index[of::Scan::kIndexRoom];
+      of::Region mem[8];
+      of::Reservation res[8];
+      of::Scan s;
+      s.memory = mem;
+      s.memory_max = 8;
+      s.reserved = res;
+      s.reserved_max = 8;
+      s.index = index;
+      s.index_max = of::Scan::kIndexRoom;
+      (void)of::scan(fdt, &s);
+      char text[320];
+      for (const char* cmdline : {"", "earlycon=pl011,0x9000000", "earlycon=pl011,0xfe201000"}) {
+        EarlyconChoice c = earlycon_select(s, cmdline);
+        c.format_source(text, sizeof text);
+        c.format_warning(text, sizeof text);
+        c.format_error(text, sizeof text);
+      }
+      int total_out = 0;
+      of::memory_regions(fdt, mem, 8, &total_out);
+      of::SpinTableCpu st[8];
+      of::spin_table_cpus(fdt, st, 8);
+      for (int node = 0; node < static_cast<int>(size); node += 4 * (1 + next() % 64)) {
+        (void)of::node_cpu_address(fdt, node, 0);
+        (void)of::read_reg(fdt, node, 0);
+        (void)of::parent_offset(fdt, node);
+        (void)of::getprop(fdt, node, "reg");
+      }
+      char path[64];
+      (void)of::get_path(fdt, static_cast<int>(next() % size) & ~3, path, sizeof path);
+      (void)of::node_by_phandle(fdt, 1);
+      (void)of::next_compatible(fdt, -1, "arm,pl011");
+      (void)of::resolve_path(fdt, "serial0/x", 9);
+    }
+    EXPECT_GT(structurally_bad, 100) << name;
+  }
+}
+
+// Hand-made structure blocks at the edges of fdt_check_full's rules (libfdt 1.6.1): the boot's own
+// check (of::check_structure) must take and refuse each as libfdt does.
+TEST(OfReader, StructureCheckFollowsLibfdtAtItsEdges) {
+  auto be = [](std::vector<uint8_t>& o, uint32_t v) {
+    for (int i = 3; i >= 0; --i) o.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  auto begin = [&](std::vector<uint8_t>& o, const std::string& name) {
+    be(o, FDT_BEGIN_NODE);
+    for (char c : name) o.push_back(static_cast<uint8_t>(c));
+    do o.push_back(0);
+    while (o.size() % 4);
+  };
+  auto prop = [&](std::vector<uint8_t>& o, uint32_t nameoff) { be(o, FDT_PROP), be(o, 4), be(o, nameoff), be(o, 1); };
+  auto blob = [&](const std::vector<uint8_t>& st, uint32_t version) {
+    const std::string strings("a\0", 2);
+    std::vector<uint8_t> b;
+    const uint32_t off_rsv = 40, off_st = off_rsv + 16, off_str = off_st + static_cast<uint32_t>(st.size());
+    for (uint32_t v :
+         {0xd00dfeedu, off_str + 2, off_st, off_str, off_rsv, version, 16u, 0u, 2u, static_cast<uint32_t>(st.size())})
+      be(b, v);
+    b.resize(b.size() + 16);  // the reservation map: one terminating entry
+    b.insert(b.end(), st.begin(), st.end());
+    b.insert(b.end(), strings.begin(), strings.end());
+    return b;
+  };
+  const uint32_t E = FDT_END_NODE, N = FDT_NOP, END = FDT_END;
+  struct Case {
+    const char* what;
+    std::function<void(std::vector<uint8_t>&)> make;
+  };
+  const Case cases[] = {
+      {"one root", [&](auto& o) { begin(o, ""), prop(o, 0), be(o, E), be(o, END); }},
+      {"a NOP after the root", [&](auto& o) { begin(o, ""), be(o, E), be(o, N), be(o, END); }},
+      {"a property after the root", [&](auto& o) { begin(o, ""), be(o, E), prop(o, 0), be(o, END); }},
+      {"two roots", [&](auto& o) { begin(o, ""), be(o, E), begin(o, ""), be(o, E), be(o, END); }},
+      {"a named root", [&](auto& o) { begin(o, "x"), be(o, E), be(o, END); }},
+      {"a root named /", [&](auto& o) { begin(o, "/"), be(o, E), be(o, END); }},
+      {"a NOP before the root", [&](auto& o) { be(o, N), begin(o, ""), be(o, E), be(o, END); }},
+      {"a property before the root", [&](auto& o) { prop(o, 0), begin(o, ""), be(o, E), be(o, END); }},
+      {"a property after a child",
+       [&](auto& o) { begin(o, ""), begin(o, "c"), be(o, E), prop(o, 0), be(o, E), be(o, END); }},
+      {"anything after FDT_END", [&](auto& o) { begin(o, ""), be(o, E), be(o, END), be(o, 7); }},
+      {"no node at all", [&](auto& o) { be(o, END); }},
+      {"an unclosed root", [&](auto& o) { begin(o, ""), be(o, END); }},
+      {"one END_NODE too many", [&](auto& o) { begin(o, ""), be(o, E), be(o, E), be(o, END); }},
+      {"an unknown tag", [&](auto& o) { begin(o, ""), be(o, 5), be(o, E), be(o, END); }},
+      {"a name past the strings", [&](auto& o) { begin(o, ""), prop(o, 2), be(o, E), be(o, END); }},
+      {"a name not ending in them", [&](auto& o) { begin(o, ""), prop(o, 1), be(o, E), be(o, END); }},
+      {"no FDT_END", [&](auto& o) { begin(o, ""), be(o, E); }},
+  };
+  for (const Case& c : cases) {
+    for (uint32_t version : {16u, 17u}) {
+      std::vector<uint8_t> st;
+      c.make(st);
+      std::vector<uint8_t> b = blob(st, version);
+      ASSERT_EQ(fdt_check_header(b.data()), 0) << c.what;
+      EXPECT_EQ(of::check_structure(b.data(), static_cast<uint32_t>(b.size()), PhysAddr(0)).ok(),
+                fdt_check_full(b.data(), b.size()) == 0)
+          << c.what << ", version " << version << ": libfdt says " << fdt_strerror(fdt_check_full(b.data(), b.size()));
+      of::Scan s;  // and the scan comes back from each
+      (void)of::scan(b.data(), &s);
+    }
+  }
+}
 }  // namespace
 }  // namespace kernel::test

@@ -51,6 +51,13 @@ def too_large(b):
     set_be32(b, 4, 3 << 20)
 
 
+def bad_last_tag(b):
+    """The structure block's last tag (FDT_END) made unknown: the header is fine, the console is
+    found, and fdt_check_full then says what is wrong, on that console."""
+    off_struct, size_struct = struct.unpack(">I", b[8:12])[0], struct.unpack(">I", b[36:40])[0]
+    set_be32(b, off_struct + size_struct - 4, 0x0A)
+
+
 def deep_chain():
     """40 nested simple-bus nodes with empty ranges, a PL011 at the bottom named by stdout-path."""
     edits, path = [], ""
@@ -65,7 +72,8 @@ def deep_chain():
 
 
 # name: dict(at=DTB address or None for x0 = 0, edits=[fdtput argument lists], corrupt=fn,
-#            bootargs=..., status=expected exit status, lines=[expected text])
+#            bootargs=..., status=expected exit status, lines=[expected text], forbidden=[text that
+#            must not appear, e.g. the no-console fallback], once=[text said exactly once])
 CASES = {
     "x0_zero": dict(at=None, status=3, lines=[
         "Error: invalid device tree blob at physical address 0x0: no device tree: the boot loader passed x0 = 0",
@@ -77,6 +85,11 @@ CASES = {
     "truncated": dict(corrupt=truncate, status=3, lines=["corrupt device tree at 0x48000000: FDT_ERR_TRUNCATED"]),
     "totalsize_past_end_of_ram": dict(at="end", corrupt=past_end_of_ram, status=0, lines=[
         "is not entirely in RAM (totalsize", "Boot complete"]),
+    "corrupt_structure": dict(corrupt=bad_last_tag, status=3, forbidden=["[no console"], lines=[
+        "earlycon: pl011 at MMIO 0x0000000009000000",
+        "Error: invalid device tree blob at physical address 0x48000000: corrupt device tree at 0x48000000 "
+        "(1048576 bytes): FDT_ERR_BADSTRUCTURE",
+        "Kernel panic - not syncing: no usable device tree (x0 = 0x48000000)"]),
     "larger_than_2mib": dict(corrupt=too_large, status=3, lines=[
         "device tree at 0x48000000 is 3145728 bytes; the limit is 2097152 bytes (2 MiB)"]),
     "misaligned": dict(at=DTB_AT + 4, status=3, lines=[
@@ -187,7 +200,8 @@ def main():
     if at:
         cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (dtb, at)]
     status, out = run_boot(cmd, a.timeout, "no controlled stop: the kernel hung")
-    bad = problems(status, out, case["status"], case["lines"], ["Unexpected exception"])
+    forbidden = ["Unexpected exception"] + case.get("forbidden", [])
+    bad = problems(status, out, case["status"], case["lines"], forbidden)
     bad += ["said %d times, not once: %r" % (out.count(t), t) for t in case.get("once", []) if out.count(t) != 1]
     finish(bad)
     print("\nPASS")
