@@ -483,15 +483,25 @@ create_page_tables:
 	 * clean: a dirty line left there by the loader could be written back over the tables we are
 	 * about to write with the caches off. Invalidate them to PoC first (Linux <= 6.8 does too). */
 	inval_boot_tables
-	/* Zero both table areas (MMU off: Device memory, so aligned 8-byte stores only). */
+	/* Zero both table areas (MMU off: Device memory, so aligned 8-byte stores only: with stage 1
+	 * disabled data accesses are Device-nGnRnE, and an unaligned access to Device memory, or a
+	 * DC ZVA, takes an Alignment fault; Arm ARM, "The effects of disabling an address translation
+	 * stage" and "Alignment of data accesses"). Both areas are whole pages (linker/kernel.ld), so
+	 * four stores per loop never run past the end. */
 	adrp	x0, init_pg_dir
 	adrp	x1, init_pg_end
 0:	str	xzr, [x0], #8
+	str	xzr, [x0], #8
+	str	xzr, [x0], #8
+	str	xzr, [x0], #8
 	cmp	x0, x1
 	b.lo	0b
 	adrp	x0, idmap_pg_dir
 	adrp	x1, idmap_pg_end
 0:	str	xzr, [x0], #8
+	str	xzr, [x0], #8
+	str	xzr, [x0], #8
+	str	xzr, [x0], #8
 	cmp	x0, x1
 	b.lo	0b
 
@@ -654,10 +664,14 @@ __primary_switched:
 	mov	sp, x0
 	/* The identity map is no longer needed: stop TTBR0 walks altogether. */
 	idmap_walks_off
-	/* BSS (which includes the fixmap tables and the stack) is cleared with the caches on. */
+	/* BSS (which includes the fixmap tables and the stack) is cleared with the caches on. Its
+	 * bounds are page aligned (linker/kernel.ld): 64 bytes per loop never run past the end. */
 	ldr	x0, =__bss_start
 	ldr	x1, =__bss_stop
 0:	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
+	stp	xzr, xzr, [x0], #16
 	cmp	x0, x1
 	b.lo	0b
 	/* TPIDR_EL1 = this CPU's PerCpu (kernel/smp.h) from here on: CPU 0's, in BSS, with the
