@@ -42,8 +42,10 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "find_nul reads words l
 
 // The index of the first NUL among the n bytes at p (n when there is none), eight bytes at a time:
 // names and string lists are short, and the kernel's memchr goes byte by byte. Reads stay inside
-// [p, p + n); unaligned 8-byte loads are fine on Normal memory with SCTLR_EL1.A clear (the tree is
-// read through its cacheable FIX_FDT mapping) and on the host.
+// [p, p + n). The loads may be unaligned: the tree is read through its cacheable FIX_FDT mapping
+// (Normal memory) with SCTLR_EL1.A clear, where an unaligned access does not fault (Arm ARM,
+// "Alignment of data accesses"; it would on Device memory, which the tree never is once the MMU is
+// on), and on the host.
 inline size_t find_nul(const uint8_t* p, size_t n) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
