@@ -68,3 +68,6 @@ add_test(NAME qemu.raspi4b.sdcard COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_
 
 set_tests_properties(qemu.raspi4b.boot qemu.raspi4b.boot_no_semihosting qemu.raspi4b.halt_off_no_semihosting
   qemu.raspi4b.firmware_cmdline qemu.raspi4b.sdcard PROPERTIES LABELS qemu TIMEOUT 120 ENVIRONMENT "FIXMAP_DEPS=${FIXMAP_DEPS}")
+# tools.mksdcard and this both run mkfs.vfat and mtools on a 64 MiB image: one at a time (under
+# -j2 on a loaded machine one of them once failed while the other ran).
+set_tests_properties(qemu.raspi4b.sdcard PROPERTIES RESOURCE_LOCK sdcard_image)

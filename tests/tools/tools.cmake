@@ -26,3 +26,4 @@ set_tests_properties(tools.clang_format PROPERTIES LABELS "tools;host" TIMEOUT 1
 add_test(NAME tools.help COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_tool_help.py ${CMAKE_SOURCE_DIR}
          $<TARGET_FILE:dtb-probe>)
 set_tests_properties(tools.help PROPERTIES LABELS "tools;host" TIMEOUT 120)
+set_tests_properties(tools.mksdcard PROPERTIES RESOURCE_LOCK sdcard_image)  # see qemu/raspi4b.cmake
