@@ -30,7 +30,7 @@ target_link_libraries(host_tests PRIVATE kernel_shared_host GTest::gmock GTest::
 target_compile_options(host_tests PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
 target_compile_definitions(host_tests PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}")
 # NO_PRETTY_VALUES: a parameterised test is named by its name generator alone
-# (Debian/OfRaspberryPi.FindsThePl011BehindTheMiniUartStdoutPath/bcm2711_rpi_4_b), not followed by
+# (Debian/OfRaspberryPi.Pl011BehindTheMiniUartStdoutPath/bcm2711_rpi_4_b), not followed by
 # "# GetParam() = <bytes of the parameter>", which holds pointers and changes from build to build.
 gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES LABELS host TIMEOUT 60)
 

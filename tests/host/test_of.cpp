@@ -67,7 +67,7 @@ void PrintTo(const PiCase& c, std::ostream* os) { *os << c.dtb << " (" << c.mode
 
 class OfRaspberryPi : public ::testing::TestWithParam<PiCase> {};
 
-TEST_P(OfRaspberryPi, FindsThePl011BehindTheMiniUartStdoutPath) {
+TEST_P(OfRaspberryPi, Pl011BehindTheMiniUartStdoutPath) {
   LOAD_DTB_OR_FAIL(dtb, GetParam().dtb);
   const void* fdt = dtb.data();
   EXPECT_STREQ(of::machine_model(fdt), GetParam().model);

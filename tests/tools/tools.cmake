@@ -27,3 +27,9 @@ add_test(NAME tools.help COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}
          $<TARGET_FILE:dtb-probe>)
 set_tests_properties(tools.help PROPERTIES LABELS "tools;host" TIMEOUT 120)
 set_tests_properties(tools.mksdcard PROPERTIES RESOURCE_LOCK sdcard_image)  # see qemu/raspi4b.cmake
+
+# CTest pads every progress line to the longest test name: names stay within 75 characters so a
+# line fits in about 120 columns.
+add_test(NAME tools.ctest_names_fit COMMAND ${Python3_EXECUTABLE} -c
+  "import json,subprocess,sys; n=[t['name'] for t in json.loads(subprocess.run(['${CMAKE_CTEST_COMMAND}','--show-only=json-v1'],capture_output=True,text=True,cwd='${CMAKE_BINARY_DIR}').stdout)['tests']]; bad=[x for x in n if len(x)>75]; print('%d tests, longest name %d characters' % (len(n), max(map(len,n)))); [print('too long (%d): %s' % (len(x),x)) for x in bad]; sys.exit(1 if bad else 0)")
+set_tests_properties(tools.ctest_names_fit PROPERTIES LABELS "tools;host" TIMEOUT 60)
