@@ -63,10 +63,19 @@ class Error {
   constexpr Error() : code_(Errc::Ok) {}  // only the code: an Ok Status costs one store
   template <typename... Args>
   Error(Errc code, const char* fmt, Args... args)
-      : code_(code), reported_(false), nargs_(sizeof...(Args)), fmt_(fmt), detail_fn_(nullptr) {
+      : code_(code),
+        reported_(false),
+        nargs_(sizeof...(Args)),
+        fmt_(fmt),
+        detail_fn_(nullptr),
+        detail_ctx_(nullptr),
+        detail_arg_(0) {
     static_assert(sizeof...(Args) <= kMaxArgs, "an Error carries at most 6 arguments");
     unsigned i = 0;
     ((args_[i++] = to_arg(args)), ...);
+    // The unused ones too: an Error is copied memberwise, and a copy of indeterminate values is
+    // what GCC's -Wuninitialized rejects (the ASan build at -O2). Error paths only.
+    for (; i < kMaxArgs; ++i) args_[i] = 0;
   }
 
   // A %s argument standing for the text with_detail() produces when the message is formatted.
