@@ -52,7 +52,7 @@ size_t log_buffer_copy(char* out, size_t cap);  // oldest to newest, NUL-termina
 size_t log_buffer_read(size_t pos, char* out, size_t n);
 size_t log_buffer_size();      // bytes held now
 size_t log_buffer_capacity();  // the ring's size
-void log_buffer_reset();  // host tests only: start from an empty buffer
+void log_buffer_reset();       // host tests only: start from an empty buffer
 
 }  // namespace kernel
 

@@ -153,30 +153,37 @@ inline Fixmap* fixmap_get() { return fixmap_detail::g_fixmap; }
 // address (the returned Error is marked reported), and the status is returned so callers (and
 // tests) can react. The success path is Fixmap::try_set, inline at the call site (a few
 // instructions plus the barriers and the TLBI; Linux calls an out-of-line __set_fixmap); a
-// failure goes out of line to be explained.
-inline Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
+// failure goes out of line to be explained. always_inline, also at -O0 (the Debug host build): the
+// out-of-line explanation reports its return address as the caller, which must be the call site.
+[[gnu::always_inline]] inline Status __set_fixmap(unsigned idx, PhysAddr phys, PgProt prot) {
   Fixmap* fm = fixmap_detail::g_fixmap;
   if (fm && fm->try_set(idx, phys, prot)) [[likely]]
     return {};
   return fixmap_detail::set_failed(idx, phys, prot);
 }
-inline Status set_fixmap(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL); }
-inline Status set_fixmap_io(unsigned idx, PhysAddr phys) { return __set_fixmap(idx, phys, FIXMAP_PAGE_IO); }
-inline Status clear_fixmap(unsigned idx) { return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR); }
+[[gnu::always_inline]] inline Status set_fixmap(unsigned idx, PhysAddr phys) {
+  return __set_fixmap(idx, phys, FIXMAP_PAGE_NORMAL);
+}
+[[gnu::always_inline]] inline Status set_fixmap_io(unsigned idx, PhysAddr phys) {
+  return __set_fixmap(idx, phys, FIXMAP_PAGE_IO);
+}
+[[gnu::always_inline]] inline Status clear_fixmap(unsigned idx) {
+  return __set_fixmap(idx, PhysAddr(0), FIXMAP_PAGE_CLEAR);
+}
 // __set_fixmap for an API built on the fixmap (early_ioremap): a failure is reported with
 // `caller`, its own caller, rather than with the API's address.
 Status fixmap_set_reported(unsigned idx, PhysAddr phys, PgProt prot, void* caller);
 // Maps the page holding `phys` and returns the slot address plus phys's in-page offset (null VA on
 // failure).
-inline VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot) {
+[[gnu::always_inline]] inline VirtAddr __set_fixmap_offset(unsigned idx, PhysAddr phys, PgProt prot) {
   if (!__set_fixmap(idx, phys.page_base(), prot).ok()) [[unlikely]]
     return VirtAddr();
   return VirtAddr(__fix_to_virt(idx) + phys.page_offset());
 }
-inline VirtAddr set_fixmap_offset(unsigned idx, PhysAddr phys) {
+[[gnu::always_inline]] inline VirtAddr set_fixmap_offset(unsigned idx, PhysAddr phys) {
   return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_NORMAL);
 }
-inline VirtAddr set_fixmap_offset_io(unsigned idx, PhysAddr phys) {
+[[gnu::always_inline]] inline VirtAddr set_fixmap_offset_io(unsigned idx, PhysAddr phys) {
   return __set_fixmap_offset(idx, phys, FIXMAP_PAGE_IO);
 }
 

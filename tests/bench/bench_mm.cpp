@@ -284,11 +284,31 @@ std::map<std::string, std::function<void()>>& ops() {
       {"paging_init_1g", [] { paging_init_gib(1); }},
       {"paging_init_4g", [] { paging_init_gib(4); }},
       {"paging_init_16g", [] { paging_init_gib(16); }},
-      {"buddy_order0", [] { static Buddy& w = buddy_world(0); op_buddy(w, 0); }},
-      {"buddy_order3", [] { static Buddy& w = buddy_world(0); op_buddy(w, 3); }},
-      {"buddy_order10", [] { static Buddy& w = buddy_world(0); op_buddy(w, 10); }},
-      {"buddy_order0_fill50", [] { static Buddy& w = buddy_world(0.5); op_buddy(w, 0); }},
-      {"buddy_order0_fill90", [] { static Buddy& w = buddy_world(0.9); op_buddy(w, 0); }},
+      {"buddy_order0",
+       [] {
+         static Buddy& w = buddy_world(0);
+         op_buddy(w, 0);
+       }},
+      {"buddy_order3",
+       [] {
+         static Buddy& w = buddy_world(0);
+         op_buddy(w, 3);
+       }},
+      {"buddy_order10",
+       [] {
+         static Buddy& w = buddy_world(0);
+         op_buddy(w, 10);
+       }},
+      {"buddy_order0_fill50",
+       [] {
+         static Buddy& w = buddy_world(0.5);
+         op_buddy(w, 0);
+       }},
+      {"buddy_order0_fill90",
+       [] {
+         static Buddy& w = buddy_world(0.9);
+         op_buddy(w, 0);
+       }},
       {"buddy_random_mix", op_buddy_mix},
       {"buddy_online_1g", [] { op_buddy_online(1); }},
       {"buddy_online_16g", [] { op_buddy_online(16); }},
