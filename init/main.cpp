@@ -172,7 +172,7 @@ bool mmu_translate(VirtAddr va, PhysAddr* pa) { return arch_translate(va, false,
                 !cmdline_find(boot_command_line, "halt", &p));
   if (shell && console_active()) monitor_run();
   if (cmdline_find(boot_command_line, "halt", &p) && value_is(p, "idle")) {
-    pr_info("halt=idle: idling in wfi (QEMU monitor or gdb can inspect the kernel)\n");
+    pr_info("halt=idle: idling in wfi (QEMU monitor or gdb can inspect the kernel; Ctrl-a x quits QEMU)\n");
     arch_halt();
   }
   pr_info("reboot: Power down\n");
