@@ -54,7 +54,7 @@ void BuddyAllocator::init(Page* memmap, uint64_t base_pfn, uint64_t nr_pages, ui
   managed_ = 0;
   nr_blocks_ = nr_blocks(base_pfn, nr_pages);
   // One byte per 4 MiB: every block Untouched, every page reserved, no struct page written.
-  __builtin_memset(block_state_, kUntouched, nr_blocks_);
+  if (nr_blocks_) __builtin_memset(block_state_, kUntouched, nr_blocks_);  // (an empty span may pass no array)
   nr_initialised_ = 0;
   for (unsigned o = 0; o < NR_ORDERS; ++o) head_[o] = Page::kNone, nr_free_[o] = 0;
   for (PerCpuPages& pcp : pcp_) pcp.head = Page::kNone, pcp.count = 0;  // every CPU's, at boot
