@@ -18,6 +18,23 @@ inline constexpr Page kPoisonPage = {Page::Head, 0, 0x5a5a5a5au, 0xa5a5a5a5u};
 
 inline bool is_poison(const Page& p) { return std::memcmp(&p, &kPoisonPage, sizeof p) == 0; }
 
+// Which pages a randomized test holds: a block handed out twice, or overlapping another, fails.
+struct PageOwnership {
+  PageOwnership(uint64_t base_pfn, uint64_t pages) : base(base_pfn), owned(pages) {}
+  ::testing::AssertionResult claim(uint64_t pfn, unsigned order) {
+    for (uint64_t i = 0; i < (1ull << order); ++i) {
+      if (owned[pfn - base + i]) return ::testing::AssertionFailure() << "overlap at pfn " << pfn + i;
+      owned[pfn - base + i] = 1;
+    }
+    return ::testing::AssertionSuccess();
+  }
+  void release(uint64_t pfn, unsigned order) {
+    for (uint64_t i = 0; i < (1ull << order); ++i) owned[pfn - base + i] = 0;
+  }
+  uint64_t base;
+  std::vector<uint8_t> owned;
+};
+
 struct BuddyArena {
   BuddyArena(uint64_t base_pfn, uint64_t pages)
       : base(base_pfn), nr(pages), memmap(pages, kPoisonPage), state(BuddyAllocator::nr_blocks(base_pfn, pages), 0xee) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fixmap_fixture.h"
+#include "buddy_fixture.h"
 #include "mm/page_alloc.h"
 
 namespace kernel::test {
@@ -56,7 +57,7 @@ TEST_F(BuddyTest, RandomSequencesNeverOverlapNeverLeakAndFullyCoalesce) {
   const uint64_t total = b.free_pages_total();
   std::mt19937_64 rng(42);
   std::map<uint64_t, unsigned> live;  // pfn -> order
-  std::vector<uint8_t> owned(kPages);
+  PageOwnership own(kBase, kPages);
   uint64_t allocated = 0;
   for (int step = 0; step < 200000; ++step) {
     bool do_alloc = live.empty() || (rng() % 100) < 55;
@@ -69,17 +70,14 @@ TEST_F(BuddyTest, RandomSequencesNeverOverlapNeverLeakAndFullyCoalesce) {
       }
       uint64_t pfn = b.page_to_pfn(p);
       ASSERT_EQ(pfn & ((1ull << order) - 1), 0u) << "not naturally aligned";
-      for (uint64_t i = 0; i < (1ull << order); ++i) {
-        ASSERT_EQ(owned[pfn - kBase + i], 0) << "overlap at pfn " << pfn + i;
-        owned[pfn - kBase + i] = 1;
-      }
+      ASSERT_TRUE(own.claim(pfn, order));
       live[pfn] = order;
       allocated += 1ull << order;
     } else {
       auto it = live.begin();
       std::advance(it, static_cast<long>(rng() % live.size()));
       ASSERT_EQ(b.free_pages(b.pfn_to_page(it->first), it->second), Errc::Ok);
-      for (uint64_t i = 0; i < (1ull << it->second); ++i) owned[it->first - kBase + i] = 0;
+      own.release(it->first, it->second);
       allocated -= 1ull << it->second;
       live.erase(it);
     }

@@ -292,7 +292,7 @@ TEST_F(BuddyLazy, RandomSequencesOverHolesAndEdges) {
   ASSERT_EQ(total, (r1e - r1s) + (r2e - r2s));
   std::mt19937_64 rng(1414);
   std::map<uint64_t, unsigned> live;
-  std::vector<uint8_t> owned(kPages);
+  PageOwnership own(kBase, kPages);
   uint64_t allocated = 0;
   for (int step = 0; step < 100000; ++step) {
     if (live.empty() || rng() % 100 < 55) {
@@ -303,10 +303,7 @@ TEST_F(BuddyLazy, RandomSequencesOverHolesAndEdges) {
       ASSERT_EQ(pfn & ((1ull << order) - 1), 0u);
       ASSERT_TRUE((pfn >= r1s && pfn + (1ull << order) <= r1e) || (pfn >= r2s && pfn + (1ull << order) <= r2e))
           << "pfn 0x" << std::hex << pfn << " order " << std::dec << order << " outside the ranges";
-      for (uint64_t i = 0; i < (1ull << order); ++i) {
-        ASSERT_EQ(owned[pfn - kBase + i], 0) << "overlap at pfn " << pfn + i;
-        owned[pfn - kBase + i] = 1;
-      }
+      ASSERT_TRUE(own.claim(pfn, order));
       live[pfn] = order;
       allocated += 1ull << order;
     } else {
@@ -316,7 +313,7 @@ TEST_F(BuddyLazy, RandomSequencesOverHolesAndEdges) {
         ASSERT_EQ(a.b.free_pages(a.page(it->first), (it->second + 1) % NR_ORDERS), Errc::WrongOrder);
       }
       ASSERT_EQ(a.b.free_pages(a.page(it->first), it->second), Errc::Ok);
-      for (uint64_t i = 0; i < (1ull << it->second); ++i) owned[it->first - kBase + i] = 0;
+      own.release(it->first, it->second);
       allocated -= 1ull << it->second;
       live.erase(it);
     }

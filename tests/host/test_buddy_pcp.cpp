@@ -249,7 +249,7 @@ TEST_P(BuddyPcpRandom, NoOverlapNoLeakFullCoalesce) {
   const uint64_t total = a.b.free_pages_total();
   std::mt19937_64 rng(GetParam().first * 31 + GetParam().second);
   std::map<uint64_t, unsigned> live;
-  std::vector<uint8_t> owned(kPages);
+  PageOwnership own(kBase, kPages);
   uint64_t allocated = 0;
   for (int step = 0; step < 100000; ++step) {
     if (step % 997 == 0) per_cpu_area[0].cpu = static_cast<uint32_t>(rng() % NR_CPUS);  // AsCpu restores
@@ -262,17 +262,14 @@ TEST_P(BuddyPcpRandom, NoOverlapNoLeakFullCoalesce) {
       }
       const uint64_t pfn = a.b.page_to_pfn(p);
       ASSERT_EQ(pfn & ((1ull << order) - 1), 0u);
-      for (uint64_t i = 0; i < (1ull << order); ++i) {
-        ASSERT_EQ(owned[pfn - kBase + i], 0) << "overlap at pfn " << pfn + i;
-        owned[pfn - kBase + i] = 1;
-      }
+      ASSERT_TRUE(own.claim(pfn, order));
       live[pfn] = order;
       allocated += 1ull << order;
     } else {
       auto it = live.begin();
       std::advance(it, static_cast<long>(rng() % live.size()));
       ASSERT_EQ(a.b.free_pages(a.page(it->first), it->second), Errc::Ok);
-      for (uint64_t i = 0; i < (1ull << it->second); ++i) owned[it->first - kBase + i] = 0;
+      own.release(it->first, it->second);
       allocated -= 1ull << it->second;
       live.erase(it);
     }
