@@ -45,8 +45,7 @@ PhysAddr g_console_phys;  // the UART's physical address, for the move to iorema
 bool g_console_stuck_reported = false;
 // The one pass over the device tree the early boot reads (setup_device_tree), with its index of
 // the top two levels (stdout-path lookups).
-of::Scan g_dt;
-int g_dt_index[of::Scan::kIndexRoom];
+of::ScanWithRoom<0, 0> g_dt;  // the early boot asks for no memory or reservations
 
 // Virtual time of boot milestones. Under QEMU -icount shift=0 one instruction is one
 // nanosecond of virtual time, so these are instruction counts (tools/bench).
@@ -212,8 +211,6 @@ FdtWindow setup_device_tree(uint64_t dtb_phys) {
   initial_boot_params_size = fdt.size;
   // Every read of the scan is checked against the header's block bounds (drivers/of/fdt_view.h):
   // a corrupt structure block only ends the pass early, and is reported by check_device_tree().
-  g_dt.index = g_dt_index;
-  g_dt.index_max = of::Scan::kIndexRoom;
   (void)of::scan(initial_boot_params, &g_dt);
   of::remember_scan(&g_dt);  // arch_timer_init's question (the timer's clock-frequency) is answered
   pr_info("fdt: 0x%016lx (%u bytes) mapped at 0x%016lx via FIX_FDT\n", dtb_phys, fdt.size, fdt.va.value());

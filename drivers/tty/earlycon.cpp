@@ -188,10 +188,7 @@ EarlyconChoice earlycon_select(const of::Scan& s, const char* cmdline) {
 }
 
 EarlyconChoice earlycon_select(const void* fdt, const char* cmdline) {
-  of::Scan s;
-  int index[of::Scan::kIndexRoom];
-  s.index = index;
-  s.index_max = of::Scan::kIndexRoom;
+  of::ScanWithRoom<0, 0> s;
   if (fdt) (void)of::scan(fdt, &s);
   return earlycon_select(s, cmdline);
 }

@@ -145,6 +145,24 @@ struct Scan {
   Uart gpio = {-1, false, false, 0};
   bool gpio_is_2711 = false;
 };
+// A Scan with its own room for kMemory memory regions, kReserved reservations (0: not asked for)
+// and the node index, wired up: `of::ScanWithRoom<8, 8> s; of::scan(fdt, &s);`.
+template <int kMemory, int kReserved>
+struct ScanWithRoom : Scan {
+  constexpr ScanWithRoom() {
+    memory = kMemory ? memory_room : nullptr;
+    memory_max = kMemory;
+    reserved = kReserved ? reserved_room : nullptr;
+    reserved_max = kReserved;
+    index = index_room;
+    index_max = kIndexRoom;
+  }
+  ScanWithRoom(const ScanWithRoom&) = delete;
+  ScanWithRoom& operator=(const ScanWithRoom&) = delete;
+  Region memory_room[kMemory ? kMemory : 1] = {};
+  Reservation reserved_room[kReserved ? kReserved : 1] = {};
+  int index_room[kIndexRoom] = {};
+};
 // Fills `s` from the tree at `fdt` (its header must be valid; a malformed structure block ends the
 // pass early: s->malformed). What an earlier scan found is replaced; the requests stay. Returns
 // s->malformed.

@@ -250,16 +250,7 @@ void op_fdt_walk() {  // limit: visit every node once (what any discovery must a
 
 void op_fdt_scan() {  // what the boot reads from the tree: one pass (of::scan), then the console
   const void* fdt = pi4_dtb().data();
-  of::Region r[8];
-  of::Reservation res[8];
-  int index[of::Scan::kIndexRoom];
-  of::Scan s;
-  s.memory = r;
-  s.memory_max = 8;
-  s.reserved = res;
-  s.reserved_max = 8;
-  s.index = index;
-  s.index_max = of::Scan::kIndexRoom;
+  of::ScanWithRoom<8, 8> s;
   (void)of::scan(fdt, &s);
   EarlyconChoice c = earlycon_select(s, "");
   benchmark::DoNotOptimize(c.base);

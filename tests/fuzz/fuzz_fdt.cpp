@@ -68,10 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.size > size + (2u << 20)) __builtin_trap();
   const void* fdt = w.mmu.access(m.va, m.size);
   if (!fdt) __builtin_trap();
-  int index[of::Scan::kIndexRoom];
-  of::Scan scan;
-  scan.index = index;
-  scan.index_max = of::Scan::kIndexRoom;
+  of::ScanWithRoom<0, 0> scan;
   (void)of::scan(fdt, &scan);
   EarlyconChoice c = earlycon_select(scan, cmdline);
   char text[320];

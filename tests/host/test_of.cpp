@@ -679,16 +679,11 @@ TEST(OfReader, TheScanAgreesWithTheFunctions) {
     if (!valid) continue;
     ++n;
     ref::g_parents = {};
-    of::Region mem[64], mem2[64];
-    of::Reservation res[64], res2[64];
-    int index[of::Scan::kIndexRoom];
-    of::Scan s;
-    s.memory = mem;
-    s.memory_max = 64;
-    s.reserved = res;
-    s.reserved_max = 64;
-    s.index = index;
-    s.index_max = of::Scan::kIndexRoom;
+    of::Region mem2[64];
+    of::Reservation res2[64];
+    of::ScanWithRoom<64, 64> s;
+    const of::Region* mem = s.memory_room;
+    const of::Reservation* res = s.reserved_room;
     EXPECT_TRUE(of::scan(fdt, &s).ok());
     EXPECT_TRUE(s.index_complete);
     int total = 0;
@@ -784,16 +779,7 @@ TEST(OfReader, CorruptStructureBlocksAreReadSafely) {
       ASSERT_TRUE(v.init(fdt));
       EXPECT_EQ(of::fdt::structure_ok(v), !bad) << name << " round " << round;
       EXPECT_EQ(of::check_structure(fdt, total, PhysAddr(0)).ok(), !bad);
-      int index[of::Scan::kIndexRoom];
-      of::Region mem[8];
-      of::Reservation res[8];
-      of::Scan s;
-      s.memory = mem;
-      s.memory_max = 8;
-      s.reserved = res;
-      s.reserved_max = 8;
-      s.index = index;
-      s.index_max = of::Scan::kIndexRoom;
+      of::ScanWithRoom<8, 8> s;
       (void)of::scan(fdt, &s);
       char text[320];
       for (const char* cmdline : {"", "earlycon=pl011,0x9000000", "earlycon=pl011,0xfe201000"}) {
@@ -803,7 +789,7 @@ TEST(OfReader, CorruptStructureBlocksAreReadSafely) {
         c.format_error(text, sizeof text);
       }
       int total_out = 0;
-      of::memory_regions(fdt, mem, 8, &total_out);
+      of::memory_regions(fdt, s.memory_room, 8, &total_out);
       of::SpinTableCpu st[8];
       of::spin_table_cpus(fdt, st, 8);
       for (int node = 0; node < static_cast<int>(size); node += 4 * (1 + next() % 64)) {
