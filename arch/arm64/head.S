@@ -664,8 +664,9 @@ __primary_switched:
 	mov	sp, x0
 	/* The identity map is no longer needed: stop TTBR0 walks altogether. */
 	idmap_walks_off
-	/* BSS (which includes the fixmap tables and the stack) is cleared with the caches on. Its
-	 * bounds are page aligned (linker/kernel.ld): 64 bytes per loop never run past the end. */
+	/* BSS (which includes the fixmap tables; the stacks are in .stacks) is cleared with the caches on. Its
+	 * bounds are page aligned and BSS is never empty (asserted in linker/kernel.ld): 64 bytes per
+	 * loop, stored before the compare, never run past the end. */
 	ldr	x0, =__bss_start
 	ldr	x1, =__bss_stop
 0:	stp	xzr, xzr, [x0], #16

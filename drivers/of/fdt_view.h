@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "asm/sysreg_defs.h"
 #include "drivers/of.h"
 #include "kernel/error.h"
 
@@ -39,6 +40,8 @@ inline uint64_t read_cells(const uint8_t* p, uint32_t n) {
 }
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "find_nul reads words little-endian");
+// The unaligned loads below rely on SCTLR_EL1.A (bit 1, alignment fault checking) staying clear.
+static_assert((SCTLR_EL1_MMU_ON & (1ull << 1)) == 0, "SCTLR_EL1.A set: the DT reader's unaligned loads would fault");
 
 // The index of the first NUL among the n bytes at p (n when there is none), eight bytes at a time:
 // names and string lists are short, and the kernel's memchr goes byte by byte. Reads stay inside
