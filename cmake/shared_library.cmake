@@ -4,7 +4,8 @@
 #
 #   add_shared_kernel_library(<name> FOR kernel|host
 #                             [SOURCES <more sources>...]   # compiled with the same settings
-#                             [OPTIONS <compile options>...] [DEFINITIONS <defines>...])
+#                             [OPTIONS <compile options>...] [DEFINITIONS <defines>...]
+#                             [PAGE_SHIFT 12|14|16])         # default: this tree's GRANULE
 #
 # FOR kernel: an OBJECT library for the freestanding AArch64 link (cmake/kernel.cmake); the
 #   libfdt headers come from Debian's arm64 package (LIBFDT_ARM64_ROOT).
@@ -12,6 +13,7 @@
 #   linked; both are PUBLIC, so a test that links it sees the kernel's headers as the code does.
 # OPTIONS and DEFINITIONS apply to the library's own sources (the benchmarks' -O2);
 # directory-wide options (add_compile_options: SANITIZE, the fuzz build) apply as usual.
+# CONFIG_ARM64_PAGE_SHIFT is PUBLIC: whatever links the library sees the granule its code has.
 
 set(SHARED_SOURCES
   lib/vsprintf.cpp lib/error.cpp lib/printk.cpp lib/cmdline.cpp lib/line_editor.cpp
@@ -27,7 +29,10 @@ list(TRANSFORM SHARED_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)
 set(SHARED_KERNEL_WARNINGS -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers)
 
 function(add_shared_kernel_library name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "FOR" "SOURCES;OPTIONS;DEFINITIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "FOR;PAGE_SHIFT" "SOURCES;OPTIONS;DEFINITIONS")
+  if(NOT arg_PAGE_SHIFT)
+    set(arg_PAGE_SHIFT ${KERNEL_PAGE_SHIFT})
+  endif()
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "add_shared_kernel_library(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -55,4 +60,5 @@ function(add_shared_kernel_library name)
   target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR})
   target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${warnings}> ${arg_OPTIONS})
   target_compile_definitions(${name} PRIVATE ${arg_DEFINITIONS})
+  target_compile_definitions(${name} PUBLIC CONFIG_ARM64_PAGE_SHIFT=${arg_PAGE_SHIFT})
 endfunction()

@@ -1,5 +1,5 @@
-// VMSAv8-64 translation table descriptors, 4 KiB granule (Arm ARM D8.3 "Translation table
-// descriptor formats"). A descriptor is a plain 64-bit value with accessors at explicit bit
+// VMSAv8-64 translation table descriptors for this build's granule (Arm ARM D8.3 "Translation table
+// descriptor formats"; 48-bit output addresses, no FEAT_LPA/LPA2). A descriptor is a plain 64-bit value with accessors at explicit bit
 // positions: no C bitfields, whose layout the compiler chooses.
 #pragma once
 
@@ -39,7 +39,9 @@ enum class MemType : uint8_t {
   Normal = MT_NORMAL,
 };
 
-inline constexpr uint64_t kOutputAddrMask = 0x0000fffffffff000ULL;  // OA[47:12]
+// OA[47:PAGE_SHIFT] of a page or table descriptor. At 64 KiB, bits [15:12] would be OA[51:48]
+// with FEAT_LPA: this kernel keeps them zero (48-bit PA, TCR_EL1.IPS <= 48 bits).
+inline constexpr uint64_t kOutputAddrMask = 0x0000ffffffffffffULL & PAGE_MASK;
 
 struct Pte {
   uint64_t raw = 0;

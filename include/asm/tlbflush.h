@@ -6,7 +6,9 @@
 // Xt[47:44] = TTL (the level of the leaf being invalidated, when FEAT_TTL is implemented; RES0
 // otherwise), Xt[63:48] = RES0 for the "all ASIDs" forms. A TTL that does not match the level of
 // the cached entry lets the CPU keep that entry: for a TTBR1 address, whose bits [63:48] are all
-// ones, a plain `va >> 12` puts 0b1111 in TTL and ones in RES0 bits.
+// ones, a plain `va >> 12` puts 0b1111 in TTL and ones in RES0 bits. The VA field is VA[55:12] at
+// every granule (at 16 KiB and 64 KiB the bits below the page, VA[13:12] / VA[15:12], are zero for
+// a page's address), so the operand is never `va >> PAGE_SHIFT`; TTL[3:2] names the granule.
 #pragma once
 
 #include <stdint.h>
@@ -16,19 +18,23 @@
 namespace kernel {
 
 // The translation table level of the leaf entry that is being invalidated, or "unknown" (the CPU
-// then looks at every level). Level 0 holds no leaf with the 4 KiB granule.
+// then looks at every level). Level 0 holds no leaf at any granule (and level 1 none at 16K/64K).
 enum class TlbLevel : uint8_t { Unknown = 0, L1 = 1, L2 = 2, L3 = 3 };
 
 inline constexpr uint64_t kTlbiVaMask = (uint64_t{1} << 44) - 1;  // Xt[43:0]
 inline constexpr unsigned kTlbiTtlShift = 44;                     // Xt[47:44]
-inline constexpr uint64_t kTlbiTtlGranule4K = 0b01;               // TTL[3:2] for the 4 KiB granule
+inline constexpr unsigned kTlbiVaShift = 12;                      // the field counts 4 KiB units
+// TTL[3:2], the granule of the entry (Arm ARM, "TLBI VAALE1IS", TTL): 0b01 4K, 0b10 16K, 0b11 64K.
+inline constexpr uint64_t kTlbiTtlGranule = PAGE_SHIFT == 12 ? 0b01 : PAGE_SHIFT == 14 ? 0b10 : 0b11;
+// One page's step in the VA field: 1 at 4K, 4 at 16K, 16 at 64K.
+inline constexpr uint64_t kTlbiOpsPerPage = PAGE_SIZE >> kTlbiVaShift;
 
 // Xt for TLBI VA*E1*: VA[55:12] in bits [43:0], TTL = 0 (no hint) unless the CPU implements
-// FEAT_TTL and the level is known, then TTL = {granule 0b01, level}.
+// FEAT_TTL and the level is known, then TTL = {granule, level}.
 constexpr uint64_t tlbi_va_operand(VirtAddr va, TlbLevel level, bool cpu_has_ttl) {
-  uint64_t op = (va.value() >> PAGE_SHIFT) & kTlbiVaMask;
+  uint64_t op = (va.value() >> kTlbiVaShift) & kTlbiVaMask;
   if (cpu_has_ttl && level != TlbLevel::Unknown)
-    op |= ((kTlbiTtlGranule4K << 2) | static_cast<uint64_t>(level)) << kTlbiTtlShift;
+    op |= ((kTlbiTtlGranule << 2) | static_cast<uint64_t>(level)) << kTlbiTtlShift;
   return op;
 }
 
@@ -52,9 +58,10 @@ constexpr uint64_t tlbi_va_operand(VirtAddr va, TlbLevel level, bool cpu_has_ttl
 //    broadcast instead of hundreds, at the price of every PE refilling its TLB by walks. The
 //    cut-over is the point where the run is larger than a whole TLB (Cortex-A53's main TLB holds
 //    512 entries, the A72's 1024): invalidating page by page then costs more than the refills.
-//    512 pages is also one level-3 table (2 MiB). The fixmap's runs are at most 64 pages (an
-//    early_ioremap slot; the FDT window is cleared in such runs): always page by page.
-//    unmap_range (ioremap's iounmap) issues one run per level-3 table: at most 512 pages.
+//    The bound counts pages (TLB entries), whatever their size. The fixmap's runs are at most 64
+//    pages (an early_ioremap slot at 4K; the FDT window is cleared in such runs): always page by
+//    page. unmap_range (ioremap's iounmap) issues one run per level-3 table: 512 pages at 4K, more
+//    at 16K/64K (2048, 8192), which then is one VMALLE1IS.
 //  - Not used: TLBI RVAALE1IS (FEAT_TLBIRANGE, Armv8.4) invalidates a run in one instruction,
 //    but it is UNDEFINED on a PE without the feature, and the kernel would have to know that every
 //    CPU it ever brings up has it (the A53/A72 of the Raspberry Pis do not); a 64-page run is 64
@@ -75,16 +82,16 @@ inline void tlbi_kernel_range(Tlbi&& tlbi, VirtAddr start, uint64_t pages, TlbLe
     tlbi.all();
     return;
   }
-  // Page i's operand is the first one plus i: VA[55:12] counts pages, and the run does not wrap,
-  // so nothing carries into TTL.
+  // Page i's operand is the first one plus i pages in 4 KiB units: the run does not wrap, so
+  // nothing carries into TTL.
   const uint64_t op = tlbi_va_operand(start, level, cpu_has_ttl);
-  for (uint64_t i = 0; i < pages; ++i) tlbi.page(op + i);
+  for (uint64_t i = 0; i < pages; ++i) tlbi.page(op + i * kTlbiOpsPerPage);
 }
 
 // The inverse, for tests and logs: the VA (sign-extended from bit 55 like a TTBR1 address) and
 // the TTL field of an operand.
 constexpr VirtAddr tlbi_operand_va(uint64_t op) {
-  uint64_t va = (op & kTlbiVaMask) << PAGE_SHIFT;
+  uint64_t va = (op & kTlbiVaMask) << kTlbiVaShift;
   if (va & (uint64_t{1} << 55)) va |= ~((uint64_t{1} << 56) - 1);
   return VirtAddr(va);
 }

@@ -5,11 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-namespace kernel {
+#include "asm/page_def.h"  // PAGE_SHIFT, PAGE_SIZE, PAGE_MASK: the build's granule
 
-inline constexpr uint64_t PAGE_SHIFT = 12;
-inline constexpr uint64_t PAGE_SIZE = uint64_t{1} << PAGE_SHIFT;
-inline constexpr uint64_t PAGE_MASK = ~(PAGE_SIZE - 1);
+namespace kernel {
 
 constexpr uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 constexpr uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }

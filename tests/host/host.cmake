@@ -38,7 +38,8 @@ gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES
 function(add_fix_to_virt_check name index)
   add_test(NAME compile_time.${name}
     COMMAND ${CMAKE_CXX_COMPILER} -std=c++20 -fsyntax-only -I${CMAKE_SOURCE_DIR}/include
-            -DBAD_INDEX=${index} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/compile_fail_fix_to_virt.cpp)
+            -DBAD_INDEX=${index} -DCONFIG_ARM64_PAGE_SHIFT=${KERNEL_PAGE_SHIFT}
+            ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/compile_fail_fix_to_virt.cpp)
   set_tests_properties(compile_time.${name} PROPERTIES LABELS host ${ARGN})
 endfunction()
 foreach(bad FIX_HOLE __end_of_fixed_addresses)

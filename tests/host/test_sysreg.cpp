@@ -9,6 +9,11 @@
 namespace kernel {
 namespace {
 
+// TCR_EL1 without IPS, written out by hand from the Arm ARM's field table for each granule:
+// T0SZ = T1SZ = 16, IRGN/ORGN = 0b01, SH = 0b11 for both halves, and TG0 (bits [15:14]) / TG1
+// (bits [31:30]): 4K 0b00 / 0b10, 16K 0b10 / 0b01, 64K 0b01 / 0b11.
+constexpr uint64_t kTcrNoIps = PAGE_SHIFT == 12 ? 0xb510'3510u : PAGE_SHIFT == 14 ? 0x7510'b510u : 0xf510'7510u;
+
 TEST(SysRegTcr, KernelValueComposedFromFieldsIsTheBootValue) {
   // T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules, inner-shareable write-back walks.
   EXPECT_EQ(TCR_EL1_VALUE, 0xb510'3510u);
@@ -17,24 +22,25 @@ TEST(SysRegTcr, KernelValueComposedFromFieldsIsTheBootValue) {
                          .set_irgn0(TCR_RGN_WBWA)
                          .set_orgn0(TCR_RGN_WBWA)
                          .set_sh0(TCR_SH_INNER)
-                         .set_tg0(TCR_TG0_4K)
+                         .set_tg0(TCR_TG0_GRANULE)
                          .set_t1sz(16)
                          .set_irgn1(TCR_RGN_WBWA)
                          .set_orgn1(TCR_RGN_WBWA)
                          .set_sh1(TCR_SH_INNER)
-                         .set_tg1(TCR_TG1_4K);
-  EXPECT_EQ(tcr.raw, 0xb510'3510u);
+                         .set_tg1(TCR_TG1_GRANULE);
+  EXPECT_EQ(tcr.raw, kTcrNoIps);
 }
 
 TEST(SysRegTcr, IpsFromParangeAndEpd0) {
   // head.S: IPS = min(PARange, 48 bits) in bits [34:32].
   TcrEl1 tcr(TCR_EL1_VALUE);
-  EXPECT_EQ(tcr.set_ips(ID_AA64MMFR0_EL1_PARANGE_48).raw, 0x5'b510'3510u);
-  EXPECT_EQ(TcrEl1(TCR_EL1_VALUE).set_ips(2).raw, 0x2'b510'3510u);  // 40 bits (Cortex-A53, A72)
+  EXPECT_EQ(tcr.set_ips(ID_AA64MMFR0_EL1_PARANGE_48).raw, (uint64_t{5} << 32 | kTcrNoIps));
+  EXPECT_EQ(TcrEl1(TCR_EL1_VALUE).set_ips(2).raw, (uint64_t{2} << 32 | kTcrNoIps));  // 40 bits (Cortex-A53, A72)
   EXPECT_EQ(tcr.ips(), 5u);
   EXPECT_EQ(tcr.t0sz(), 16u);
   EXPECT_EQ(tcr.t1sz(), 16u);
-  EXPECT_EQ(tcr.tg1(), 2u);
+  EXPECT_EQ(tcr.tg1(), PAGE_SHIFT == 12 ? 2u : PAGE_SHIFT == 14 ? 1u : 3u);
+  EXPECT_EQ(tcr.tg0(), PAGE_SHIFT == 12 ? 0u : PAGE_SHIFT == 14 ? 2u : 1u);
   EXPECT_FALSE(tcr.epd0());
   // __primary_switched ORs TCR_EPD0 in; replace_ttbr1 clears it with set_epd0(false).
   const TcrEl1 no_ttbr0(tcr.raw | TCR_EPD0);
