@@ -47,3 +47,24 @@ foreach(bad FIX_HOLE __end_of_fixed_addresses)
     PASS_REGULAR_EXPRESSION "fix_to_virt_error_index_is_FIX_HOLE_or_beyond_end_of_fixed_addresses")
 endforeach()
 add_fix_to_virt_check(fix_to_virt_accepts_valid_index FIX_EARLYCON_MEM_BASE)
+
+# The MMU-off console (drivers/tty/nommu_console.cpp; not a shared source: its kernel copy has
+# flags of its own, cmake/kernel.cmake) and its tests.
+target_sources(host_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/test_nommu_console.cpp
+                                  ${CMAKE_SOURCE_DIR}/drivers/tty/nommu_console.cpp)
+# Its kernel object must run at the physical address of an image linked at KIMAGE_VADDR: only
+# PC-relative relocations, no calls out of the object (tools/check-nommu-pic.py). The checker is
+# shown to catch what it exists for on an object with link-time addresses in data (the monitor's
+# command table): it must fail there, naming an R_AARCH64_ABS64.
+if(NOT SANITIZE)
+  find_program(NOMMU_READELF NAMES aarch64-linux-gnu-readelf readelf REQUIRED)
+  set(NOMMU_PIC_CHECK ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/check-nommu-pic.py --readelf ${NOMMU_READELF})
+  add_test(NAME tools.check_nommu_pic.nommu_console
+    COMMAND ${NOMMU_PIC_CHECK} ${KERNEL_BUILD_DIR}/CMakeFiles/kernel_objs.dir/drivers/tty/nommu_console.cpp.obj)
+  add_test(NAME tools.check_nommu_pic.rejects_abs64
+    COMMAND ${NOMMU_PIC_CHECK} ${KERNEL_BUILD_DIR}/CMakeFiles/kernel_objs.dir/kernel/monitor.cpp.obj)
+  set_tests_properties(tools.check_nommu_pic.nommu_console tools.check_nommu_pic.rejects_abs64 PROPERTIES LABELS host)
+  # A failure for the right reason, not any failure (WILL_FAIL would pass on a missing object too).
+  set_tests_properties(tools.check_nommu_pic.rejects_abs64 PROPERTIES
+    PASS_REGULAR_EXPRESSION "is not position independent:.*R_AARCH64_ABS64.*not PC-relative")
+endif()
