@@ -3,8 +3,9 @@
 # it calls nommu_granule_unsupported (drivers/tty/nommu_console.cpp), which must print its message
 # on the UART of /chosen/stdout-path with the MMU off, then park for ever (no PSCI call, no
 # semihosting: nothing is set up to make them). So QEMU never exits: each run is cut after a few
-# seconds by timeout(1), and the test passes on the message alone (PASS_REGULAR_EXPRESSION, which
-# ignores the exit status). A kernel that hangs before the message, or boots on (the check missed),
+# seconds by timeout(1) with SIGTERM (QEMU exits on it; a test killed by SIGKILL would count as
+# failed whatever it printed), and the test passes on the message alone (PASS_REGULAR_EXPRESSION,
+# which ignores the exit status). A kernel that hangs before the message, or boots on (the check missed),
 # or takes an exception, fails.
 #
 # Registered always, like the other QEMU tests: a missing image fails the test (QEMU says it cannot
@@ -22,10 +23,10 @@ set(GRANULE_UNSUPPORTED_FORBIDDEN "Booting fixmap-kernel|Unexpected exception|Ke
 # QEMU -M virt (the system's QEMU): the PL011 at 0x09000000, stdout-path "/pl011@9000000", a full
 # path at the root. EL1 and EL2 entries.
 add_test(NAME qemu.granule_unsupported.virt_cortex_a53
-  COMMAND timeout -s KILL ${GRANULE_UNSUPPORTED_RUN_SECONDS} qemu-system-aarch64 -M virt -cpu cortex-a53 -m 1G
+  COMMAND timeout -k 2 ${GRANULE_UNSUPPORTED_RUN_SECONDS} qemu-system-aarch64 -M virt -cpu cortex-a53 -m 1G
           -display none -monitor none -serial stdio -nic none -no-reboot -kernel ${GRANULE_16K_IMAGE})
 add_test(NAME qemu.granule_unsupported.virt_cortex_a72_el2
-  COMMAND timeout -s KILL ${GRANULE_UNSUPPORTED_RUN_SECONDS} qemu-system-aarch64 -M virt,virtualization=on
+  COMMAND timeout -k 2 ${GRANULE_UNSUPPORTED_RUN_SECONDS} qemu-system-aarch64 -M virt,virtualization=on
           -cpu cortex-a72 -m 1G -display none -monitor none -serial stdio -nic none -no-reboot -kernel ${GRANULE_16K_IMAGE})
 
 # QEMU 10's -M raspi4b (tests/qemu/raspi4b.cmake) with the real Pi 4 DTB: stdout-path is the alias
@@ -33,7 +34,7 @@ add_test(NAME qemu.granule_unsupported.virt_cortex_a72_el2
 # CPU 0xfe215040), which QEMU connects to its second -serial; the first, the PL011, must stay silent.
 set(GRANULE_QEMU10 ${FIXMAP_DEPS}/qemu10)
 add_test(NAME qemu.granule_unsupported.raspi4b_mini_uart
-  COMMAND timeout -s KILL ${GRANULE_UNSUPPORTED_RUN_SECONDS} ${GRANULE_QEMU10}/usr/bin/qemu-system-aarch64
+  COMMAND timeout -k 2 ${GRANULE_UNSUPPORTED_RUN_SECONDS} ${GRANULE_QEMU10}/usr/bin/qemu-system-aarch64
           -L ${GRANULE_QEMU10}/usr/share/qemu -M raspi4b -display none -monitor none -serial null -serial stdio
           -no-reboot -kernel ${GRANULE_16K_IMAGE} -dtb ${FIXMAP_DTB_DIR}/broadcom/bcm2711-rpi-4-b.dtb)
 
