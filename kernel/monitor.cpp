@@ -180,8 +180,9 @@ void cmd_translate(int argc, char** argv) {
   if (!is_ttbr1_address(va)) return (void)mprintf("translate: 0x%lx is not a kernel (TTBR1) address\n", va);
   DirectTableEnv env(kernel_mmu_ops);
   const Translation t = translate(env, swapper_pg_dir, VirtAddr(va));
-  if (!t.levels) return (void)mprintf("  L0: table at pa 0x%lx is not reachable\n", swapper_pg_dir.value());
-  for (unsigned level = 0; level < t.levels; ++level) {
+  if (!t.levels)
+    return (void)mprintf("  L%u: table at pa 0x%lx is not reachable\n", kStartLevel, swapper_pg_dir.value());
+  for (unsigned level = kStartLevel; level <= t.level; ++level) {
     const Pte d = t.entry[level];
     mprintf("  L%u table pa 0x%lx [%3u] = 0x%016lx ", level, t.table[level].value(), table_index(va, level), d.raw);
     if (!d.valid()) return (void)mprintf("invalid: translation fault, level %u\n", level);

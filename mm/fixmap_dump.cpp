@@ -42,8 +42,8 @@ unsigned fixmap_dump(TranslateFn translate, bool show_free) {
     pr_err("fixmap: not initialised\n");
     return 0;
   }
-  pr_info("fixmap: 0x%016lx-0x%016lx: %u pages, %u permanent; live slots:\n", FIXADDR_TOT_START, FIXADDR_TOP,
-          unsigned{__end_of_fixed_addresses}, unsigned{__end_of_permanent_fixed_addresses});
+  pr_info("fixmap: 0x%016lx-0x%016lx: %u x %s pages, %u permanent; live slots:\n", FIXADDR_TOT_START, FIXADDR_TOP,
+          unsigned{__end_of_fixed_addresses}, kGranuleName, unsigned{__end_of_permanent_fixed_addresses});
   unsigned bad = 0;
   for (const FixmapSlot& slot : kFixmapSlots) bad += dump_group(*fm, slot, translate, show_free);
   return bad;

@@ -21,7 +21,7 @@ void mem_print_info() {
   const uint64_t image = static_cast<uint64_t>(_end - _text) - static_cast<uint64_t>(init_pg_end - init_pg_dir);
   const uint64_t used = avail + image + memmap;
   const uint64_t other = ram > used ? ram - used : 0;  // DTB, page tables, firmware and other reservations
-  // struct page's share of RAM in hundredths of a percent (16 bytes per 4 KiB page: 0.39%).
+  // struct page's share of RAM in hundredths of a percent (16 bytes per page: 0.39% at 4 KiB).
   const unsigned long share = static_cast<unsigned long>(memmap * 10000 / (ram ? ram : 1));
   pr_info(
       "Memory: %luK/%luK available (%luK kernel code, %luK rodata, %luK rwdata, %luK bss incl. %zuK log buffer, "

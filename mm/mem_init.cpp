@@ -40,9 +40,9 @@ void mem_init(PageTableOps& ops, PhysAddr pgd) {
   pr_info("mem_init: struct page array at pa 0x%lx: %lu pages x %zu bytes = %lu KiB\n", memmap_pa, nr, sizeof(Page),
           (nr * sizeof(Page)) >> 10);
   pr_info(
-      "mem_init: struct pages written per 4 MiB block when first handed out: %lu of %lu blocks so far; "
+      "mem_init: struct pages written per %lu MiB block when first handed out: %lu of %lu blocks so far; "
       "block states at pa 0x%lx\n",
-      buddy.nr_blocks_initialised(), nr_blocks, memmap_pa + nr * sizeof(Page));
+      MAX_ORDER_BLOCK_SIZE >> 20, buddy.nr_blocks_initialised(), nr_blocks, memmap_pa + nr * sizeof(Page));
   buddy_print_stats();
   // One ioremap area for the kernel's lifetime; its page tables come from the buddy allocator.
   static IoremapArea area(ops, buddy_alloc_table);

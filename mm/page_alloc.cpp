@@ -249,7 +249,8 @@ void BuddyAllocator::pcp_free_bulk(PerCpuPages& pcp, uint64_t n) {
 // alloc_pages (page_alloc.h) found this CPU's list empty, or was asked for order > 0.
 Page* BuddyAllocator::alloc_pages_slow(unsigned order, void* caller) {
   if (order > MAX_ORDER) {
-    pr_err("buddy: alloc_pages(order %u): the largest order is %u (4 MiB) (caller %p)\n", order, MAX_ORDER, caller);
+    pr_err("buddy: alloc_pages(order %u): the largest order is %u (%lu MiB) (caller %p)\n", order, MAX_ORDER,
+           MAX_ORDER_BLOCK_SIZE >> 20, caller);
     return nullptr;
   }
   for (bool drained = false;; drained = true) {

@@ -91,11 +91,13 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
   } sync_at_exit{env, written};
   while (left) {
     if (finer_left == 0) finest = 1;
-    // The largest leaf that fits: a 1 GiB or 2 MiB block when both addresses are aligned to it,
-    // the range covers it, and nothing finer is mapped there already; else a page.
+    // The largest leaf that fits: a block at a level the granule allows (4K: 1 GiB, 2 MiB; 16K:
+    // 32 MiB; 64K: 512 MiB) when both addresses are aligned to it, the range covers it, and
+    // nothing finer is mapped there already; else a page.
     unsigned target = kLeafLevel;
     if (allow_blocks) {
       for (unsigned l = finest; l < kLeafLevel; ++l) {
+        if (!block_allowed(l)) continue;
         const uint64_t span = level_span(l);
         if (is_aligned(va, span) && is_aligned(pa, span) && left >= span) {
           target = l;

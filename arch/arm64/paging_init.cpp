@@ -65,10 +65,16 @@ void paging_init() {
   kernel_mmu_ops.enable_linear_map();
   if (Status attached = fixmap_get()->attach(pgd); !attached.ok())
     panic_on(attached.error(), "paging_init: the fixmap did not survive the switch");
-  pr_info(
-      "paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
-      "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
-      pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);
+  if (block_allowed(1))
+    pr_info(
+        "paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB; image: "
+        "%lu pages; %lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
+        pgd.value(), lin.pud_blocks, lin.pmd_blocks, lin.ptes, img.ptes, lin.tables + img.tables);
+  else  // 16K, 64K: level-2 blocks only
+    pr_info(
+        "paging_init: swapper_pg_dir at pa 0x%lx; linear map: %lu x %lu MiB, %lu x %u KiB; image: %lu pages; "
+        "%lu table pages from memblock, each edited through FIX_PGD..FIX_PTE\n",
+        pgd.value(), lin.pmd_blocks, PMD_SIZE >> 20, lin.ptes, kGranuleKiB, img.ptes, lin.tables + img.tables);
   pr_info("paging_init: linear alias of .text/.rodata [pa 0x%lx-0x%lx] read-only: %lu pages (as rodata=full)\n",
           kimg_to_phys(_text).value(), kimg_to_phys(_erodata).value() - 1, st.linear_ro_pages);
 

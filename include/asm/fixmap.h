@@ -121,12 +121,16 @@ constexpr unsigned nr_pte_tables = static_cast<unsigned>((highest_va - first_pmd
 static_assert(FIXADDR_TOP % PAGE_SIZE == 0, "FIXADDR_TOP must be page aligned");
 static_assert(is_ttbr1_address(FIXADDR_TOT_START), "the fixmap must be a TTBR1 (kernel) address");
 static_assert(FIXADDR_TOT_START >= VMALLOC_END, "the fixmap must not overlap the vmalloc area");
-static_assert((fixmap_layout::lowest_va >> 30) == (fixmap_layout::highest_va >> 30),
-              "the whole fixmap must sit under one PUD entry (one bm_pmd table)");
-static_assert((__fix_to_virt(FIX_BTMAP_BEGIN) >> 21) == (__fix_to_virt(FIX_BTMAP_END) >> 21),
-              "all early_ioremap slots must share one PMD (one bm_pte page)");
+static_assert((fixmap_layout::lowest_va >> PUD_SHIFT_ASM) == (fixmap_layout::highest_va >> PUD_SHIFT_ASM),
+              "the whole fixmap must sit under one level-1 entry (one bm_pmd table)");
+static_assert((__fix_to_virt(FIX_BTMAP_BEGIN) >> PMD_SHIFT_ASM) == (__fix_to_virt(FIX_BTMAP_END) >> PMD_SHIFT_ASM),
+              "all early_ioremap slots must share one level-2 entry (one bm_pte page)");
 static_assert(FIX_FDT - FIX_FDT_END + 1 == FIX_FDT_SIZE / PAGE_SIZE, "FDT window: 2 MiB + 1 page");
 static_assert(FIX_BTMAP_BEGIN - FIX_BTMAP_END + 1 == TOTAL_FIX_BTMAPS, "7 slots of 256 KiB");
+static_assert(NR_FIX_BTMAPS * PAGE_SIZE == (256u << 10) && NR_FIX_BTMAPS >= 4,
+              "an early_ioremap slot is 256 KiB at every granule (64, 16 or 4 pages)");
+static_assert(FIX_FDT_SIZE % PAGE_SIZE == 0 && MAX_FDT_SIZE % PAGE_SIZE == 0,
+              "the FDT window is whole pages: 513, 129 or 33");
 static_assert(__end_of_fixed_addresses - FIX_PGD == 1, "FIX_PGD is the last index");
 static_assert(fixmap_layout::nr_pte_tables <= 4, "bm_pte sized for at most 4 PMDs");
 

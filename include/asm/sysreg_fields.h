@@ -50,14 +50,14 @@ struct TcrEl1 : SysRegBase<TcrEl1> {
   DEF_FIELD(9, 8, irgn0);    // inner cacheability of TTBR0 walks
   DEF_FIELD(11, 10, orgn0);  // outer cacheability of TTBR0 walks
   DEF_FIELD(13, 12, sh0);    // shareability of TTBR0 walks
-  DEF_FIELD(15, 14, tg0);    // TTBR0 granule: 0 = 4 KiB
+  DEF_FIELD(15, 14, tg0);    // TTBR0 granule: 0 = 4K, 1 = 64K, 2 = 16K
   DEF_FIELD(21, 16, t1sz);
   DEF_BIT(22, a1);  // ASID from TTBR1 instead of TTBR0
   DEF_BIT(23, epd1);
   DEF_FIELD(25, 24, irgn1);
   DEF_FIELD(27, 26, orgn1);
   DEF_FIELD(29, 28, sh1);
-  DEF_FIELD(31, 30, tg1);  // TTBR1 granule: 2 = 4 KiB (not TG0's encoding)
+  DEF_FIELD(31, 30, tg1);  // TTBR1 granule: 1 = 16K, 2 = 4K, 3 = 64K (not TG0's encoding)
   DEF_FIELD(34, 32, ips);  // intermediate physical address size, PARange encoding
   DEF_BIT(36, as);         // 16-bit ASIDs
   DEF_BIT(37, tbi0);       // top byte ignored, TTBR0

@@ -71,25 +71,25 @@ class Fixmap {
   static constexpr uint64_t run_mask(unsigned n) { return n >= kMaxRun ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
   bool run_in_one_table(unsigned first, unsigned n) const {
     const unsigned last = first - (n - 1);
-    // 1 <= n <= kMaxRun, FIX_HOLE < last <= first < __end_of_fixed_addresses, one 2 MiB table.
+    // 1 <= n <= kMaxRun, FIX_HOLE < last <= first < __end_of_fixed_addresses, one level-3 table.
     return n - 1u < kMaxRun && last - 1u < first && first < __end_of_fixed_addresses &&
            ((__fix_to_virt(first) ^ __fix_to_virt(last)) >> kLevelShift[2]) == 0 && initialised();
   }
-  // Maps phys, phys + 4 KiB, ... at the run with one dsb ishst; isb after the last store. Returns
+  // Maps phys, phys + PAGE_SIZE, ... at the run with one dsb ishst; isb after the last store. Returns
   // how many pages, from `first`, hold what was asked: n, or fewer when an entry is live with a
   // different mapping (break-before-make: it and the pages after it are left alone; the pages
   // before it are mapped, for the caller to undo). 0 for a clear `prot` or a bad run.
   [[gnu::always_inline]] unsigned set_run(unsigned first, unsigned n, PhysAddr phys, PgProt prot) {
     if (prot.is_clear() || !run_in_one_table(first, n)) [[unlikely]]
       return 0;
-    // The last page's output address fits OA[47:12], so adding a page never carries into the
+    // The last page's output address fits OA[47:PAGE_SHIFT], so adding a page never carries into the
     // attributes (beyond it, set() page by page does what it always did).
     if ((phys.value() + uint64_t{n - 1} * PAGE_SIZE) & ~(kOutputAddrMask | (PAGE_SIZE - 1))) [[unlikely]]
       return 0;
     Pte* e = entry(first);
     unsigned i = 0;
     Pte want = pfn_pte(phys, prot);
-    for (; i < n; ++i, want.raw += PAGE_SIZE) {  // the next page: the output address plus 4 KiB
+    for (; i < n; ++i, want.raw += PAGE_SIZE) {  // the next page: the output address plus one page
       const Pte old = e[i];
       if (old.valid()) [[unlikely]] {
         if (old.raw == want.raw) continue;  // the same descriptor again is harmless

@@ -1,8 +1,9 @@
-// The buddy page allocator: free lists per order up to 4 MiB blocks (order 10), blocks split and
+// The buddy page allocator: free lists per order up to 1024-page blocks (order 10: 4 MiB at 4K,
+// 16 MiB at 16K, 64 MiB at 64K), blocks split and
 // coalesced by buddy index (pfn ^ (1 << order)), a struct Page for every page of the pfn span.
 //
 // Boot cost independent of RAM size: the struct page array is NOT initialised at boot. Each
-// max-order block (1024 pages, 4 MiB) has one byte of state (BlockState): a block handed over
+// max-order block (1024 pages) has one byte of state (BlockState): a block handed over
 // whole is one entry on the order-10 free list (only its first Page is written); its other 1023
 // Pages are initialised when the block is first handed out (allocated whole, or split). Only a
 // block that memory is handed over in part (a range edge, a reserved region inside it) is
@@ -27,7 +28,11 @@
 
 namespace kernel {
 
-inline constexpr unsigned MAX_ORDER = 10;  // largest block: 4 KiB << 10 = 4 MiB
+// The largest block is 1024 pages at every granule. Linux raises the order at 16K and 64K (11 and
+// 13: 32 MiB, 512 MiB) so that its largest block is a PMD for huge pages; this kernel has none,
+// and a 512 MiB block would leave a small board's memory entirely in partial blocks.
+inline constexpr unsigned MAX_ORDER = 10;
+inline constexpr uint64_t MAX_ORDER_BLOCK_SIZE = PAGE_SIZE << MAX_ORDER;  // 4, 16 or 64 MiB
 inline constexpr unsigned NR_ORDERS = MAX_ORDER + 1;
 inline constexpr uint64_t MAX_ORDER_NR_PAGES = uint64_t{1} << MAX_ORDER;
 

@@ -71,15 +71,15 @@ class DirectTableEnv {
 static_assert(TableAccess<FixmapTableEnv> && TableAccess<LinearTableEnv> && TableAccess<DirectTableEnv>);
 
 struct MapStats {
-  uint64_t pud_blocks = 0;  // 1 GiB
-  uint64_t pmd_blocks = 0;  // 2 MiB
-  uint64_t ptes = 0;        // 4 KiB
+  uint64_t pud_blocks = 0;  // level-1 blocks: 1 GiB (4K only)
+  uint64_t pmd_blocks = 0;  // level-2 blocks: 2 MiB, 32 MiB, 512 MiB
+  uint64_t ptes = 0;        // pages
   uint64_t tables = 0;      // table pages allocated
 };
 
-// Maps [va, va+size) -> [pa, pa+size) with `prot` in the tables rooted at `pgd`. Blocks (1 GiB,
-// 2 MiB) are used where both addresses are aligned and allow_blocks is set. An existing valid
-// entry with a different value is a conflict (break-before-make is the caller's business); on a
+// Maps [va, va+size) -> [pa, pa+size) with `prot` in the tables rooted at `pgd`. Blocks (where
+// the granule has them: block_allowed(), asm/memory.h) are used where both addresses are aligned and allow_blocks is
+// set. An existing valid entry with a different value is a conflict (break-before-make is the caller's business); on a
 // conflict, stats->ptes counts the pages written before it (in address order from va). Page
 // entries are stored alone (write_pte) and made visible with one sync_ptes() before it returns.
 // Errors: Errc::Unaligned, OutOfMemory, Conflict, Unreachable. Instantiated for FixmapTableEnv and

@@ -1,7 +1,7 @@
-// The one page-table walk of the kernel: a cursor that descends the TTBR1 tables (4 KiB granule,
-// four levels, Arm ARM "Translation process"), keeps each level's table reachable while it is
-// positioned under it, installs missing tables on request, and reports every level. Map, unmap,
-// the leaf visit (ptdump, the W+X check), translate (the monitor) and fixmap attach are built on it.
+// The one page-table walk of the kernel: a cursor that descends the TTBR1 tables (the build's
+// granule: levels kStartLevel..3, asm/memory.h; Arm ARM "Translation process"), keeps each level's table reachable
+// while it is positioned under it, installs missing tables on request, and reports every level. Map, unmap, the leaf
+// visit (ptdump, the W+X check), translate (the monitor) and fixmap attach are built on it.
 //
 // How a table page is reached is the TableAccess's business: through the fixmap's FIX_P*D slots
 // while paging_init builds tables nobody maps yet, through the linear map afterwards, or directly
@@ -17,7 +17,7 @@
 namespace kernel {
 
 // What the cursor needs from the world: a pointer to a table page at a level (nested: levels are
-// mapped 0..3 and released in reverse), a fresh table for an entry at `level` covering `va`,
+// mapped kStartLevel..3 and released in reverse), a fresh table for an entry at `level` covering `va`,
 // zeroing it, and the page-table operations for stores, barriers and TLB maintenance.
 template <typename A>
 concept TableAccess = requires(A& a, PhysAddr table, unsigned level, uint64_t va) {
@@ -31,6 +31,11 @@ concept TableAccess = requires(A& a, PhysAddr table, unsigned level, uint64_t va
 inline constexpr unsigned kLeafLevel = 3;
 
 constexpr uint64_t level_span(unsigned level) { return uint64_t{1} << kLevelShift[level]; }
+
+// A leaf at `level`: a page at level 3, a block where the granule allows one (asm/memory.h).
+constexpr bool is_leaf(Pte d, unsigned level) {
+  return d.valid() && (level == kLeafLevel ? d.is_table_or_page() : block_allowed(level) && d.is_block());
+}
 
 enum class SeekStatus {
   Ok,           // at the requested level
@@ -53,21 +58,22 @@ class PageTableCursor {
   // (zeroing ordered before its publication); otherwise the cursor stops there (Empty). A block
   // above `stop` stops it too (Leaf). Levels whose table covers `va` already stay mapped, so a
   // walk in address order maps each table page once.
+  // `stop` is a level of this granule's walk (kStartLevel..3).
   SeekStatus seek(uint64_t va, unsigned stop, bool install, uint64_t* tables_installed = nullptr) {
     // The common case of a walk in address order: the same table at the same level as before.
-    if (depth_ == stop + 1 && stop > 0 && ((va ^ va_) >> kLevelShift[stop - 1]) == 0) {
+    if (depth_ == stop - kStartLevel + 1 && stop > kStartLevel && ((va ^ va_) >> kLevelShift[stop - 1]) == 0) {
       va_ = va;
       return SeekStatus::Ok;
     }
     unsigned keep = 0;
-    while (keep < depth_ && keep <= stop && same_table(keep, va)) ++keep;
+    while (keep < depth_ && kStartLevel + keep <= stop && same_table(kStartLevel + keep, va)) ++keep;
     truncate(keep);
     va_ = va;
     if (depth_ == 0) {
       if (!push(root_)) return SeekStatus::Unreachable;
     }
     for (;;) {
-      const unsigned level = depth_ - 1;
+      const unsigned level = this->level();
       Pte* e = entry();
       if (level == stop) return SeekStatus::Ok;
       if (!e->valid()) {
@@ -85,11 +91,11 @@ class PageTableCursor {
     }
   }
 
-  unsigned level() const { return depth_ - 1; }
+  unsigned level() const { return kStartLevel + depth_ - 1; }
   unsigned depth() const { return depth_; }  // levels mapped (0 when even the root was unreachable)
   // The entry the cursor is on (valid while the cursor stays under the same tables).
-  Pte* entry() { return &tables_[depth_ - 1][table_index(va_, depth_ - 1)]; }
-  // Each level's table and entry on the way down (level <= level()).
+  Pte* entry() { return &tables_[level()][table_index(va_, level())]; }
+  // Each level's table and entry on the way down (kStartLevel <= level <= level()).
   PhysAddr table_at(unsigned level) const { return phys_[level]; }
   Pte entry_at(unsigned level) const { return tables_[level][table_index(va_, level)]; }
   unsigned index_at(unsigned level) const { return table_index(va_, level); }
@@ -101,26 +107,27 @@ class PageTableCursor {
  private:
   bool same_table(unsigned level, uint64_t va) const {
     // The table at `level` covers the same region when every index above it is the same.
-    const unsigned shift = level == 0 ? 64 : kLevelShift[level - 1];
+    const unsigned shift = level == kStartLevel ? 64 : kLevelShift[level - 1];
     return shift == 64 || (va >> shift) == (va_ >> shift);
   }
   bool push(PhysAddr table) {
-    Pte* t = a_.map_table(table, depth_);
+    const unsigned level = kStartLevel + depth_;
+    Pte* t = a_.map_table(table, level);
     if (!t) return false;
-    tables_[depth_] = t;
-    phys_[depth_] = table;
+    tables_[level] = t;
+    phys_[level] = table;
     ++depth_;
     return true;
   }
   void truncate(unsigned depth) {
-    while (depth_ > depth) a_.unmap_table(--depth_);
+    while (depth_ > depth) a_.unmap_table(kStartLevel + --depth_);
   }
 
   A& a_;
   PhysAddr root_;
   uint64_t va_ = 0;
-  unsigned depth_ = 0;
-  Pte* tables_[4] = {};
+  unsigned depth_ = 0;   // levels mapped: kStartLevel .. kStartLevel + depth_ - 1
+  Pte* tables_[4] = {};  // indexed by level
   PhysAddr phys_[4];
 };
 
@@ -152,9 +159,9 @@ unsigned for_each_leaf(A& access, PhysAddr root, uint64_t first, uint64_t last, 
     uint64_t entries = 1;
     if (!e->valid()) {
       // A run of empty entries in this table is skipped in one step (most of a sparse table).
-      const unsigned room = kPtrsPerTable - c.index_at(level);
+      const unsigned room = ptrs_per_table(level) - c.index_at(level);
       while (entries < room && !e[entries].valid()) ++entries;
-    } else if (level == kLeafLevel ? e->is_table_or_page() : (level > 0 && e->is_block())) {
+    } else if (is_leaf(*e, level)) {
       visit(base, span, *e, level);
     }
     const uint64_t next = base + entries * span;
@@ -170,8 +177,8 @@ unsigned for_each_leaf(A& access, PhysAddr root, uint64_t first, uint64_t last, 
 struct Translation {
   bool ok = false;
   unsigned level = 0;   // of the leaf, or of the entry that stopped the walk
-  unsigned levels = 0;  // entries reported in entry[] / table[] (level + 1)
-  PhysAddr table[4];
+  unsigned levels = 0;  // levels reported in entry[] / table[]: kStartLevel .. level (0: none)
+  PhysAddr table[4];    // indexed by level; below kStartLevel unused
   Pte entry[4];
   PhysAddr pa;            // with the offset inside the page or block
   bool writable = false;  // at EL1
@@ -196,9 +203,9 @@ Translation translate(A& access, PhysAddr root, VirtAddr va) {
     return t;
   }
   t.level = c.level();
-  t.levels = t.level + 1;
+  t.levels = t.level - kStartLevel + 1;
   bool ap_ro = false, ap_no_el0 = false, pxn_table = false;
-  for (unsigned l = 0; l < t.levels; ++l) {
+  for (unsigned l = kStartLevel; l <= t.level; ++l) {
     t.table[l] = c.table_at(l);
     t.entry[l] = c.entry_at(l);
     if (l < t.level) {  // a table descriptor: APTable[1] (62) read-only, APTable[0] (61) no EL0
@@ -212,8 +219,7 @@ Translation translate(A& access, PhysAddr root, VirtAddr va) {
     return t;
   }
   const Pte d = t.entry[t.level];
-  const bool leaf = d.valid() && (t.level == kLeafLevel ? d.is_table_or_page() : (t.level > 0 && d.is_block()));
-  if (!leaf) {
+  if (!is_leaf(d, t.level)) {
     t.fault = "translation";
     return t;
   }

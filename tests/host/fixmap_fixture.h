@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +28,16 @@ inline void PrintTo(Errc c, std::ostream* os) { *os << errc_name(c); }
 }  // namespace kernel
 
 namespace kernel::test {
+
+// printf into a std::string: expected log lines whose numbers depend on the granule.
+[[gnu::format(printf, 1, 2)]] inline std::string strfmt(const char* fmt, ...) {
+  char b[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(b, sizeof b, fmt, ap);
+  va_end(ap);
+  return b;
+}
 
 inline std::string kernel_log() {
   static char buf[70000];

@@ -8,12 +8,14 @@ namespace {
 
 TEST(FixmapLayout, IndicesFollowLinux) {
   EXPECT_EQ(FIX_HOLE, 0u);
-  EXPECT_EQ(FIX_FDT - FIX_FDT_END + 1, (2u << 20) / 4096 + 1);  // 2 MiB plus one page
+  EXPECT_EQ(FIX_FDT - FIX_FDT_END + 1, (2u << 20) / PAGE_SIZE + 1);  // 2 MiB plus one page
+  EXPECT_EQ(FIX_FDT - FIX_FDT_END + 1, PAGE_SHIFT == 12 ? 513u : PAGE_SHIFT == 14 ? 129u : 33u);
   EXPECT_EQ(FIX_EARLYCON_MEM_BASE, FIX_FDT + 1);
   EXPECT_EQ(FIX_TEXT_POKE0, FIX_EARLYCON_MEM_BASE + 1);
   EXPECT_EQ(__end_of_permanent_fixed_addresses, FIX_TEXT_POKE0 + 1);
   EXPECT_EQ(FIX_BTMAP_END, __end_of_permanent_fixed_addresses);
-  EXPECT_EQ(FIX_BTMAP_BEGIN - FIX_BTMAP_END + 1, 7u * 64u);  // 7 slots of 256 KiB
+  EXPECT_EQ(FIX_BTMAP_BEGIN - FIX_BTMAP_END + 1, 7u * (256u << 10) / PAGE_SIZE);  // 7 slots of 256 KiB
+  EXPECT_EQ(NR_FIX_BTMAPS, PAGE_SHIFT == 12 ? 64u : PAGE_SHIFT == 14 ? 16u : 4u);
   EXPECT_EQ(FIX_PTE, FIX_BTMAP_BEGIN + 1);
   EXPECT_EQ(FIX_PGD, FIX_PTE + 3);
   EXPECT_EQ(__end_of_fixed_addresses, FIX_PGD + 1);
@@ -27,13 +29,25 @@ TEST(FixmapLayout, AddressesGrowDownFromFixaddrTop) {
   EXPECT_EQ(FIXADDR_START, FIXADDR_TOP - uint64_t{__end_of_permanent_fixed_addresses} * PAGE_SIZE);
   EXPECT_EQ(FIXADDR_TOT_START, FIXADDR_TOP - uint64_t{__end_of_fixed_addresses} * PAGE_SIZE);
   EXPECT_EQ(fix_to_virt(FIX_PGD).value(), FIXADDR_TOT_START + PAGE_SIZE);
-  // The documented values (README, docs/fixmap-layout.md).
+  // The documented values (README, docs/fixmap.md's table per granule), worked out by hand:
+  // FIX_FDT = 1 + (2 MiB + 1 page) / page - 1, then one page each for the console and text
+  // poking, 7 x 256 KiB of BTMAP, FIX_PTE..FIX_PGD.
+  struct Documented {
+    uint64_t fdt, earlycon, poke0, btmap_begin, tot_start;
+  };
+  constexpr Documented k4k{0xffff'ffff'fddf'f000, 0xffff'ffff'fddf'e000, 0xffff'ffff'fddf'd000, 0xffff'ffff'fdc3'd000,
+                           0xffff'ffff'fdc3'8000};
+  constexpr Documented k16k{0xffff'ffff'fddf'c000, 0xffff'ffff'fddf'8000, 0xffff'ffff'fddf'4000, 0xffff'ffff'fdc3'4000,
+                            0xffff'ffff'fdc2'0000};
+  constexpr Documented k64k{0xffff'ffff'fddf'0000, 0xffff'ffff'fdde'0000, 0xffff'ffff'fddd'0000, 0xffff'ffff'fdc1'0000,
+                            0xffff'ffff'fdbc'0000};
+  constexpr Documented d = PAGE_SHIFT == 12 ? k4k : PAGE_SHIFT == 14 ? k16k : k64k;
   EXPECT_EQ(FIXADDR_TOP, 0xffff'ffff'fe00'0000ull);
-  EXPECT_EQ(fix_to_virt(FIX_FDT).value(), 0xffff'ffff'fddf'f000ull);
-  EXPECT_EQ(fix_to_virt(FIX_EARLYCON_MEM_BASE).value(), 0xffff'ffff'fddf'e000ull);
-  EXPECT_EQ(fix_to_virt(FIX_TEXT_POKE0).value(), 0xffff'ffff'fddf'd000ull);
-  EXPECT_EQ(fix_to_virt(FIX_BTMAP_BEGIN).value(), 0xffff'ffff'fdc3'd000ull);
-  EXPECT_EQ(FIXADDR_TOT_START, 0xffff'ffff'fdc3'8000ull);
+  EXPECT_EQ(fix_to_virt(FIX_FDT).value(), d.fdt);
+  EXPECT_EQ(fix_to_virt(FIX_EARLYCON_MEM_BASE).value(), d.earlycon);
+  EXPECT_EQ(fix_to_virt(FIX_TEXT_POKE0).value(), d.poke0);
+  EXPECT_EQ(fix_to_virt(FIX_BTMAP_BEGIN).value(), d.btmap_begin);
+  EXPECT_EQ(FIXADDR_TOT_START, d.tot_start);
 }
 
 TEST(FixmapLayout, VirtToFixRoundTripsAndRejectsOutside) {
@@ -55,11 +69,17 @@ TEST(FixmapLayout, VirtToFixRoundTripsAndRejectsOutside) {
 }
 
 TEST_F(FixmapTest, InitWiresStaticTablesIntoAnEmptyPgd) {
-  Pte* p = mmu.table_ptr(pgd);
-  Pte e0 = p[table_index(FIXADDR_TOT_START, 0)];
-  ASSERT_TRUE(e0.is_table_or_page());
-  EXPECT_EQ(e0.output_address(), tables.pud);
-  Pte e1 = mmu.table_ptr(tables.pud)[table_index(FIXADDR_TOT_START, 1)];
+  // The root's entry leads to bm_pud (4K, 16K: the root is level 0) or straight to bm_pmd (64K:
+  // the root is level 1 and bm_pud is not used).
+  PhysAddr level1 = pgd;
+  if (kStartLevel == 0) {
+    Pte e0 = mmu.table_ptr(pgd)[table_index(FIXADDR_TOT_START, 0)];
+    ASSERT_TRUE(e0.is_table_or_page());
+    EXPECT_EQ(e0.output_address(), tables.pud);
+    level1 = tables.pud;
+  }
+  Pte e1 = mmu.table_ptr(level1)[table_index(FIXADDR_TOT_START, 1)];
+  ASSERT_TRUE(e1.is_table_or_page());
   EXPECT_EQ(e1.output_address(), tables.pmd);
   for (unsigned k = 0; k < fixmap_layout::nr_pte_tables; ++k) {
     Pte e2 = mmu.table_ptr(tables.pmd)[table_index(fixmap_layout::first_pmd + k * PMD_SIZE, 2)];
@@ -82,10 +102,12 @@ TEST_F(FixmapTest, InitRejectsABlockWhereATableMustBe) {
   SimArena a2(0x80000000, 1 << 20);
   RecordingMmuOps m2(a2);
   PhysAddr g = a2.alloc_page();
-  // Level-0 entries cannot be blocks; put a (reserved) block pattern there.
-  m2.table_ptr(g)[table_index(FIXADDR_TOT_START, 0)] = Pte{0x40000001};
+  // The root level holds no block at any granule (level 0; level 1 at 64K without FEAT_LPA); put
+  // a (reserved) block pattern there.
+  m2.table_ptr(g)[table_index(FIXADDR_TOT_START, kStartLevel)] = Pte{0x40000001};
   Fixmap f2(m2);
-  FixmapTables t{a2.alloc_page(), a2.alloc_page(), {a2.alloc_page(), a2.alloc_page()}};
+  FixmapTables t{a2.alloc_page(), a2.alloc_page(), {}};
+  for (auto& p : t.pte) p = a2.alloc_page();
   EXPECT_EQ(f2.init(g, t), Errc::TableMissing);
   EXPECT_FALSE(f2.initialised());
 }
@@ -166,7 +188,8 @@ TEST_F(FixmapTest, ProtectionsAreWhatTheWalkerSees) {
 
 TEST_F(FixmapTest, SetFixmapOffsetKeepsTheInPageOffset) {
   VirtAddr va = set_fixmap_offset_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0xfe201000 + 0x18));
-  EXPECT_EQ(va.value(), __fix_to_virt(FIX_EARLYCON_MEM_BASE) + 0x18);
+  // The offset inside the granule's page: 0x18 at 4K, 0x1018 at 16K and 64K.
+  EXPECT_EQ(va.value(), __fix_to_virt(FIX_EARLYCON_MEM_BASE) + (PAGE_SHIFT == 12 ? 0x18 : 0x1018));
   EXPECT_EQ(walk(va.value()).pa.value(), 0xfe201018u);
 }
 
@@ -176,9 +199,13 @@ TEST_F(FixmapTest, RemappingALiveSlotIsRefusedAndReported) {
   EXPECT_EQ(set_fixmap(FIX_TEXT_POKE0, PhysAddr(kRamBase + PAGE_SIZE)), Errc::SlotLive);
   EXPECT_EQ(walk(__fix_to_virt(FIX_TEXT_POKE0)).pa.value(), kRamBase);  // unchanged
   std::string log = kernel_log();
-  EXPECT_THAT(log,
-              HasLogLine("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index 515) to pa=0x40001000: slot is live "
-                         "with pa=0x40000000; clear_fixmap() it first (break-before-make)"));
+  EXPECT_THAT(log, HasLogLine(strfmt("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index %u) to pa=0x%lx: slot is "
+                                     "live with pa=0x40000000; clear_fixmap() it first (break-before-make)",
+                                     unsigned{FIX_TEXT_POKE0}, kRamBase + PAGE_SIZE)));
+  if (PAGE_SHIFT == 12) {  // the line as the 4K docs show it
+    EXPECT_THAT(log, HasLogLine("fixmap: refusing set_fixmap of FIX_TEXT_POKE0 (index 515) to pa=0x40001000: slot is "
+                                "live with pa=0x40000000; clear_fixmap() it first (break-before-make)"));
+  }
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
@@ -191,7 +218,8 @@ TEST_F(FixmapTest, MisuseIsReportedWithTheCaller) {
   std::string log = kernel_log();
   EXPECT_THAT(log, HasLogLine("fixmap: set_fixmap of index 0 (FIX_HOLE) failed: index is FIX_HOLE or beyond "
                               "__end_of_fixed_addresses (caller 0x"));
-  EXPECT_THAT(log, HasLogLine("fixmap: clear_fixmap of FIX_TEXT_POKE0 (index 515): slot is not mapped"));
+  EXPECT_THAT(log, HasLogLine(strfmt("fixmap: clear_fixmap of FIX_TEXT_POKE0 (index %u): slot is not mapped",
+                                     unsigned{FIX_TEXT_POKE0})));
   // Nothing was written for the bad indices.
   for (const MmuOp& op : mmu.ops) EXPECT_TRUE(op.kind == MmuOp::TlbiPage || op.b == 0 || op.a != 0);
 }
@@ -210,7 +238,7 @@ TEST(FixmapUninitialised, ReportsUseBeforeInit) {
 
 TEST_F(FixmapTest, ScopedFixmapClearsAndInvalidates) {
   {
-    ScopedFixmap m(FIX_TEXT_POKE0, PhysAddr(kRamBase + 0x2004), FIXMAP_PAGE_NORMAL);
+    ScopedFixmap m(FIX_TEXT_POKE0, PhysAddr(kRamBase + 2 * PAGE_SIZE + 4), FIXMAP_PAGE_NORMAL);
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(m.va().value(), __fix_to_virt(FIX_TEXT_POKE0) + 4);
     EXPECT_TRUE(walk(m.va().value()).ok);
@@ -223,7 +251,7 @@ TEST_F(FixmapTest, ScopedFixmapClearsAndInvalidates) {
 
 TEST_F(FixmapTest, DumpListsLiveSlotsAndCatchesDisagreement) {
   ASSERT_EQ(set_fixmap_io(FIX_EARLYCON_MEM_BASE, PhysAddr(0x09000000)), Errc::Ok);
-  ASSERT_EQ(set_fixmap(FIX_BTMAP_BEGIN - 64, PhysAddr(kRamBase)), Errc::Ok);  // slot 1, page 0
+  ASSERT_EQ(set_fixmap(FIX_BTMAP_BEGIN - NR_FIX_BTMAPS, PhysAddr(kRamBase)), Errc::Ok);  // slot 1, page 0
   static FixmapTest* self;
   self = this;
   auto translate = [](VirtAddr va, PhysAddr* pa) {
@@ -234,9 +262,12 @@ TEST_F(FixmapTest, DumpListsLiveSlotsAndCatchesDisagreement) {
   log_buffer_reset();
   EXPECT_EQ(fixmap_dump(translate), 0u);
   std::string log = kernel_log();
-  EXPECT_THAT(log,
-              HasLogLine("fixmap: FIX_EARLYCON_MEM_BASE  va=0xfffffffffddfe000 pa=0x0000000009000000    1 page  RW NX "
-                         "Device-nGnRE (MMU-checked)"));
+  EXPECT_THAT(log, HasLogLine(strfmt("fixmap: FIX_EARLYCON_MEM_BASE  va=0x%016lx pa=0x0000000009000000    1 page  RW "
+                                     "NX Device-nGnRE (MMU-checked)",
+                                     __fix_to_virt(FIX_EARLYCON_MEM_BASE))));
+  EXPECT_THAT(log, HasLogLine(strfmt("fixmap: 0x%016lx-0xfffffffffe000000: %u x %s pages, %u permanent; live slots:",
+                                     FIXADDR_TOT_START, unsigned{__end_of_fixed_addresses}, kGranuleName,
+                                     unsigned{__end_of_permanent_fixed_addresses})));
   EXPECT_THAT(log, HasLogLine("fixmap: FIX_BTMAP slot 1       va="));
   EXPECT_THAT(log, Not(HasLogLine("FIX_FDT ")));  // not live, not listed
   // An MMU that disagrees with the descriptors is caught.

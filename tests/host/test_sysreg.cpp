@@ -15,8 +15,8 @@ namespace {
 constexpr uint64_t kTcrNoIps = PAGE_SHIFT == 12 ? 0xb510'3510u : PAGE_SHIFT == 14 ? 0x7510'b510u : 0xf510'7510u;
 
 TEST(SysRegTcr, KernelValueComposedFromFieldsIsTheBootValue) {
-  // T0SZ = T1SZ = 16 (48-bit VA), 4 KiB granules, inner-shareable write-back walks.
-  EXPECT_EQ(TCR_EL1_VALUE, 0xb510'3510u);
+  // T0SZ = T1SZ = 16 (48-bit VA), this build's granule, inner-shareable write-back walks.
+  EXPECT_EQ(TCR_EL1_VALUE, kTcrNoIps);
   const TcrEl1 tcr = TcrEl1()
                          .set_t0sz(16)
                          .set_irgn0(TCR_RGN_WBWA)
@@ -45,7 +45,7 @@ TEST(SysRegTcr, IpsFromParangeAndEpd0) {
   // __primary_switched ORs TCR_EPD0 in; replace_ttbr1 clears it with set_epd0(false).
   const TcrEl1 no_ttbr0(tcr.raw | TCR_EPD0);
   EXPECT_TRUE(no_ttbr0.epd0());
-  EXPECT_EQ(no_ttbr0.raw, 0x5'b510'3590u);
+  EXPECT_EQ(no_ttbr0.raw, uint64_t{5} << 32 | kTcrNoIps | 0x80);  // EPD0 is bit 7
   EXPECT_EQ(TcrEl1(no_ttbr0).set_epd0(false), tcr);
 }
 

@@ -11,6 +11,10 @@
 namespace kernel::test {
 namespace {
 
+// TTL for a level-3 page of this granule, {TG, 0b11}, from the Arm ARM's TTL encoding (not from
+// asm/tlbflush.h): 0b0111 at 4K, 0b1011 at 16K, 0b1111 at 64K.
+constexpr unsigned kTtlL3 = PAGE_SHIFT == 12 ? 0b0111u : PAGE_SHIFT == 14 ? 0b1011u : 0b1111u;
+
 struct OperandCase {
   const char* name;
   uint64_t va;
@@ -22,8 +26,9 @@ void PrintTo(const OperandCase& c, std::ostream* os) {
 
 class TlbiOperand : public ::testing::TestWithParam<OperandCase> {};
 
-// Every by-VA operand: VA[55:12] in [43:0], nothing in [63:48] (RES0 for VAALE1IS), and TTL only
-// as the 4 KiB-granule level hint {0b01, level} when the CPU has FEAT_TTL.
+// Every by-VA operand: VA[55:12] in [43:0] at every granule, nothing in [63:48] (RES0 for
+// VAALE1IS), and TTL only as the level hint {TG, level} when the CPU has FEAT_TTL, TG being the
+// granule's code (Arm ARM, "TLBI VAALE1IS": 0b01 4K, 0b10 16K, 0b11 64K).
 TEST_P(TlbiOperand, CarriesVa55To12AndNothingElse) {
   const VirtAddr va(GetParam().va);
   for (TlbLevel level : {TlbLevel::Unknown, TlbLevel::L1, TlbLevel::L2, TlbLevel::L3}) {
@@ -33,7 +38,8 @@ TEST_P(TlbiOperand, CarriesVa55To12AndNothingElse) {
     const uint64_t ttl = tlbi_va_operand(va, level, true);
     EXPECT_EQ(ttl >> 48, 0u) << "bits [63:48] are RES0";
     EXPECT_EQ(ttl & 0xfff'ffff'ffffULL, no_ttl);
-    const unsigned want = level == TlbLevel::Unknown ? 0u : (0b0100u | static_cast<unsigned>(level));
+    constexpr unsigned kTg = PAGE_SHIFT == 12 ? 0b01 : PAGE_SHIFT == 14 ? 0b10 : 0b11;
+    const unsigned want = level == TlbLevel::Unknown ? 0u : (kTg << 2 | static_cast<unsigned>(level));
     EXPECT_EQ(tlbi_operand_ttl(ttl), want);
     EXPECT_EQ(tlbi_operand_va(ttl), va.page_base()) << "the operand names the page it was built for";
   }
@@ -41,13 +47,13 @@ TEST_P(TlbiOperand, CarriesVa55To12AndNothingElse) {
 
 INSTANTIATE_TEST_SUITE_P(BothHalves, TlbiOperand,
                          ::testing::Values(OperandCase{"ttbr0_zero_page", 0x0}, OperandCase{"ttbr0_idmap", 0x4020'0000},
-                                           OperandCase{"ttbr0_top", 0x0000'ffff'ffff'f000},
+                                           OperandCase{"ttbr0_top", 0x0001'0000'0000'0000 - PAGE_SIZE},
                                            OperandCase{"linear_map", 0xffff'0000'4020'0000},
                                            OperandCase{"kernel_image", 0xffff'8000'8000'0000},
                                            OperandCase{"fixmap_fdt", fix_to_virt(FIX_FDT).value()},
                                            OperandCase{"fixmap_text_poke0", fix_to_virt(FIX_TEXT_POKE0).value()},
                                            OperandCase{"fixmap_pgd", fix_to_virt(FIX_PGD).value()},
-                                           OperandCase{"top_page", 0xffff'ffff'ffff'f000}),
+                                           OperandCase{"top_page", 0 - PAGE_SIZE}),
                          [](const ::testing::TestParamInfo<OperandCase>& i) { return std::string(i.param.name); });
 
 // The bug this replaces: `va >> 12` of a TTBR1 address sets TTL to 0b1111 and RES0 bits.
@@ -55,8 +61,13 @@ TEST(TlbiOperandEncoding, Ttbr1AddressShiftedNaivelyWouldSetTtlAndRes0) {
   const uint64_t va = fix_to_virt(FIX_TEXT_POKE0).value();
   EXPECT_EQ(((va >> 12) >> 44) & 0xf, 0xfu) << "what the old operand put in TTL";
   EXPECT_EQ(tlbi_operand_ttl(tlbi_va_operand(VirtAddr(va), TlbLevel::Unknown, true)), 0u);
-  EXPECT_EQ(tlbi_va_operand(VirtAddr(va), TlbLevel::L3, true), 0x0007'f'ffff'ffdd'fdULL);
-  EXPECT_EQ(tlbi_va_operand(VirtAddr(va), TlbLevel::L3, false), 0x0000'f'ffff'ffdd'fdULL);
+  // VA[55:12] of FIX_TEXT_POKE0 (the 4K unit count whatever the granule), TTL = {TG, level 3}:
+  // 0b0111 at 4K, 0b1011 at 16K, 0b1111 at 64K. Worked out by hand per granule.
+  constexpr uint64_t kWithTtl = PAGE_SHIFT == 12   ? 0x0007'f'ffff'ffdd'fdULL
+                                : PAGE_SHIFT == 14 ? 0x000b'f'ffff'ffdd'f4ULL
+                                                   : 0x000f'f'ffff'ffdd'd0ULL;
+  EXPECT_EQ(tlbi_va_operand(VirtAddr(va), TlbLevel::L3, true), kWithTtl);
+  EXPECT_EQ(tlbi_va_operand(VirtAddr(va), TlbLevel::L3, false), kWithTtl & ~(uint64_t{0xf} << 44));
 }
 
 // Every invalidate the fixmap issues is for a level-3 page and is encoded for a FEAT_TTL core.
@@ -72,7 +83,7 @@ TEST_F(FixmapTest, EveryClearIssuesAMaskedLevel3Operand) {
     ++tlbis;
     EXPECT_EQ(op.c, static_cast<uint64_t>(TlbLevel::L3));
     EXPECT_EQ(op.b >> 48, 0u);
-    EXPECT_EQ(tlbi_operand_ttl(op.b), 0b0111u);
+    EXPECT_EQ(tlbi_operand_ttl(op.b), kTtlL3);
     EXPECT_EQ(tlbi_operand_va(op.b).value(), op.a);
   }
   EXPECT_EQ(tlbis, 2u);
@@ -116,22 +127,26 @@ TEST(TlbiRun, PerPageUpToTheLimitThenEverything) {
     EXPECT_EQ(t.all, 0u);
     for (uint64_t i = 0; i < pages; ++i) {
       EXPECT_EQ(t.pages[i], tlbi_va_operand(start.offset(i * PAGE_SIZE), TlbLevel::L3, true)) << i;
-      EXPECT_EQ(tlbi_operand_ttl(t.pages[i]), 0b0111u);
+      EXPECT_EQ(tlbi_operand_ttl(t.pages[i]), kTtlL3);
       EXPECT_EQ(t.pages[i] >> 48, 0u);
+      // Consecutive pages' operands differ by the page size in 4 KiB units (1, 4, 16).
+      if (i) {
+        EXPECT_EQ(t.pages[i] - t.pages[i - 1], PAGE_SIZE >> 12);
+      }
     }
   }
   for (bool ttl : {false, true}) {  // the last page of the address space: its operand, no carry
     IssuedTlbis t;
-    tlbi_kernel_range(Issuer{t}, VirtAddr(0xffff'ffff'ffff'e000), 2, TlbLevel::L3, ttl);
+    tlbi_kernel_range(Issuer{t}, VirtAddr(0 - 2 * PAGE_SIZE), 2, TlbLevel::L3, ttl);
     ASSERT_EQ(t.pages.size(), 2u);
-    EXPECT_EQ(tlbi_operand_va(t.pages[1]).value(), 0xffff'ffff'ffff'f000u);
-    EXPECT_EQ(tlbi_operand_ttl(t.pages[1]), ttl ? 0b0111u : 0u);
+    EXPECT_EQ(tlbi_operand_va(t.pages[1]).value(), 0 - PAGE_SIZE);
+    EXPECT_EQ(tlbi_operand_ttl(t.pages[1]), ttl ? kTtlL3 : 0u);
   }
   struct Case {
     VirtAddr start;
     uint64_t pages;
   };
-  for (Case c : {Case{start, kTlbiMaxPageOps + 1}, Case{VirtAddr(0xffff'ffff'ffff'f000), 2},
+  for (Case c : {Case{start, kTlbiMaxPageOps + 1}, Case{VirtAddr(0 - PAGE_SIZE), 2},
                  Case{VirtAddr(0xffff'8000'0000'0000), uint64_t{1} << 30}}) {
     IssuedTlbis t;
     tlbi_kernel_range(Issuer{t}, c.start, c.pages, TlbLevel::L3, true);
@@ -146,8 +161,8 @@ TEST(TlbiRun, PerPageUpToTheLimitThenEverything) {
 
 // map_range stores the leaves alone and makes them visible with one dsb ishst; isb before it
 // returns; unmap_range clears a table's pages, then invalidates them with one run per level-3
-// table, before the cursor leaves the table. 3 MiB from the middle of a 2 MiB region: two
-// tables, two runs.
+// table, before the cursor leaves the table. 3 MiB from 1 MiB below a level-2 boundary (2 MiB,
+// 32 MiB or 512 MiB): two tables, two runs.
 TEST(TlbiRun, MapAndUnmapRangeSyncAndInvalidatePerTable) {
   SimArena arena(0x4000'0000, 32ull << 20);
   RecordingMmuOps mmu(arena);
@@ -156,7 +171,7 @@ TEST(TlbiRun, MapAndUnmapRangeSyncAndInvalidatePerTable) {
   static SimArena* g_arena;
   g_arena = &arena;
   LinearTableEnv env(mmu, []() -> Optional<PhysAddr> { return g_arena->alloc_page(); });
-  const uint64_t va = 0xffff'8001'0010'0000, size = 3ull << 20, pages = size / PAGE_SIZE;
+  const uint64_t va = 0xffff'8001'0000'0000 + PMD_SIZE - (1ull << 20), size = 3ull << 20, pages = size / PAGE_SIZE;
   ASSERT_EQ(map_range(env, pgd, VirtAddr(va), PhysAddr(0x4100'0000), size, PAGE_KERNEL, false), Errc::Ok);
   unsigned leaves = 0, syncs = 0;
   for (const MmuOp& op : mmu.ops) {
@@ -194,19 +209,35 @@ TEST(TlbiRun, MapAndUnmapRangeSyncAndInvalidatePerTable) {
 }
 
 // The FDT window is cleared in runs (at most 64 pages, never across a table), each with one
-// flush. A 1 MiB blob is 256 pages from FIX_FDT, the last entry of one table (0x...fddff000),
-// so: that page alone, then 64 + 64 + 64 + 63 in the next table; and the top page alone.
+// flush. At 4K a 1 MiB blob is 256 pages from FIX_FDT, the last entry of one table
+// (0x...fddff000), so: that page alone, then 64 + 64 + 64 + 63 in the next table; and the top
+// page alone. At 16K it is 64 pages, at 64K 16, all in the one table that holds the fixmap: one
+// run, and the top page alone.
 TEST_F(FixmapTest, TheFdtWindowIsClearedInRuns) {
-  for (unsigned i = 0; i < 256; ++i) ASSERT_EQ(set_fixmap(FIX_FDT - i, PhysAddr(kRamBase + i * PAGE_SIZE)), Errc::Ok);
+  const unsigned blob_pages = (1u << 20) / PAGE_SIZE;
+  // The runs, worked out from the rule (a new run at a level-2 boundary or after 64 pages).
+  unsigned expect_range_flushes = 0;
+  for (unsigned i = 0, run = 0; i <= blob_pages; ++i) {
+    const bool ends = i == blob_pages || run == 64 ||
+                      (run && ((__fix_to_virt(FIX_FDT - i) ^ __fix_to_virt(FIX_FDT - i + 1)) >> PMD_SHIFT_ASM));
+    if (ends) {
+      expect_range_flushes += run > 1;
+      run = 0;
+    }
+    ++run;
+  }
+  EXPECT_EQ(expect_range_flushes, PAGE_SHIFT == 12 ? 4u : 1u);
+  for (unsigned i = 0; i < blob_pages; ++i)
+    ASSERT_EQ(set_fixmap(FIX_FDT - i, PhysAddr(kRamBase + i * PAGE_SIZE)), Errc::Ok);
   ASSERT_EQ(set_fixmap(FIX_FDT_END, PhysAddr(kRamBase)), Errc::Ok);  // and the top page, alone
   mmu.ops.clear();
   mmu.range_flushes = 0;
   fixmap_unmap_fdt();
   unsigned clears = 0, tlbis = 0;
   for (const MmuOp& op : mmu.ops) (op.kind == MmuOp::SetPte ? clears : tlbis) += 1;
-  EXPECT_EQ(clears, 257u);
-  EXPECT_EQ(tlbis, 257u);
-  EXPECT_EQ(mmu.range_flushes, 4u);  // a lone page takes flush_tlb_kernel_page
+  EXPECT_EQ(clears, blob_pages + 1);
+  EXPECT_EQ(tlbis, blob_pages + 1);
+  EXPECT_EQ(mmu.range_flushes, expect_range_flushes);  // a lone page takes flush_tlb_kernel_page
   for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) EXPECT_FALSE(fm.is_live(idx));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
@@ -238,7 +269,8 @@ TEST(TablePublication, ZeroedTableIsOrderedBeforeItsDescriptor) {
     EXPECT_EQ(mmu.ops[i - 1].kind, MmuOp::PublishBarrier)
         << "table descriptor #" << tables << " not preceded by a barrier";
   }
-  EXPECT_EQ(tables, 3u);  // PUD, PMD and PTE tables under one PGD entry
+  // One table per level below the root: PUD, PMD and PTE at 4K and 16K; PMD and PTE at 64K.
+  EXPECT_EQ(tables, PAGE_SHIFT == 16 ? 2u : 3u);
 }
 
 }  // namespace

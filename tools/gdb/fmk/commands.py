@@ -155,7 +155,8 @@ TTBR1_EL1's tables: (TTBR1-checked), or MISMATCH. With `all`, free slots are lis
         slots_va, slots_type = m.symbol("kernel::kFixmapSlots")
         slot_t = slots_type.target()
         r1 = m.regime_for(top - pgtable.PAGE_SIZE)
-        out("fixmap: 0x%016x-0x%016x: %u pages, %u permanent; live slots:" % (top - end * pgtable.PAGE_SIZE, top, end, perm))
+        out("fixmap: 0x%016x-0x%016x: %u x %uK pages, %u permanent; live slots:" %
+            (top - end * pgtable.PAGE_SIZE, top, end, pgtable.PAGE_SIZE >> 10, perm))
         for i in range(slots_type.sizeof // slot_t.sizeof):
             s = m.value_at(slots_va + i * slot_t.sizeof, slot_t)
             name = m.cstring(as_int(s["name"]))
