@@ -34,6 +34,30 @@ target_compile_definitions(host_tests PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}"
 # "# GetParam() = <bytes of the parameter>", which holds pointers and changes from build to build.
 gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES LABELS host TIMEOUT 60)
 
+# The memory-management suites again at the two other granules (CONFIG_ARM64_PAGE_SHIFT 14 and 16
+# when this tree is 4k): the page tables, the walker and its oracle, the fixmap, early_ioremap,
+# the FDT window, memblock, the buddy allocator, text patching and the TLBI operands, each binary
+# with its own copy of the shared sources compiled for that granule. CTest names them
+# granule16k.<Suite>.<Test> and granule64k.<Suite>.<Test> (label host and granule).
+set(HOST_MM_TEST_SOURCES
+  test_fixmap.cpp test_fdt_window.cpp test_walk.cpp sim_walk.cpp test_early_ioremap.cpp test_memblock.cpp
+  test_buddy.cpp test_buddy_lazy.cpp test_buddy_pcp.cpp test_paging.cpp test_patching.cpp test_tlbflush.cpp
+  test_walker_edges.cpp test_sysreg.cpp
+)
+list(TRANSFORM HOST_MM_TEST_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
+foreach(granule 4k 16k 64k)
+  if(granule STREQUAL GRANULE)
+    continue()  # host_tests above
+  endif()
+  add_shared_kernel_library(kernel_shared_host_${granule} FOR host PAGE_SHIFT ${GRANULE_SHIFT_${granule}})
+  add_executable(host_tests_${granule} ${HOST_MM_TEST_SOURCES})
+  target_link_libraries(host_tests_${granule} PRIVATE kernel_shared_host_${granule} GTest::gmock GTest::gtest_main)
+  target_compile_options(host_tests_${granule} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+  target_compile_definitions(host_tests_${granule} PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}")
+  gtest_discover_tests(host_tests_${granule} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES TEST_PREFIX granule${granule}.
+                       PROPERTIES LABELS "host;granule" TIMEOUT 60)
+endforeach()
+
 # fix_to_virt() on FIX_HOLE or past the end must not compile, with a message that says why.
 function(add_fix_to_virt_check name index)
   add_test(NAME compile_time.${name}
