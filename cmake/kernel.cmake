@@ -37,15 +37,39 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/lib/string.cpp PROPERTIES
   COMPILE_OPTIONS "-fno-builtin;-fno-tree-loop-distribute-patterns")
 
 set(KERNEL_LDS ${CMAKE_SOURCE_DIR}/linker/kernel.ld)
-set(KERNEL_LINK_OPTIONS -nostdlib -static -no-pie -T ${KERNEL_LDS} -Wl,--build-id=none -Wl,-z,noexecstack
-    -Wl,--no-warn-rwx-segments)
+# linker/kernel.ld is not preprocessed; it INCLUDEs kernel_geometry.ld (found through -L), the
+# granule's page size, PMD size, levels and stack layout written by the C preprocessor from the
+# very #defines head.S and entry.S use (asm/page_def.h, asm/smp.h): no second copy of a constant.
+set(KERNEL_LD_GEOMETRY ${CMAKE_BINARY_DIR}/kernel_geometry.ld)
+file(CONFIGURE OUTPUT ${KERNEL_LD_GEOMETRY}.S @ONLY CONTENT [[
+#include "asm/page_def.h"
+#include "asm/smp.h"
+PAGE_SIZE = PAGE_SIZE_ASM;
+PMD_SIZE = (1 << PMD_SHIFT_ASM);
+PTRS_PER_TABLE = (1 << PT_LEVEL_BITS);
+PGTABLE_LEVELS = PT_LEVELS;
+STACK_ALIGN = (1 << STACK_ALIGN_SHIFT);
+STACK_SIZE = STACK_SIZE_ASM;
+OVERFLOW_STACK_SIZE = OVERFLOW_STACK_SIZE_ASM;
+]])
+add_custom_command(OUTPUT ${KERNEL_LD_GEOMETRY}
+  COMMAND ${CMAKE_C_COMPILER} -E -P -x assembler-with-cpp -D__ASSEMBLER__
+          -DCONFIG_ARM64_PAGE_SHIFT=${KERNEL_PAGE_SHIFT} -I${CMAKE_SOURCE_DIR}/include
+          -MD -MF ${KERNEL_LD_GEOMETRY}.d -MT ${KERNEL_LD_GEOMETRY} -o ${KERNEL_LD_GEOMETRY} ${KERNEL_LD_GEOMETRY}.S
+  DEPENDS ${KERNEL_LD_GEOMETRY}.S
+  DEPFILE ${KERNEL_LD_GEOMETRY}.d
+  COMMENT "kernel_geometry.ld: the granule's geometry for linker/kernel.ld")
+add_custom_target(kernel_ld_geometry DEPENDS ${KERNEL_LD_GEOMETRY})
+set(KERNEL_LINK_OPTIONS -nostdlib -static -no-pie -T ${KERNEL_LDS} -L${CMAKE_BINARY_DIR} -Wl,--build-id=none
+    -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments)
 
 # Two links (as Linux's kallsyms): the first with an empty symbol table, whose text symbols feed
 # the table of the second. The table sits in .rodata, after .text, so no function moves.
 add_executable(kernel.stage1.elf $<TARGET_OBJECTS:kernel_objs> ${CMAKE_SOURCE_DIR}/kernel/kallsyms_empty.S)
 target_link_options(kernel.stage1.elf PRIVATE ${KERNEL_LINK_OPTIONS})
 target_link_libraries(kernel.stage1.elf PRIVATE ${LIBFDT_ARM64} gcc)
-set_target_properties(kernel.stage1.elf PROPERTIES LINK_DEPENDS ${KERNEL_LDS})
+set_target_properties(kernel.stage1.elf PROPERTIES LINK_DEPENDS "${KERNEL_LDS};${KERNEL_LD_GEOMETRY}")
+add_dependencies(kernel.stage1.elf kernel_ld_geometry)
 
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(GEN_KALLSYMS ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/gen-kallsyms.py --nm ${CMAKE_NM})
@@ -57,7 +81,8 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/kallsyms.S
 add_executable(kernel.elf $<TARGET_OBJECTS:kernel_objs> ${CMAKE_BINARY_DIR}/kallsyms.S)
 target_link_options(kernel.elf PRIVATE ${KERNEL_LINK_OPTIONS} -Wl,-Map=${CMAKE_BINARY_DIR}/kernel.map)
 target_link_libraries(kernel.elf PRIVATE ${LIBFDT_ARM64} gcc)
-set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS ${KERNEL_LDS})
+set_target_properties(kernel.elf PROPERTIES LINK_DEPENDS "${KERNEL_LDS};${KERNEL_LD_GEOMETRY}")
+add_dependencies(kernel.elf kernel_ld_geometry)
 
 add_custom_command(TARGET kernel.elf POST_BUILD
   COMMAND ${GEN_KALLSYMS} --verify $<TARGET_FILE:kernel.stage1.elf> $<TARGET_FILE:kernel.elf>
@@ -73,11 +98,3 @@ target_compile_options(floor.elf PRIVATE -D__ASSEMBLER__)
 target_link_options(floor.elf PRIVATE -nostdlib -static -no-pie -Wl,-Ttext=0x40200000 -Wl,--build-id=none)
 add_custom_command(TARGET floor.elf POST_BUILD
   COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:floor.elf> ${CMAKE_BINARY_DIR}/floor.img)
-
-# drivers/tty/nommu_console.cpp runs with the MMU off at the image's physical address (head.S, when
-# the CPU lacks the build's granule): every access Device-nGnRnE, so no unaligned access; no
-# absolute address, so no jump or switch-conversion tables; no calls out of the file, so no
-# memcpy/memset synthesised for loops. tools/check-nommu-pic.py checks the object (tests/host).
-target_sources(kernel_objs PRIVATE ${CMAKE_SOURCE_DIR}/drivers/tty/nommu_console.cpp)
-set_source_files_properties(${CMAKE_SOURCE_DIR}/drivers/tty/nommu_console.cpp PROPERTIES COMPILE_OPTIONS
-  "-mstrict-align;-fno-jump-tables;-fno-tree-switch-conversion;-fno-builtin;-fno-tree-loop-distribute-patterns")

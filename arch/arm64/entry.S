@@ -15,12 +15,13 @@
 	.align	7
 	sub	sp, sp, #S_FRAME_SIZE
 	.if \kind >= 4 && \kind <= 7
-	/* Stack overflow check without a free register (the Linux trick): bit 15 of SP is 0 inside
-	 * the 64 KiB-aligned stacks and 1 in the guard page below each (linker/kernel.ld for the boot
-	 * CPU, asm/smp.h for the secondaries' stack slots). */
+	/* Stack overflow check without a free register (the Linux trick): bit STACK_ALIGN_SHIFT - 1
+	 * of SP (15, or 16 with 64 KiB pages) is 0 inside the 2^STACK_ALIGN_SHIFT-aligned stacks and
+	 * 1 in the guard page below each (asm/smp.h; linker/kernel.ld for the boot CPU, the stack
+	 * slots for the secondaries). */
 	add	sp, sp, x0			/* sp' = sp + x0 */
 	sub	x0, sp, x0			/* x0 = sp */
-	tbnz	x0, #15, 9f
+	tbnz	x0, #(STACK_ALIGN_SHIFT - 1), 9f
 	sub	x0, sp, x0			/* x0 = original x0 */
 	sub	sp, sp, x0			/* sp = sp */
 	.endif

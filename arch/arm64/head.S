@@ -43,6 +43,23 @@
 #define PTE_PXN          (1 << (PTE_PXN_BIT_SHIFT - 32))
 #define TABLE_DESC       (PTE_VALID_BIT | PTE_TABLE_BIT)
 
+/* Does this CPU implement the build's translation granule for stage 1? ID_AA64MMFR0_EL1.TGran4,
+ * TGran16 or TGran64 (Arm ARM, "ID_AA64MMFR0_EL1"; asm/page_def.h gives the field, its signedness
+ * and the range that means "supported"). Branches to \fail if not, with x1 = ID_AA64MMFR0_EL1.
+ * Clobbers x1, x2. */
+	.macro	check_granule, fail
+	mrs	x1, id_aa64mmfr0_el1
+	.if	ID_AA64MMFR0_EL1_TGRAN_SIGNED
+	sbfx	x2, x1, #ID_AA64MMFR0_EL1_TGRAN_SHIFT, #ID_FIELD_WIDTH
+	.else
+	ubfx	x2, x1, #ID_AA64MMFR0_EL1_TGRAN_SHIFT, #ID_FIELD_WIDTH
+	.endif
+	cmp	x2, #ID_AA64MMFR0_EL1_TGRAN_SUPPORTED_MIN
+	b.lt	\fail
+	cmp	x2, #ID_AA64MMFR0_EL1_TGRAN_SUPPORTED_MAX
+	b.gt	\fail
+	.endm
+
 /* A 64-bit constant without a literal-pool load: no data access before SCTLR_ELx.EE is known. */
 	.macro	mov_q, reg, val
 	movz	\reg, :abs_g3:\val
@@ -79,7 +96,9 @@ _head:
 	.long	0				/* code1 */
 	.quad	0				/* text_offset: 0, load at a 2 MiB-aligned base */
 	.quad	_kernel_size			/* image_size: from _text to _end, BSS and page tables */
-	.quad	0xa				/* flags: LE, 4K pages (1 << 1), placement anywhere (1 << 3) */
+	/* flags (booting.rst): bit 0 = 0 little-endian; bits [2:1] the page size (1 4K, 2 16K, 3 64K);
+	 * bit 3 placement anywhere in physical memory (2 MiB aligned) */
+	.quad	(IMAGE_FLAGS_PAGE_SIZE << 1) | (1 << 3)
 	.quad	0				/* res2 */
 	.quad	0				/* res3 */
 	.quad	0				/* res4 */
@@ -107,8 +126,25 @@ primary_entry:
 	cbnz	x1, secondary_holding_pen
 2:	bl	init_cpu_el
 	adrp	x21, _text
+	/* Before any table is built in this granule's format: can this CPU walk it at all? */
+	check_granule granule_unsupported
 	bl	create_page_tables
 	b	enable_mmu
+
+/* The boot CPU does not implement this build's granule (x1 = ID_AA64MMFR0_EL1): a TCR_EL1.TG0/TG1
+ * naming a granule that is not implemented is read as an IMPLEMENTATION DEFINED implemented one
+ * (Arm ARM, "TCR_EL1"), so the walker would take our tables for another format. Say so on the
+ * UART the DTB names, with the MMU off: nommu_granule_unsupported(dtb_pa, mmfr0) (drivers/tty/
+ * nommu_console.cpp, or the parking fallback below) runs at its physical address, on the boot
+ * stack's physical address (16-byte aligned), and never returns. */
+granule_unsupported:
+	adrp	x0, init_stack_top
+	add	x0, x0, :lo12:init_stack_top
+	mov	sp, x0
+	mov	x0, x19
+	bl	nommu_granule_unsupported
+1:	wfe					/* [[noreturn]]: not reached */
+	b	1b
 
 /*
  * Gives this CPU a defined EL1 world, whatever EL it entered at, and returns there at EL1: the
@@ -202,12 +238,24 @@ secondary_startup:
 	b.eq	3f
 	add	x19, x19, #1
 	b	2b
-3:	ldr	x0, [x20, #BOOT_DATA_TTBR1]
+3:	check_granule secondary_granule_unsupported
+	ldr	x0, [x20, #BOOT_DATA_TTBR1]
 	ldr	x1, [x20, #BOOT_DATA_TCR]
 	ldr	x2, [x20, #BOOT_DATA_MAIR]
 	bl	__cpu_enable_mmu
 	ldr	x8, =__secondary_switched	/* the high, linked address */
 	br	x8
+
+/* A secondary that does not implement the boot CPU's granule (a heterogeneous system): it cannot
+ * use swapper_pg_dir, so it never comes online. x19 = its logical CPU, x1 = its ID_AA64MMFR0_EL1,
+ * for gdb. There is no MMU-off status slot in secondary_boot_data to report through (the reasons
+ * in smp.cpp's g_fail_reason are written with the MMU on): the boot CPU's bounded wait times out
+ * and reports "CPU<n>: failed to come online". */
+	.globl	secondary_granule_unsupported
+secondary_granule_unsupported:
+	msr	daifset, #0xf
+1:	wfe
+	b	1b
 
 /* A CPU whose MPIDR (in x1, for gdb) is not in secondary_boot_data: nothing to run as. */
 secondary_unknown_park:
@@ -239,6 +287,21 @@ early_exception_park:
 	mrs	x0, esr_el1
 	mrs	x1, elr_el1
 	mrs	x2, far_el1
+1:	wfe
+	b	1b
+
+/* The fallback of nommu_granule_unsupported when no strong definition is linked in: park, where
+ * gdb names the reason (x0 = the DTB's physical address, x1 = ID_AA64MMFR0_EL1). Both symbols are
+ * weak: drivers/tty/nommu_console.cpp defines the two of them (its printer, and the loop it parks
+ * in after the message), and then this copy is dead code. In .text, a section apart from the
+ * caller's, so the call always goes through a relocation that a strong definition wins. */
+	.weak	nommu_granule_unsupported
+	.type	nommu_granule_unsupported, %function
+nommu_granule_unsupported:
+	msr	daifset, #0xf
+	.weak	granule_unsupported_park
+	.type	granule_unsupported_park, %function
+granule_unsupported_park:
 1:	wfe
 	b	1b
 
@@ -452,18 +515,42 @@ el3_exception_park:
 	.popsection
 
 /*
- * Builds two sets of tables with the MMU off:
- *  - TTBR1 (init_pg_dir): the kernel image at KIMAGE_VADDR in 4 KiB pages with final permissions:
+ * Builds two sets of tables with the MMU off, in the build's granule (asm/page_def.h: pages of
+ * PAGE_SIZE, levels PT_START_LEVEL..3, PT_LEVEL_BITS of VA per level, PT_ROOT_BITS at the root;
+ * Arm ARM D8.2, "Translation process"):
+ *  - TTBR1 (init_pg_dir): the kernel image at KIMAGE_VADDR in pages with final permissions:
  *    text RX, rodata R, data/BSS/page tables RW + XN. No page is ever writable and executable.
- *  - TTBR0 (idmap_pg_dir): one read-only executable 4 KiB page identity-mapping this page, so the
- *    instruction after the MMU-enable write still translates.
+ *    One table page per level from the root down to level 2, then one pte page per PMD_SIZE
+ *    (2 MiB, 32 MiB, 512 MiB) the image spans (linker/kernel.ld: INIT_PTE_PAGES).
+ *  - TTBR0 (idmap_pg_dir): one read-only executable page identity-mapping this page, so the
+ *    instruction after the MMU-enable write still translates. One table page per level.
+ * Only page descriptors at level 3: no block mapping at any granule.
  */
-/* Links the table at \next into \tbl's entry for the address in \va at the level that resolves
- * VA bits [\shift+8:\shift] (4 KiB granule: 39, 30, 21, 12). Clobbers x6, x7. */
-	.macro	link_table, tbl, next, va, shift
-	ubfx	x6, \va, #\shift, #9
+/* Links the table at \next into \tbl's entry for the address in \va at level \level (VA bits
+ * [PT_LEVEL_SHIFT(level) + width - 1 : PT_LEVEL_SHIFT(level)], width PT_ROOT_BITS at the root,
+ * PT_LEVEL_BITS below it). Clobbers x6, x7. */
+	.macro	link_table, tbl, next, va, level
+	.if	\level == PT_START_LEVEL
+	ubfx	x6, \va, #PT_LEVEL_SHIFT(\level), #PT_ROOT_BITS
+	.else
+	ubfx	x6, \va, #PT_LEVEL_SHIFT(\level), #PT_LEVEL_BITS
+	.endif
 	orr	x7, \next, #TABLE_DESC
 	str	x7, [\tbl, x6, lsl #3]
+	.endm
+
+/* \tbl = a root table, followed by one zeroed table page per level down to level 2: links the
+ * chain for \va from the root to level 1 and leaves \tbl = the level-2 (pmd) table. Clobbers
+ * \tmp, x6, x7. */
+	.macro	link_root_to_pmd, tbl, va, tmp
+	.if	PT_START_LEVEL == 0
+	add	\tmp, \tbl, #PAGE_SIZE_ASM
+	link_table \tbl, \tmp, \va, 0
+	mov	\tbl, \tmp
+	.endif
+	add	\tmp, \tbl, #PAGE_SIZE_ASM
+	link_table \tbl, \tmp, \va, 1
+	mov	\tbl, \tmp
 	.endm
 
 /* dc ivac over both boot table areas, then dsb sy. Clobbers x0-x3, x30. */
@@ -505,28 +592,26 @@ create_page_tables:
 	cmp	x0, x1
 	b.lo	0b
 
-	/* TTBR1: pgd -> pud -> pmd -> pte pages, all consecutive pages of init_pg_dir. */
+	/* TTBR1: root -> ... -> pmd -> pte pages, all consecutive pages of init_pg_dir. */
 	ldr	x5, =KIMAGE_VADDR_ASM
-	adrp	x0, init_pg_dir			/* pgd */
-	add	x1, x0, #0x1000			/* pud */
-	add	x2, x0, #0x2000			/* pmd */
-	add	x3, x0, #0x3000			/* first pte page */
-	link_table x0, x1, x5, 39
-	link_table x1, x2, x5, 30
+	adrp	x2, init_pg_dir			/* root */
+	link_root_to_pmd x2, x5, x3		/* x2 = pmd */
+	add	x3, x2, #PAGE_SIZE_ASM		/* first pte page */
 	ldr	x8, =_kernel_size
-	mov	x9, #0x1fffff
+	mov	x9, #((1 << PMD_SHIFT_ASM) - 1)	/* a run of ones: a valid logical immediate */
 	add	x8, x8, x9
-	lsr	x8, x8, #21			/* number of pte pages (2 MiB each) */
-	ubfx	x6, x5, #21, #9			/* first pmd index */
+	lsr	x8, x8, #PMD_SHIFT_ASM		/* number of pte pages (PMD_SIZE each) */
+	ubfx	x6, x5, #PMD_SHIFT_ASM, #PT_LEVEL_BITS	/* first pmd index */
 	mov	x9, x3
 1:	orr	x7, x9, #TABLE_DESC
 	str	x7, [x2, x6, lsl #3]
 	add	x6, x6, #1
-	add	x9, x9, #0x1000
+	add	x9, x9, #PAGE_SIZE_ASM
 	subs	x8, x8, #1
 	b.ne	1b
 
-	/* One pte per 4 KiB page of the image: x10 = offset, x11 = pa. */
+	/* One pte per page of the image: x10 = offset, x11 = pa. KIMAGE_VADDR is PMD aligned
+	 * (linker/kernel.ld), so the pte pages form one array indexed by offset >> PAGE_SHIFT. */
 	ldr	x12, =_etext_offset
 	ldr	x13, =_erodata_offset
 	ldr	x14, =_kernel_size
@@ -547,24 +632,21 @@ create_page_tables:
 	orr	x7, x7, #PTE_AP_RO_BIT		/* rodata: read-only, never executable */
 4:	orr	x7, x7, #(PTE_UXN << 32)	/* rodata, data, BSS, tables: XN */
 	orr	x7, x7, #(PTE_PXN << 32)
-5:	lsr	x15, x10, #12
+5:	lsr	x15, x10, #PAGE_SHIFT_ASM
 	str	x7, [x3, x15, lsl #3]
-6:	add	x10, x10, #0x1000
+6:	add	x10, x10, #PAGE_SIZE_ASM
 	cmp	x10, x14
 	b.lo	2b
 
-	/* TTBR0 identity map of this one page (pgd -> pud -> pmd -> pte), read-only and executable.
-	 * Only this page: a 2 MiB block would also be an executable alias of the data, BSS and page
+	/* TTBR0 identity map of this one page (root -> ... -> pmd -> pte), read-only and executable.
+	 * Only this page: a block would also be an executable alias of the data, BSS and page
 	 * tables next to it whenever TTBR0 walks are enabled (the TTBR1 switch in paging_init). */
-	adrp	x0, idmap_pg_dir
-	add	x1, x0, #0x1000
-	add	x2, x0, #0x2000
-	add	x3, x0, #0x3000
+	adrp	x2, idmap_pg_dir		/* root */
 	adrp	x4, __idmap_text_start
-	link_table x0, x1, x4, 39
-	link_table x1, x2, x4, 30
-	link_table x2, x3, x4, 21
-	ubfx	x6, x4, #12, #9
+	link_root_to_pmd x2, x4, x3		/* x2 = pmd */
+	add	x3, x2, #PAGE_SIZE_ASM		/* pte page */
+	link_table x2, x3, x4, 2
+	ubfx	x6, x4, #PAGE_SHIFT_ASM, #PT_LEVEL_BITS
 	ldr	x7, =(PTE_PAGE_BASE | PTE_AP_RO_BIT)
 	orr	x7, x7, x4
 	orr	x7, x7, #(PTE_UXN << 32)

@@ -80,13 +80,14 @@ Status map_stack(VirtAddr va, uint64_t size) {
   return {};
 }
 
-// CPU n's slot in the stack area (asm/smp.h): an overflow stack and a stack, each 64 KiB aligned
-// as entry.S's overflow test needs, with an unmapped guard page below the stack. Never freed: a
-// CPU that failed to arrive in time may still arrive late and run on it.
+// CPU n's slot in the stack area (asm/smp.h): an overflow stack and a stack, each 2^STACK_ALIGN_SHIFT
+// aligned as entry.S's overflow test needs and mapped in whole pages, with an unmapped guard page
+// below the stack. Never freed: a CPU that failed to arrive in time may still arrive late and run
+// on it.
 Status alloc_cpu_stacks(unsigned cpu) {
   const uint64_t slot = KSTACKS_START + cpu * kStackSlotSize;
-  TRY(map_stack(VirtAddr(slot + kOverflowStackOffset), kOverflowStackSize));
-  TRY(map_stack(VirtAddr(slot + kStackOffset), kStackSize));
+  TRY(map_stack(VirtAddr(slot + kOverflowStackOffset), stack_map_size(kOverflowStackSize)));
+  TRY(map_stack(VirtAddr(slot + kStackOffset), stack_map_size(kStackSize)));
   PerCpu& pc = per_cpu(cpu);
   pc.overflow_stack_top = slot + kOverflowStackOffset + kOverflowStackSize;
   pc.stack_base = slot + kStackOffset;

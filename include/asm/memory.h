@@ -34,7 +34,7 @@ inline constexpr uint64_t FIXADDR_TOP = FIXADDR_TOP_ASM;
 // Secondary CPUs' stacks, each with an unmapped guard page below it: one 128 KiB slot per logical
 // CPU (asm/smp.h kStackSlotSize), right after the vmalloc area.
 inline constexpr uint64_t KSTACKS_START = VMALLOC_END;
-inline constexpr uint64_t KSTACKS_END = KSTACKS_START + 0x100000;
+inline constexpr uint64_t KSTACKS_END = KSTACKS_START + (PAGE_SHIFT == 16 ? 0x200000 : 0x100000);
 
 // Translation granule geometry (Arm ARM D8.2, asm/page_def.h): kLevelShift[l] is the lowest VA bit
 // that level l resolves; at 64 KiB, level 0 does not exist (its shift would be 55, past VA_BITS).

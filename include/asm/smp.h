@@ -12,6 +12,8 @@
 // own MPIDR affinity value (spin-table CPUs, and CPUs parked by an EL3 entry).
 #pragma once
 
+#include "asm/page_def.h"
+
 #define NR_CPUS 8 /* Linux's CONFIG_NR_CPUS: a device tree with more CPUs has the rest ignored */
 
 /* secondary_boot_data: read with the MMU off (the first four words and the MPIDR table) */
@@ -30,6 +32,21 @@
 
 /* struct PerCpu (kernel/smp.h): the field entry.S's stack-overflow path reads through TPIDR_EL1 */
 #define PERCPU_OVERFLOW_STACK_TOP 0
+
+/* Kernel stacks and entry.S's overflow test, for the boot CPU (linker/kernel.ld, .stacks) and the
+ * secondaries (the slots below). A stack starts at a 2^STACK_ALIGN_SHIFT boundary; the guard page
+ * is the PAGE_SIZE page just below it, in the upper half of the previous block; the overflow stack
+ * fills the lower half of a block. So bit STACK_ALIGN_SHIFT - 1 of SP is 0 anywhere in either
+ * stack and 1 in the guard page, which is what entry.S tests. The shift is max(16, PAGE_SHIFT + 1):
+ * 16 (bit 15) at 4 KiB and 16 KiB, 17 (bit 16) at 64 KiB, where a 64 KiB guard page must fit in
+ * the upper half. */
+#if PAGE_SHIFT_ASM + 1 > 16
+#define STACK_ALIGN_SHIFT (PAGE_SHIFT_ASM + 1)
+#else
+#define STACK_ALIGN_SHIFT 16
+#endif
+#define STACK_SIZE_ASM 0x8000          /* 32 KiB, every CPU's stack */
+#define OVERFLOW_STACK_SIZE_ASM 0x4000 /* 16 KiB, where handle_bad_stack runs */
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -61,19 +78,33 @@ static_assert(offsetof(SecondaryBootData, ttbr1) == BOOT_DATA_TTBR1 &&
 inline constexpr uint64_t kPenReleaseNone = ~uint64_t{0};
 static_assert(static_cast<uint64_t>(PEN_RELEASE_NONE) == kPenReleaseNone);
 
-// Each secondary's stacks in the kernel stack area (asm/memory.h KSTACKS_START), one 128 KiB slot
-// per logical CPU, 64 KiB aligned so that entry.S's overflow test (bit 15 of SP) holds:
-//   slot + 0      .. + 16 KiB   overflow stack (handle_bad_stack runs here)      bit 15 = 0
-//   slot + 16 KiB .. + 64 KiB   unmapped; its last page is the guard page        bit 15 = 1 above 32 KiB
-//   slot + 64 KiB .. + 96 KiB   the stack (SP starts at + 96 KiB)                bit 15 = 0
-//   slot + 96 KiB .. + 128 KiB  unmapped
-// As for the boot CPU (linker/kernel.ld): an SP in the guard page has bit 15 set, an SP inside
-// either stack has it clear. Slot 0 (the boot CPU uses the image's stacks) stays unmapped.
-inline constexpr uint64_t kStackSlotSize = 128 * 1024;
-inline constexpr uint64_t kOverflowStackOffset = 0, kOverflowStackSize = 16 * 1024;
-inline constexpr uint64_t kStackOffset = 64 * 1024, kStackSize = 32 * 1024;
-static_assert(kStackOffset % 65536 == 0 && kStackSize <= 32 * 1024 && kOverflowStackSize <= 32 * 1024,
-              "bit 15 of SP is 0 inside both stacks, 1 in the guard page below the stack");
+// Each secondary's stacks in the kernel stack area (asm/memory.h KSTACKS_START): one slot of two
+// 2^STACK_ALIGN_SHIFT blocks per logical CPU (B = 64 KiB at 4 KiB and 16 KiB pages, 128 KiB at
+// 64 KiB), so that entry.S's overflow test (bit STACK_ALIGN_SHIFT - 1 of SP) holds:
+//   slot + 0         .. + 16 KiB      overflow stack (handle_bad_stack runs here)   test bit = 0
+//   slot + 16 KiB    .. + B           unmapped; its last page is the guard page     test bit = 1 from B / 2
+//   slot + B         .. + B + 32 KiB  the stack (SP starts at B + 32 KiB)           test bit = 0
+//   slot + B + 32KiB .. + 2 B         unmapped
+// Each stack is mapped in whole pages: at 64 KiB pages the overflow stack's page is [0, 64 KiB)
+// and the stack's [B, B + 64 KiB), both in the lower half of their block. As for the boot CPU
+// (linker/kernel.ld): an SP in the guard page has the bit set, an SP inside either stack has it
+// clear. Slot 0 (the boot CPU uses the image's stacks) stays unmapped.
+inline constexpr unsigned kStackAlignShift = STACK_ALIGN_SHIFT;
+inline constexpr uint64_t kStackAlign = uint64_t{1} << kStackAlignShift;
+inline constexpr uint64_t kStackSlotSize = 2 * kStackAlign;
+inline constexpr uint64_t kOverflowStackOffset = 0, kOverflowStackSize = OVERFLOW_STACK_SIZE_ASM;
+inline constexpr uint64_t kStackOffset = kStackAlign, kStackSize = STACK_SIZE_ASM;
+// A stack's mapped extent: whole pages.
+constexpr uint64_t stack_map_size(uint64_t size) { return (size + PAGE_SIZE - 1) & PAGE_MASK; }
+static_assert(kStackAlignShift >= 16 && kStackAlignShift > PAGE_SHIFT, "STACK_ALIGN_SHIFT = max(16, PAGE_SHIFT + 1)");
+static_assert(kStackOffset % kStackAlign == 0 && kOverflowStackOffset % kStackAlign == 0,
+              "both stacks start at a 2^STACK_ALIGN_SHIFT boundary");
+static_assert(stack_map_size(kStackSize) <= kStackAlign / 2 && stack_map_size(kOverflowStackSize) <= kStackAlign / 2,
+              "the test bit is 0 in every mapped page of both stacks");
+static_assert(PAGE_SIZE <= kStackAlign / 2 &&
+                  kOverflowStackOffset + stack_map_size(kOverflowStackSize) <= kStackOffset - PAGE_SIZE,
+              "the guard page below the stack is in the upper half of its block (test bit 1) and stays unmapped");
+static_assert(kStackSize % 16 == 0 && kOverflowStackSize % 16 == 0, "SP stays 16-byte aligned at each top");
 
 }  // namespace kernel
 
