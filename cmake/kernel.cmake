@@ -98,3 +98,11 @@ target_compile_options(floor.elf PRIVATE -D__ASSEMBLER__)
 target_link_options(floor.elf PRIVATE -nostdlib -static -no-pie -Wl,-Ttext=0x40200000 -Wl,--build-id=none)
 add_custom_command(TARGET floor.elf POST_BUILD
   COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:floor.elf> ${CMAKE_BINARY_DIR}/floor.img)
+
+# drivers/tty/nommu_console.cpp runs with the MMU off at the image's physical address (head.S, when
+# the CPU lacks the build's granule): every access Device-nGnRnE, so no unaligned access; no
+# absolute address, so no jump or switch-conversion tables; no calls out of the file, so no
+# memcpy/memset synthesised for loops. tools/check-nommu-pic.py checks the object (tests/host).
+target_sources(kernel_objs PRIVATE ${CMAKE_SOURCE_DIR}/drivers/tty/nommu_console.cpp)
+set_source_files_properties(${CMAKE_SOURCE_DIR}/drivers/tty/nommu_console.cpp PROPERTIES COMPILE_OPTIONS
+  "-mstrict-align;-fno-jump-tables;-fno-tree-switch-conversion;-fno-builtin;-fno-tree-loop-distribute-patterns")
