@@ -25,9 +25,15 @@ import sys
 import time
 
 FIXADDR_TOP = 0xFFFFFFFFFE000000
-PAGE = 4096
-# Index of the first (lowest-VA) page of each slot group, from include/asm/fixmap.h.
-SLOT_INDEX = {"FIX_FDT": 513, "FIX_EARLYCON_MEM_BASE": 514, "FIX_TEXT_POKE0": 515}
+# The granule the kernel was built for, from its fixmap table line ("... : 968 x 4K pages, ...").
+GRANULE_LINE = re.compile(r"fixmap: 0x[0-9a-f]{16}-0x[0-9a-f]{16}: \d+ x (4|16|64)K pages, ")
+
+
+def slot_index(page):
+    """Index of the first (lowest-VA) page of each slot group (include/asm/fixmap.h): FIX_FDT_END
+    is 1 and the FDT window is 2 MiB plus one page, then the console and the text-poking slot."""
+    fdt = 1 + (2 << 20) // page
+    return {"FIX_FDT": fdt, "FIX_EARLYCON_MEM_BASE": fdt + 1, "FIX_TEXT_POKE0": fdt + 2}
 # kernel/monitor.cpp's prompt: the kernel has finished booting and waits for commands.
 MONITOR_PROMPT = "fixmap-kernel> "
 # arch/arm64/setup.cpp machine_exit() without semihosting or PSCI: the CPU halts with a status.
@@ -172,6 +178,11 @@ def check_boot_log(out, a):
         fail("no 'Machine model:' line", out)
     if "MISMATCH" in out:
         fail("the kernel found a fixmap slot whose descriptor disagrees with the MMU", out)
+    m = GRANULE_LINE.search(out)
+    if not m:
+        fail("no 'fixmap: <start>-<end>: <n> x <granule> pages, ...' line", out)
+    PAGE = int(m.group(1)) << 10
+    SLOT_INDEX = slot_index(PAGE)
     table = {}
     for line in re.findall(r"fixmap: (FIX_\S+(?: slot \d)?)\s+va=0x([0-9a-f]{16}) pa=0x([0-9a-f]{16}).*", out):
         table[line[0]] = (int(line[1], 16), int(line[2], 16))
@@ -200,7 +211,7 @@ def check_boot_log(out, a):
     ranges = re.findall(r"memblock:  memory\[0x[0-9a-f]+\]\s+\[0x([0-9a-f]+)-0x([0-9a-f]+)\].*", out)
     mapped = re.findall(r"memblock:  memory\[0x[0-9a-f]+\]\s+\[0x([0-9a-f]+)-0x([0-9a-f]+)\], 0x[0-9a-f]+ bytes$",
                         out, re.M)
-    total = sum(int(e, 16) + 1 - int(s, 16) for s, e in mapped) // 4096
+    total = sum(int(e, 16) + 1 - int(s, 16) for s, e in mapped) // PAGE
     managed = int(m.group(3))
     # Everything but the kernel, the DTB, struct pages and page tables goes to the buddy allocator.
     if not (total * 0.97 - 512 < managed <= total):
