@@ -216,7 +216,11 @@ bool memblock_next_free_range(PhysAddr* cursor, PhysAddr* start, PhysAddr* end) 
 
 Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align) {
   if (!size || !align || (align & (align - 1))) return nullopt;
+  // Whole pages, page aligned, as memblock_reserve covers them: a smaller alignment (a caller's
+  // 4 KiB at 16K or 64K) would let a block start inside a page when a free range's end is not
+  // page aligned (alloc_limit, a partial memblock_free).
   size = align_up(size, PAGE_SIZE);
+  if (align < PAGE_SIZE) align = PAGE_SIZE;
   Optional<PhysAddr> best;
   PhysAddr cursor, s, e;
   while (memblock_next_free_range(&cursor, &s, &e)) {

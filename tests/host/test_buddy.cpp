@@ -1,6 +1,7 @@
 // The buddy allocator on host memory: long randomized sequences against a model, and misuse.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -14,8 +15,8 @@ namespace {
 
 class BuddyTest : public ::testing::Test {
  protected:
-  static constexpr uint64_t kBase = 0x40000;  // pfn of 0x40000000
-  static constexpr uint64_t kPages = 16384;   // 64 MiB
+  static constexpr uint64_t kBase = 0x40000;  // a max-order boundary (the pfn of 0x40000000 at 4K)
+  static constexpr uint64_t kPages = 16384;   // 16 max-order blocks: 64 MiB at 4K, 1 GiB at 64K
   void SetUp() override {
     log_buffer_reset();
     memmap.resize(kPages);
@@ -91,7 +92,7 @@ TEST_F(BuddyTest, RandomSequencesNeverOverlapNeverLeakAndFullyCoalesce) {
   }
   EXPECT_EQ(b.free_pages_total(), total);
   EXPECT_TRUE(b.check());
-  // Order-0 pages freed last wait on the per-CPU list (batch 3, high 18 for 64 MiB): back to
+  // Order-0 pages freed last wait on the per-CPU list (batch 3, high 18 for 16384 pages): back to
   // the buddy lists, they must coalesce into exactly the blocks free_range made.
   b.drain_all_pages();
   EXPECT_EQ(b.nr_pcp_pages(), 0u);
@@ -112,10 +113,54 @@ TEST_F(BuddyTest, MisuseIsCaughtAndReported) {
   EXPECT_EQ(b.alloc_pages(MAX_ORDER + 1), nullptr);
   EXPECT_TRUE(b.check());
   std::string log = kernel_log();
-  for (const char* m : {"the block was allocated with order 3", "not the head of an allocated block",
-                        "double free, the block is already free", "the page is reserved memory, never allocated",
-                        "not a page of this allocator", "the largest order is 10 (4 MiB)"})
+  // 1024 pages: 4 MiB at 4K, 16 MiB at 16K, 64 MiB at 64K.
+  const std::string largest = std::string("the largest order is 10 (") +
+                              (PAGE_SHIFT == 12   ? "4"
+                               : PAGE_SHIFT == 14 ? "16"
+                                                  : "64") +
+                              " MiB)";
+  for (const std::string& m :
+       {std::string("the block was allocated with order 3"), std::string("not the head of an allocated block"),
+        std::string("double free, the block is already free"),
+        std::string("the page is reserved memory, never allocated"), std::string("not a page of this allocator"),
+        largest})
     EXPECT_THAT(log, HasLogLine(m));
+}
+
+// The largest block is 1024 pages whatever the granule: its bytes, and the physical alignment a
+// max-order allocation has, grow with the page (4 MiB, 16 MiB, 64 MiB), and so does what the
+// statistics say in MiB.
+TEST_F(BuddyTest, TheMaxOrderBlockIs1024PagesOfTheGranule) {
+  EXPECT_EQ(MAX_ORDER_NR_PAGES, 1024u);
+  EXPECT_EQ(MAX_ORDER_BLOCK_SIZE, PAGE_SHIFT == 12 ? 4ull << 20 : PAGE_SHIFT == 14 ? 16ull << 20 : 64ull << 20);
+  EXPECT_EQ(BuddyAllocator::nr_blocks(kBase, kPages), kPages / 1024);
+  // The kernel's allocator, for page_to_phys: two blocks at the pfn of 0x40000000 at this granule
+  // (a max-order boundary at every granule: 0x40000, 0x10000, 0x4000).
+  const uint64_t base = 0x40000000 >> PAGE_SHIFT;
+  ASSERT_EQ(base % MAX_ORDER_NR_PAGES, 0u);
+  std::vector<Page> mm(2 * MAX_ORDER_NR_PAGES);
+  std::vector<uint8_t> st(BuddyAllocator::nr_blocks(base, mm.size()));
+  buddy.init(mm.data(), base, mm.size(), st.data());
+  buddy.free_range(base, base + mm.size());
+  Page* a = alloc_pages(MAX_ORDER);
+  Page* b = alloc_pages(MAX_ORDER);
+  ASSERT_TRUE(a && b);
+  const uint64_t pa = page_to_phys(a).value(), pb = page_to_phys(b).value();
+  EXPECT_EQ(pa % MAX_ORDER_BLOCK_SIZE, 0u);
+  EXPECT_EQ(pb % MAX_ORDER_BLOCK_SIZE, 0u);
+  EXPECT_EQ(pa > pb ? pa - pb : pb - pa, MAX_ORDER_BLOCK_SIZE);
+  EXPECT_EQ(std::min(pa, pb), 0x40000000u);
+  EXPECT_EQ(alloc_pages(0), nullptr);
+  free_pages(a, MAX_ORDER);
+  log_buffer_reset();
+  buddy_print_stats();
+  EXPECT_THAT(kernel_log(), HasLogLine(PAGE_SHIFT == 12   ? "buddy: 1024 pages free (4 MiB) of 2048 managed"
+                                       : PAGE_SHIFT == 14 ? "buddy: 1024 pages free (16 MiB) of 2048 managed"
+                                                          : "buddy: 1024 pages free (64 MiB) of 2048 managed"));
+  free_pages(b, MAX_ORDER);
+  EXPECT_EQ(buddy.nr_free(MAX_ORDER), 2u);
+  EXPECT_TRUE(buddy.check());
+  buddy.init(nullptr, 0, 0, nullptr);  // leave the kernel's allocator empty again
 }
 
 TEST_F(BuddyTest, ExhaustionReturnsNullAndRecovers) {

@@ -1,4 +1,5 @@
-// The buddy allocator's struct pages initialised per 4 MiB block on first use: what boot writes,
+// The buddy allocator's struct pages initialised per max-order block (1024 pages: 4 MiB at 4K,
+// 64 MiB at 64K) on first use: what boot writes,
 // blocks first touched by an allocation, range edges and holes, and misuse on pages whose struct
 // page was never written. The struct page array starts as poison that looks like allocated
 // order-0 heads, so anything that reads a Page it should not believes a wrong thing.
@@ -17,7 +18,7 @@
 namespace kernel::test {
 namespace {
 
-constexpr uint64_t kBase = 0x40000;  // pfn of 0x40000000, a max-order boundary
+constexpr uint64_t kBase = 0x40000;  // a max-order boundary (the pfn of 0x40000000 at 4K)
 constexpr uint64_t kBlock = MAX_ORDER_NR_PAGES;
 
 class BuddyLazy : public ::testing::Test {
@@ -27,7 +28,7 @@ class BuddyLazy : public ::testing::Test {
 };
 
 TEST_F(BuddyLazy, HandingOverWholeBlocksWritesOnePagePerBlock) {
-  BuddyArena a(kBase, 16 * kBlock);  // 64 MiB
+  BuddyArena a(kBase, 16 * kBlock);  // 64 MiB at 4K, 1 GiB at 64K
   EXPECT_EQ(a.b.nr_blocks_initialised(), 0u);
   a.b.free_range(kBase, kBase + 16 * kBlock);
   EXPECT_EQ(a.b.managed_pages(), 16 * kBlock);

@@ -24,7 +24,16 @@ class EarlyIoremapTest : public FixmapTest {
   }
   static uint64_t va(void* p) { return reinterpret_cast<uint64_t>(p); }
   static uint64_t slot_base(unsigned s) { return __fix_to_virt(btmap_slot_first(s)); }
+  // The TTL of a TLBI for a level-3 page of this granule: {granule, 3} (0b0111 at 4K, 0b1011 at
+  // 16K, 0b1111 at 64K).
+  static constexpr unsigned kLeafTtl = PAGE_SHIFT == 12 ? 0b0111 : PAGE_SHIFT == 14 ? 0b1011 : 0b1111;
 };
+
+std::string format(const char* fmt, auto... args) {
+  char b[256];
+  snprintf(b, sizeof b, fmt, args...);
+  return b;
+}
 
 TEST_F(EarlyIoremapTest, FirstFreeSlotOffsetKeptIncreasingVa) {
   PhysAddr pa(kRamBase + 0x10000 + 0x123);
@@ -60,7 +69,59 @@ TEST_F(EarlyIoremapTest, SizeLimitCountsTheOffset) {
   ASSERT_NE(full, nullptr);
   early_memunmap(full, 256 << 10);
   EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 1), 256 << 10, FIXMAP_PAGE_NORMAL), Errc::TooLarge);
-  EXPECT_THAT(kernel_log(), HasLogLine("needs 65 pages (in-page offset 0x1 included), a slot holds 64 (256 KiB)"));
+  // At 4K: "needs 65 pages (in-page offset 0x1 included), a slot holds 64 (256 KiB)".
+  EXPECT_THAT(kernel_log(), HasLogLine(format("needs %u pages (in-page offset 0x1 included), a slot holds %u (256 KiB)",
+                                              NR_FIX_BTMAPS + 1, NR_FIX_BTMAPS)));
+}
+
+// A slot is 256 KiB at every granule: 64 pages at 4K, 16 at 16K, 4 at 64K. The limit is in pages
+// and counts the in-page offset, which at 16K and 64K includes the 4 KiB units below the page.
+TEST_F(EarlyIoremapTest, ASlotIs256KiBInPagesOfTheGranule) {
+  EXPECT_EQ(NR_FIX_BTMAPS, PAGE_SHIFT == 12 ? 64u : PAGE_SHIFT == 14 ? 16u : 4u);
+  EXPECT_EQ(NR_FIX_BTMAPS * PAGE_SIZE, 256u << 10);
+  EXPECT_EQ(slot_base(1) - slot_base(0), 256u << 10);  // slot 1 right above slot 0
+  // From an offset inside a page (at every granule): the most that fits fills the slot to its
+  // last byte; one byte more needs one page more.
+  for (uint64_t off : {uint64_t{0x800}, PAGE_SIZE - 8}) {
+    SCOPED_TRACE(off);
+    const uint64_t fits = NR_FIX_BTMAPS * PAGE_SIZE - off;
+    void* p = early_memremap(PhysAddr(kRamBase + 0x100000 + off), fits);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(va(p), slot_base(0) + off);
+    for (unsigned i = 0; i < NR_FIX_BTMAPS; ++i)
+      EXPECT_EQ(walk(slot_base(0) + i * PAGE_SIZE).pa.value(), kRamBase + 0x100000 + i * PAGE_SIZE) << i;
+    EXPECT_NE(mmu.access(virt_of(p), fits), nullptr);
+    early_memunmap(p, fits);
+    log_buffer_reset();
+    EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 0x100000 + off), fits + 1, FIXMAP_PAGE_NORMAL), Errc::TooLarge);
+    EXPECT_THAT(kernel_log(), HasLogLine(format("needs %u pages (in-page offset 0x%lx included), a slot holds %u",
+                                                NR_FIX_BTMAPS + 1, off, NR_FIX_BTMAPS)));
+  }
+  // 256 KiB from a 4 KiB boundary: at 4K page aligned, a whole slot; at 16K/64K 4 KiB into a
+  // page, one page too many.
+  void* p = early_memremap(PhysAddr(kRamBase + 0x1000), 256 << 10);
+  if (PAGE_SIZE == 0x1000) {
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(va(p), slot_base(0));
+    early_memunmap(p, 256 << 10);
+  } else {
+    EXPECT_EQ(p, nullptr);
+    EXPECT_THAT(kernel_log(), HasLogLine(format("needs %u pages (in-page offset 0x1000 included)", NR_FIX_BTMAPS + 1)));
+  }
+  // A device register 4 KiB into a page of the granule: the page that holds it is mapped, the
+  // returned address keeps the offset.
+  void* dev = early_ioremap(PhysAddr(0x0900'1000), 0x1000);
+  ASSERT_NE(dev, nullptr);
+  EXPECT_EQ(va(dev), slot_base(0) + (0x1000 & (PAGE_SIZE - 1)));
+  const WalkResult w = walk(va(dev));
+  ASSERT_TRUE(w.ok);
+  EXPECT_EQ(w.pa.value(), 0x0900'1000u);
+  EXPECT_EQ(w.size, PAGE_SIZE);
+  EXPECT_EQ(w.type, MemType::DeviceNGnRE);
+  EXPECT_FALSE(walk(slot_base(0) + PAGE_SIZE).ok);  // one page, whatever its size
+  early_iounmap(dev, 0x1000);
+  for (unsigned idx = FIX_BTMAP_END; idx <= FIX_BTMAP_BEGIN; ++idx) ASSERT_FALSE(fm.is_live(idx));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
 TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
@@ -85,17 +146,20 @@ TEST_F(EarlyIoremapTest, EveryMisuseIsReported) {
   EXPECT_EQ(early_remap_checked(PhysAddr(0x09000000), 8, FIXMAP_PAGE_IO), Errc::AfterReset);
 
   std::string log = kernel_log();
-  for (const char* msg :
-       {"early_ioremap(0x40000000, 0): size 0 (caller 0x", "wraps around the end of the physical address space",
-        "no free slot, all 7 are in use (caller 0x", "slot 6: 0x40000000 size 0x40 by 0x",
-        "not an address early_ioremap returned (caller 0x", "already unmapped (unmapped twice?)",
-        "size differs from the mapped 0x2000; unmapping 0x2000", "used after the buddy allocator is up; use ioremap()"})
+  for (const std::string& msg :
+       {std::string("early_ioremap(0x40000000, 0): size 0 (caller 0x"),
+        std::string("wraps around the end of the physical address space"),
+        std::string("no free slot, all 7 are in use (caller 0x"), std::string("slot 6: 0x40000000 size 0x40 by 0x"),
+        std::string("not an address early_ioremap returned (caller 0x"),
+        std::string("already unmapped (unmapped twice?)"),
+        format("size differs from the mapped 0x%lx; unmapping 0x%lx", 2 * PAGE_SIZE, 2 * PAGE_SIZE),  // 0x2000 at 4K
+        std::string("used after the buddy allocator is up; use ioremap()")})
     EXPECT_THAT(log, HasLogLine(msg));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
-// A full slot is mapped as one run: 64 stores, then one dsb ishst; isb (SyncPtes) after the last,
-// before anything is accessed through it.
+// A full slot is mapped as one run: NR_FIX_BTMAPS stores (64 at 4K, 4 at 64K), then one dsb ishst; isb (SyncPtes) after
+// the last, before anything is accessed through it.
 TEST_F(EarlyIoremapTest, AFullSlotIsMappedAsOneRunMadeVisibleOnce) {
   mmu.ops.clear();
   void* p = early_memremap(PhysAddr(kRamBase + 0x100000), 256 << 10);
@@ -114,9 +178,10 @@ TEST_F(EarlyIoremapTest, AFullSlotIsMappedAsOneRunMadeVisibleOnce) {
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
-// The unmap of a full slot: 64 clears, then one flush_tlb_kernel_range (one dsb ishst before its
-// TLBIs, one dsb ish; isb after) whose TLBIs cover all 64 pages, each issued after the last clear.
-// 64 pages is within kTlbiMaxPageOps: one TLBI VAALE1IS per page, level 3, no TLBI VMALLE1IS.
+// The unmap of a full slot: NR_FIX_BTMAPS clears (64 at 4K), then one flush_tlb_kernel_range (one
+// dsb ishst before its TLBIs, one dsb ish; isb after) whose TLBIs cover every page, each issued
+// after the last clear. A slot is within kTlbiMaxPageOps: one TLBI VAALE1IS per page, level 3 of
+// this granule, no TLBI VMALLE1IS.
 TEST_F(EarlyIoremapTest, UnmapOfAFullSlotInvalidatesEveryPageAfterTheLastClear) {
   void* p = early_memremap(PhysAddr(kRamBase + 0x100000), 256 << 10);
   ASSERT_NE(p, nullptr);
@@ -141,7 +206,7 @@ TEST_F(EarlyIoremapTest, UnmapOfAFullSlotInvalidatesEveryPageAfterTheLastClear) 
       const MmuOp& inv = mmu.ops[i];
       ASSERT_EQ(inv.kind, MmuOp::TlbiPage) << i;  // all after the last clear
       EXPECT_EQ(sim_tlbi_va(inv.b), inv.a) << "the operand names the page it is for";
-      EXPECT_EQ(sim_tlbi_ttl(inv.b), 0b0111u);
+      EXPECT_EQ(sim_tlbi_ttl(inv.b), kLeafTtl);
       invalidated.insert(leaf_entry_pa(mmu, pgd, sim_tlbi_va(inv.b)));
     }
     EXPECT_EQ(invalidated, cleared);
@@ -196,14 +261,20 @@ TEST_F(EarlyIoremapTest, TheOraclesCatchAClearWithoutItsInvalidate) {
 // why (break-before-make), the pages mapped before it are undone (and invalidated), the live
 // one is left as it was.
 TEST_F(EarlyIoremapTest, ALivePageInTheSlotStopsTheRunAndIsReported) {
-  const unsigned live = btmap_slot_first(0) - 5;
-  ASSERT_EQ(set_fixmap(live, PhysAddr(kRamBase + 0x7000)), Errc::Ok);
+  // 16 pages with page 5 live at 4K and 16K; the whole slot (4 pages) with page 2 live at 64K.
+  const unsigned pages = NR_FIX_BTMAPS < 16 ? NR_FIX_BTMAPS : 16, live_page = pages < 8 ? pages - 2 : 5;
+  const unsigned live = btmap_slot_first(0) - live_page;
+  ASSERT_EQ(set_fixmap(live, PhysAddr(kRamBase + 7 * PAGE_SIZE)), Errc::Ok);
   log_buffer_reset();
-  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 0x100000), 16 * PAGE_SIZE, FIXMAP_PAGE_NORMAL), Errc::SlotLive);
-  EXPECT_THAT(kernel_log(), HasLogLine("fixmap: refusing set_fixmap of FIX_BTMAP slot 0 page 5 (index 958) to "
-                                       "pa=0x40105000: slot is live with pa=0x40007000"));
-  for (unsigned i = 0; i < 16; ++i) EXPECT_EQ(fm.is_live(btmap_slot_first(0) - i), i == 5) << i;
-  EXPECT_EQ(walk(__fix_to_virt(live)).pa.value(), kRamBase + 0x7000);
+  EXPECT_EQ(early_remap_checked(PhysAddr(kRamBase + 0x100000), pages * PAGE_SIZE, FIXMAP_PAGE_NORMAL), Errc::SlotLive);
+  // At 4K: "... FIX_BTMAP slot 0 page 5 (index 958) to pa=0x40105000: slot is live with pa=0x40007000".
+  EXPECT_THAT(
+      kernel_log(),
+      HasLogLine(format("fixmap: refusing set_fixmap of FIX_BTMAP slot 0 page %u (index %u) to pa=0x%lx: slot "
+                        "is live with pa=0x%lx",
+                        live_page, live, kRamBase + 0x100000 + live_page * PAGE_SIZE, kRamBase + 7 * PAGE_SIZE)));
+  for (unsigned i = 0; i < pages; ++i) EXPECT_EQ(fm.is_live(btmap_slot_first(0) - i), i == live_page) << i;
+  EXPECT_EQ(walk(__fix_to_virt(live)).pa.value(), kRamBase + 7 * PAGE_SIZE);
   EXPECT_FALSE(early_ioremap_slot(0).used);
   EXPECT_TRUE(bbm_violations(mmu).empty());
   ASSERT_EQ(clear_fixmap(live), Errc::Ok);
@@ -212,14 +283,17 @@ TEST_F(EarlyIoremapTest, ALivePageInTheSlotStopsTheRunAndIsReported) {
 // A page cleared behind early_ioremap's back: the unmap still clears and invalidates the whole
 // slot, and says which page was not mapped, with the caller.
 TEST_F(EarlyIoremapTest, AnUnmapReportsAPageThatWasNotMapped) {
-  void* p = early_memremap(PhysAddr(kRamBase), 8 * PAGE_SIZE);
+  const unsigned pages = NR_FIX_BTMAPS < 8 ? NR_FIX_BTMAPS : 8;  // 8 pages; the whole slot (4) at 64K
+  void* p = early_memremap(PhysAddr(kRamBase), pages * PAGE_SIZE);
   ASSERT_NE(p, nullptr);
   ASSERT_EQ(clear_fixmap(btmap_slot_first(0) - 3), Errc::Ok);
   log_buffer_reset();
-  early_memunmap(p, 8 * PAGE_SIZE);
-  EXPECT_THAT(kernel_log(), HasLogLine("fixmap: clear_fixmap of FIX_BTMAP slot 0 page 3 (index 960): slot is not "
-                                       "mapped (caller 0x"));
-  for (unsigned i = 0; i < 8; ++i) EXPECT_FALSE(fm.is_live(btmap_slot_first(0) - i));
+  early_memunmap(p, pages * PAGE_SIZE);
+  // At 4K: "... FIX_BTMAP slot 0 page 3 (index 960): slot is not mapped (caller 0x".
+  EXPECT_THAT(kernel_log(), HasLogLine(format("fixmap: clear_fixmap of FIX_BTMAP slot 0 page 3 (index %u): slot is "
+                                              "not mapped (caller 0x",
+                                              btmap_slot_first(0) - 3)));
+  for (unsigned i = 0; i < pages; ++i) EXPECT_FALSE(fm.is_live(btmap_slot_first(0) - i));
   EXPECT_FALSE(early_ioremap_slot(0).used);
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
@@ -338,9 +412,10 @@ TEST_F(RamIsNotADeviceTest, IoremapRefusesRamAndMemremapRefusesDevices) {
   ioremap_init(&area);
   log_buffer_reset();
   EXPECT_TRUE(ioremap(PhysAddr(kRamBase + 0x5000), PAGE_SIZE).is_null());
-  EXPECT_THAT(kernel_log(),
-              HasLogLine("ioremap(0x40005000, 0x1000): the range is RAM (memblock memory), not a device; use "
-                         "memremap() for RAM"));
+  // At 4K: "ioremap(0x40005000, 0x1000): ...".
+  EXPECT_THAT(kernel_log(), HasLogLine(format("ioremap(0x40005000, 0x%lx): the range is RAM (memblock memory), not a "
+                                              "device; use memremap() for RAM",
+                                              PAGE_SIZE)));
   EXPECT_EQ(area.live(), 0u);
   VirtAddr uart = ioremap(PhysAddr(0x0900'0000), PAGE_SIZE);
   EXPECT_FALSE(uart.is_null());

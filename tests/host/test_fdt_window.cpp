@@ -34,11 +34,12 @@ class FdtWindowTest : public FixmapTest {
 TEST_F(FdtWindowTest, MapsARealDtbAtAnUnalignedOffset) {
   LOAD_DTB_OR_FAIL(blob, "qemu-virt.dtb");
   PhysAddr pa = place(blob, 0x1238);
+  const uint64_t in_page = 0x1238 & (PAGE_SIZE - 1);  // 0x238 at 4K, 0x1238 at 16K and 64K
   Result<FdtWindow> r = fixmap_remap_fdt(pa, PAGE_KERNEL);
   ASSERT_TRUE(r.ok()) << error_text(r.error());
   const FdtWindow m = r.value();
   EXPECT_EQ(m.size, fdt_totalsize(blob.data()));
-  EXPECT_EQ(m.va.value(), __fix_to_virt(FIX_FDT) + 0x238);
+  EXPECT_EQ(m.va.value(), __fix_to_virt(FIX_FDT) + in_page);
   // Every byte of the blob is reachable through the window (the walker checks each page).
   const void* through_mmu = mmu.access(m.va, m.size);
   ASSERT_NE(through_mmu, nullptr);
@@ -46,7 +47,7 @@ TEST_F(FdtWindowTest, MapsARealDtbAtAnUnalignedOffset) {
   EXPECT_EQ(fdt_check_header(through_mmu), 0);
   unsigned live = 0;
   for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
-  EXPECT_EQ(live, (0x238 + m.size + PAGE_SIZE - 1) / PAGE_SIZE);
+  EXPECT_EQ(live, (in_page + m.size + PAGE_SIZE - 1) / PAGE_SIZE);
 }
 
 TEST_F(FdtWindowTest, RemapReadOnlyBreaksBeforeMaking) {
@@ -64,7 +65,8 @@ TEST_F(FdtWindowTest, RemapReadOnlyBreaksBeforeMaking) {
 }
 
 TEST_F(FdtWindowTest, LargestBlobFitsWithTheExtraPage) {
-  // A 2 MiB blob starting 8 bytes before a page end needs all 513 pages of the window.
+  // A 2 MiB blob starting 8 bytes before a page end needs all 2 MiB / PAGE_SIZE + 1 pages of the
+  // window (513 at 4K, 129 at 16K, 33 at 64K).
   std::vector<char> blob(MAX_FDT_SIZE);
   ASSERT_EQ(fdt_create_empty_tree(blob.data(), static_cast<int>(blob.size())), 0);
   PhysAddr pa = place(blob, PAGE_SIZE - 8);
@@ -73,6 +75,45 @@ TEST_F(FdtWindowTest, LargestBlobFitsWithTheExtraPage) {
   unsigned live = 0;
   for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
   EXPECT_EQ(live, FIX_FDT - FIX_FDT_END + 1);
+  EXPECT_EQ(live, MAX_FDT_SIZE / PAGE_SIZE + 1);
+}
+
+// The window is 2 MiB + 1 page at every granule: 513 pages at 4K, 129 at 16K, 33 at 64K. A blob
+// that ends exactly at a page end fits in one page less; one that starts 4 KiB into a page (page
+// aligned at 4K, not at 16K/64K) keeps its offset in the window.
+TEST_F(FdtWindowTest, TheWindowIsTwoMiBPlusOnePageOfTheGranule) {
+  const unsigned pages = FIX_FDT - FIX_FDT_END + 1;
+  EXPECT_EQ(pages, PAGE_SHIFT == 12 ? 513u : PAGE_SHIFT == 14 ? 129u : 33u);
+  EXPECT_EQ(uint64_t{pages} * PAGE_SIZE, FIX_FDT_SIZE);
+  EXPECT_EQ(FIX_FDT_SIZE, (2u << 20) + PAGE_SIZE);
+  // The lowest VA of the window is FIX_FDT's; its top is FIX_FDT_END's page end.
+  EXPECT_EQ(__fix_to_virt(FIX_FDT_END) + PAGE_SIZE - __fix_to_virt(FIX_FDT), FIX_FDT_SIZE);
+
+  std::vector<char> blob(MAX_FDT_SIZE);
+  ASSERT_EQ(fdt_create_empty_tree(blob.data(), static_cast<int>(blob.size())), 0);
+  fdt_set_totalsize(blob.data(), MAX_FDT_SIZE);
+  // Page aligned: 2 MiB is 2 MiB / PAGE_SIZE pages, the extra page left unmapped.
+  Result<FdtWindow> m = fixmap_remap_fdt(place(blob, 0), PAGE_KERNEL_RO);
+  ASSERT_TRUE(m.ok()) << error_text(m.error());
+  unsigned live = 0;
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
+  EXPECT_EQ(live, pages - 1);
+  EXPECT_FALSE(fm.is_live(FIX_FDT_END));
+  ASSERT_NE(mmu.access(m.value().va, MAX_FDT_SIZE), nullptr);
+  fixmap_unmap_fdt();
+  // 4 KiB into a page at 16K/64K: the offset is kept, and the blob needs the extra page.
+  m = fixmap_remap_fdt(place(blob, 0x1000), PAGE_KERNEL_RO);
+  ASSERT_TRUE(m.ok()) << error_text(m.error());
+  EXPECT_EQ(m.value().va.value(), __fix_to_virt(FIX_FDT) + (0x1000 & (PAGE_SIZE - 1)));
+  live = 0;
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) live += fm.is_live(idx);
+  EXPECT_EQ(live, PAGE_SIZE == 0x1000 ? pages - 1 : pages);
+  const void* through = mmu.access(m.value().va, MAX_FDT_SIZE);
+  ASSERT_NE(through, nullptr);
+  EXPECT_EQ(fdt_check_header(through), 0);
+  fixmap_unmap_fdt();
+  for (unsigned idx = FIX_FDT_END; idx <= FIX_FDT; ++idx) ASSERT_FALSE(fm.is_live(idx));
+  EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
 struct BadCase {
