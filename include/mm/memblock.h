@@ -64,8 +64,8 @@ void memblock_remove(PhysAddr base, uint64_t size);
 void memblock_mark_nomap(PhysAddr base, uint64_t size);
 void memblock_free(PhysAddr base, uint64_t size);
 // Allocates `size` bytes (rounded up to whole pages) aligned to `align` (at least a page) from
-// free RAM (not reserved, not NOMAP), top-down below alloc_limit, and reserves it. Empty when nothing fits (PA 0 is a
-// valid result).
+// free RAM (not reserved, not NOMAP), top-down below alloc_limit, and reserves it. Empty when
+// nothing fits (PA 0 is a valid result).
 Optional<PhysAddr> memblock_phys_alloc(uint64_t size, uint64_t align);
 bool memblock_is_memory(PhysAddr pa);
 // Whether any byte of [base, base+size) is RAM that the linear map covers (memory, not NOMAP):
