@@ -1,8 +1,11 @@
 // A simulated physical memory arena and page-table / text-patching operations that record every descriptor store and
-// TLB invalidate, for running the kernel's page-table and fixmap code on the host.
+// TLB invalidate, for running the kernel's page-table and fixmap code on the host. The translation
+// granule is the oracle's (sim_walk.h: SimGranule, its own geometry from the Arm ARM), the build's
+// by default; nothing here uses the kernel's geometry constants.
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -15,21 +18,33 @@
 
 namespace kernel::test {
 
+// Simulated physical memory [base, base + size). The host memory behind it is aligned to the
+// build's page (aligned_alloc wants a size that is a multiple of the alignment: rounded up).
 class SimArena {
  public:
   SimArena(uint64_t base, uint64_t size)
-      : base_(base), size_(size), mem_(static_cast<uint8_t*>(std::aligned_alloc(4096, size))) {
+      : base_(base),
+        size_(size),
+        mem_(static_cast<uint8_t*>(std::aligned_alloc(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)))) {
     std::memset(mem_.get(), 0, size);
   }
   uint64_t base() const { return base_; }
   uint64_t size() const { return size_; }
   bool contains(uint64_t pa, uint64_t len) const { return pa >= base_ && len <= size_ && pa - base_ <= size_ - len; }
   uint8_t* ptr(PhysAddr pa) { return contains(pa.value(), 1) ? mem_.get() + (pa.value() - base_) : nullptr; }
-  // Hands out zeroed pages from the top of the arena (page tables for tests).
-  PhysAddr alloc_page() {
-    top_ -= PAGE_SIZE;
-    std::memset(mem_.get() + top_, 0, PAGE_SIZE);
-    return PhysAddr(base_ + top_);
+  // Hands out zeroed pages of the build's granule from the top of the arena (page tables for
+  // tests: one table is one granule page).
+  PhysAddr alloc_page() { return alloc(PAGE_SIZE, PAGE_SIZE); }
+  // `bytes` zeroed bytes from the top of the arena, at a physical address aligned to `align` (a
+  // power of two): tables of another granule than the build's (a 64 KiB table in a 4 KiB build).
+  // Aborts when the arena is exhausted.
+  PhysAddr alloc(uint64_t bytes, uint64_t align) {
+    if (bytes > top_) std::abort();
+    const uint64_t pa = (base_ + top_ - bytes) & ~(align - 1);
+    if (pa < base_) std::abort();
+    top_ = pa - base_;
+    std::memset(mem_.get() + top_, 0, bytes);
+    return PhysAddr(pa);
   }
 
  private:
@@ -50,21 +65,41 @@ struct MmuOp {
   bool synced = true;  // SetPte: by set_pte (dsb ishst; isb after it), false by write_pte (a run)
 };
 
-// TLBI VAALE1IS's operand as the Arm ARM defines it ("TLBI VAALE1IS"), decoded here on its own,
-// not with the kernel's helpers: Xt[43:0] = VA[55:12] (the VA sign-extended from bit 55, as a
-// TTBR1 address is), Xt[47:44] = TTL, Xt[63:48] RES0.
+// TLBI VAALE1IS's operand as the Arm ARM defines it ("TLBI VAALE1IS", and "TLB maintenance
+// instructions"), decoded here on its own, not with the kernel's helpers:
+// Xt[43:0] = VA[55:12] at EVERY granule (the field counts 4 KiB units; at 16 KiB and 64 KiB a
+// page's VA[13:12] / VA[15:12] are zero), sign-extended from bit 55 as a TTBR1 address is;
+// Xt[47:44] = TTL: TTL[3:2] the granule of the entry (0b00 none given: any level, 0b01 4 KiB,
+// 0b10 16 KiB, 0b11 64 KiB), TTL[1:0] its level (sim_ttl() in sim_walk.h); Xt[63:48] RES0.
 inline uint64_t sim_tlbi_va(uint64_t op) {
   uint64_t va = (op & ((uint64_t{1} << 44) - 1)) << 12;
   return va >> 55 & 1 ? va | 0xff00'0000'0000'0000ULL : va;
 }
 inline unsigned sim_tlbi_ttl(uint64_t op) { return static_cast<unsigned>(op >> 44 & 0xf); }
 
+// Does a TLBI by VA whose TTL is `ttl` apply to a cached leaf of granule `g` at `level`? TTL 0b00xx
+// gives no information: any entry. Otherwise the granule and the level must both be the entry's
+// ("If an incorrect value of the TTL field is specified for the entry being invalidated, then no
+// entries are required by the architecture to be invalidated"): a core may keep the entry, so the
+// model keeps it. Reserved encodings (TTL[1:0] = 0b00 with a granule: level 0 holds no leaf
+// without FEAT_LPA2) match nothing either.
+inline bool sim_ttl_matches(unsigned ttl, SimGranule g, unsigned level) {
+  if (ttl >> 2 == 0) return true;
+  return ttl == sim_ttl(g, level) && (ttl & 3) != 0;
+}
+
 class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
  public:
-  explicit RecordingMmuOps(SimArena& arena) : HostPageTableOps(/*observed=*/true), arena_(arena) {}
+  // `g`: the granule the simulated MMU walks with (TCR_EL1.TG1); the build's unless a test of the
+  // oracle picks another. The kernel's own operations (flush_tlb_kernel_page...) always encode
+  // the build's granule.
+  explicit RecordingMmuOps(SimArena& arena, SimGranule g = kSimBuildGranule)
+      : HostPageTableOps(/*observed=*/true), granule(g), arena_(arena) {}
 
+  // One translation table is one page of the granule.
   Pte* table_ptr(PhysAddr table) override {
-    if (!table.is_aligned_to(PAGE_SIZE) || !arena_.contains(table.value(), PAGE_SIZE)) return nullptr;
+    const uint64_t tsize = sim_granule_size(granule);
+    if (!table.is_aligned_to(tsize) || !arena_.contains(table.value(), tsize)) return nullptr;
     if (!in_access_) direct_table_access.push_back(table.value());
     return reinterpret_cast<Pte*>(arena_.ptr(table));
   }
@@ -91,7 +126,8 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
     }
     uint64_t first = 0;
     if (!len || !translate(va.value(), &first)) return nullptr;
-    for (uint64_t off = PAGE_SIZE - va.page_offset(); off < len; off += PAGE_SIZE) {
+    const uint64_t page = sim_granule_size(granule);
+    for (uint64_t off = page - (va.value() & (page - 1)); off < len; off += page) {
       uint64_t pa = 0;
       if (!translate(va.value() + off, &pa) || pa != first + off) return nullptr;
     }
@@ -99,6 +135,7 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
     return arena_.ptr(PhysAddr(first));
   }
 
+  const SimGranule granule;
   PhysAddr ttbr1;
   std::vector<MmuOp> ops;
   // Table pages the code reached directly (not through a mapping the simulated MMU translates).
@@ -117,8 +154,12 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
   struct TlbEntry {
     uint64_t va, size, pa;
     unsigned level;
+    SimGranule granule;  // the granule it was walked with: a TTL must name it
   };
   const std::vector<TlbEntry>& tlb() const { return tlb_; }
+  // A TLBI VAALE1IS with operand `op` as the model executes it (no recording, no barriers): for
+  // tests of the model and of operands built by hand.
+  void sim_tlbi(uint64_t op) { tlb_invalidate(op); }
 
  private:
   void observe_set_pte(Pte* entry, Pte value, bool synced) override {
@@ -151,7 +192,7 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
       void page(uint64_t op) {
         m.ops.push_back({MmuOp::TlbiPage, va, op, static_cast<uint64_t>(level)});
         m.tlb_invalidate(op);
-        va += PAGE_SIZE;
+        va += PAGE_SIZE;  // the kernel's pages: its operands step by the build's granule
       }
       void all() {
         m.ops.push_back({MmuOp::TlbiAll, 0, 0, 0});
@@ -169,27 +210,27 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
           *pa = t.pa + (va - t.va);
           return true;
         }
-    WalkResult w = walk_ttbr1(*this, ttbr1, VirtAddr(va));
+    WalkResult w = walk_ttbr1(*this, ttbr1, VirtAddr(va), /*wxn=*/true, granule);
     if (!w.ok) return false;
     *pa = w.pa.value();
     if (model_tlb) {
-      const uint64_t size = uint64_t{1} << kLevelShift[w.level];
+      const uint64_t size = w.size;
       if (tlb_.size() >= kTlbEntries) tlb_.erase(tlb_.begin());  // the oldest goes (never makes a stale hit)
-      tlb_.push_back({va & ~(size - 1), size, *pa - (va & (size - 1)), static_cast<unsigned>(w.level)});
+      tlb_.push_back({va & ~(size - 1), size, *pa - (va & (size - 1)), static_cast<unsigned>(w.level), granule});
     }
     return true;
   }
   // What a FEAT_TTL core removes for TLBI VAALE1IS with this operand: the last-level entries
-  // translating its VA, if TTL is 0 (any level) or names the 4 KiB granule (0b01) and the
-  // entry's level. RES0 bits set: nothing is guaranteed, so nothing is removed.
+  // translating its VA (any address inside a block or a 16/64 KiB page), if TTL gives no
+  // information (0b00xx) or names the entry's granule and level (sim_ttl_matches). RES0 bits set:
+  // nothing is guaranteed, so nothing is removed.
   void tlb_invalidate(uint64_t op) {
     if (op >> 48) return;
     const uint64_t va = sim_tlbi_va(op);
     const unsigned ttl = sim_tlbi_ttl(op);
     for (size_t i = 0; i < tlb_.size();) {
       const TlbEntry& t = tlb_[i];
-      const bool level_ok = ttl == 0 || (ttl >> 2 == 0b01 && (ttl & 3) == t.level);
-      if (va - t.va < t.size && level_ok)
+      if (va - t.va < t.size && sim_ttl_matches(ttl, t.granule, t.level))
         tlb_.erase(tlb_.begin() + static_cast<long>(i));
       else
         ++i;
@@ -203,17 +244,21 @@ class RecordingMmuOps final : public HostPageTableOps, public HostTextPatchOps {
   std::vector<TlbEntry> tlb_;
 };
 
-// Physical address of the level-3 entry for `va` (the tables down to level 2 must exist).
+// Physical address of the level-3 entry for `va` (the tables down to level 2 must exist), with
+// the oracle's geometry for the MMU's granule: from the start level (1 at 64 KiB), next-level
+// table addresses NLTA[47:page_shift] (D8.3).
 inline uint64_t leaf_entry_pa(RecordingMmuOps& mmu, PhysAddr ttbr1, uint64_t va) {
+  const SimGeometry geo = sim_geometry(mmu.granule);
+  const uint64_t nlta = ((uint64_t{1} << 48) - 1) & ~((uint64_t{1} << geo.page_shift) - 1);
   PhysAddr t = ttbr1;
-  for (unsigned level = 0; level < 3; ++level) {
+  for (unsigned level = geo.start_level; level < 3; ++level) {
     Pte* p = mmu.table_ptr(t);
     if (!p) return 0;
-    Pte d = p[table_index(va, level)];
-    if (!d.is_table_or_page()) return 0;
-    t = d.output_address();
+    const uint64_t d = p[sim_index(mmu.granule, va, level)].raw;
+    if ((d & 3) != 3) return 0;
+    t = PhysAddr(d & nlta);
   }
-  return t.value() + table_index(va, 3) * 8;
+  return t.value() + sim_index(mmu.granule, va, 3) * 8;
 }
 
 // Checks the recorded operations for the break-before-make rules: a valid entry is never
@@ -246,7 +291,9 @@ inline std::vector<std::string> bbm_violations(RecordingMmuOps& mmu) {
         v.push_back("TLBI operand 0x" + std::to_string(op.b) + " has RES0 bits [63:48] set");
         continue;
       }
-      if (ttl != 0 && ttl != 0b0111) {  // a cleared fixmap/ioremap entry is a level-3 page
+      // A cleared fixmap/ioremap entry is a level-3 page of the MMU's granule: TTL 0 or
+      // {granule, 3} (0b0111 4K, 0b1011 16K, 0b1111 64K).
+      if (ttl != 0 && ttl != sim_ttl(mmu.granule, 3)) {
         v.push_back("TLBI operand for a level-3 page carries TTL " + std::to_string(ttl));
         continue;
       }
