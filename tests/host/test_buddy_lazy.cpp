@@ -1,8 +1,7 @@
 // The buddy allocator's struct pages initialised per max-order block (1024 pages: 4 MiB at 4K,
-// 64 MiB at 64K) on first use: what boot writes,
-// blocks first touched by an allocation, range edges and holes, and misuse on pages whose struct
-// page was never written. The struct page array starts as poison that looks like allocated
-// order-0 heads, so anything that reads a Page it should not believes a wrong thing.
+// 64 MiB at 64K) on first use: what boot writes, blocks first touched by an allocation, range
+// edges and holes, and misuse on pages whose struct page was never written. The struct page array starts as poison that
+// looks like allocated order-0 heads, so anything that reads a Page it should not believes a wrong thing.
 #include <gtest/gtest.h>
 
 #include <map>
