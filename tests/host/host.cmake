@@ -7,6 +7,7 @@ add_executable(host_tests
   ${CMAKE_CURRENT_LIST_DIR}/test_fdt_window.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_walk.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sim_walk.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/test_sim_mmu.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_of.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_lib.cpp
   ${CMAKE_CURRENT_LIST_DIR}/test_early_ioremap.cpp
@@ -36,13 +37,14 @@ gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES
 
 # The memory-management suites again at the two other granules (CONFIG_ARM64_PAGE_SHIFT 14 and 16
 # when this tree is 4k): the page tables, the walker and its oracle, the fixmap, early_ioremap,
-# the FDT window, memblock, the buddy allocator, text patching and the TLBI operands, each binary
+# the FDT window, memblock, the buddy allocator, text patching, the TLBI operands and the stack
+# layout (the overflow test's bit), each binary
 # with its own copy of the shared sources compiled for that granule. CTest names them
 # granule16k.<Suite>.<Test> and granule64k.<Suite>.<Test> (label host and granule).
 set(HOST_MM_TEST_SOURCES
   test_fixmap.cpp test_fdt_window.cpp test_walk.cpp sim_walk.cpp test_early_ioremap.cpp test_memblock.cpp
   test_buddy.cpp test_buddy_lazy.cpp test_buddy_pcp.cpp test_paging.cpp test_patching.cpp test_tlbflush.cpp
-  test_walker_edges.cpp test_sysreg.cpp
+  test_walker_edges.cpp test_sysreg.cpp test_smp.cpp
 )
 list(TRANSFORM HOST_MM_TEST_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/)
 foreach(granule 4k 16k 64k)

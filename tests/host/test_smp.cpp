@@ -426,16 +426,18 @@ TEST(SmpLayout, BootDataAndPerCpuOffsetsAreWhatHeadSAndEntrySRead) {
 }
 
 TEST(SmpLayout, EveryStackSlotKeepsTheBit15OverflowTest) {
-  // entry.S: an exception taken with bit 15 of SP set is a stack overflow. For every CPU's slot:
-  // clear anywhere inside the stack and the overflow stack, set anywhere in the guard page.
+  // entry.S: an exception taken with bit kStackAlignShift - 1 of SP set (bit 15; bit 16 at 64K,
+  // where the guard page alone is 64 KiB) is a stack overflow. For every CPU's slot: clear
+  // anywhere inside the stack and the overflow stack, set anywhere in the guard page.
+  EXPECT_EQ(kStackAlignShift, PAGE_SHIFT == 16 ? 17u : 16u);
+  const uint64_t bit = uint64_t{1} << (kStackAlignShift - 1);
   for (unsigned cpu = 1; cpu < NR_CPUS; ++cpu) {
     const uint64_t slot = KSTACKS_START + cpu * kStackSlotSize;
     const uint64_t base = slot + kStackOffset, top = base + kStackSize;
     ASSERT_LE(slot + kStackSlotSize, KSTACKS_END);
-    for (uint64_t sp = base; sp < top; sp += 16) ASSERT_EQ(sp & 0x8000, 0u) << std::hex << sp;
-    for (uint64_t sp = base - PAGE_SIZE; sp < base; sp += 16) ASSERT_NE(sp & 0x8000, 0u) << std::hex << sp;
-    for (uint64_t sp = slot + kOverflowStackOffset; sp < slot + kOverflowStackSize; sp += 16)
-      ASSERT_EQ(sp & 0x8000, 0u);
+    for (uint64_t sp = base; sp < top; sp += 16) ASSERT_EQ(sp & bit, 0u) << std::hex << sp;
+    for (uint64_t sp = base - PAGE_SIZE; sp < base; sp += 16) ASSERT_NE(sp & bit, 0u) << std::hex << sp;
+    for (uint64_t sp = slot + kOverflowStackOffset; sp < slot + kOverflowStackSize; sp += 16) ASSERT_EQ(sp & bit, 0u);
     EXPECT_LE(slot + kOverflowStackOffset + kOverflowStackSize, base - PAGE_SIZE);  // the guard stays unmapped
   }
   EXPECT_GE(KSTACKS_START, VMALLOC_END);  // clear of ioremap

@@ -130,11 +130,13 @@ KTEST(smp, stacks_are_distinct_with_an_unmapped_guard_page_below) {
   for_each_online_cpu(cpu) {
     const PerCpu& pc = per_cpu(cpu);
     KASSERT(pc.stack_top > pc.stack_base);
-    // entry.S's overflow test: bit 15 of SP is 0 anywhere in the stack, 1 in the guard page.
-    KEXPECT_EQ(pc.stack_base % 65536, 0u);
-    KEXPECT_EQ((pc.stack_top - 1) & 0x8000, 0u);
-    KEXPECT_EQ((pc.stack_base - PAGE_SIZE) & 0x8000, 0x8000u);
-    KEXPECT_EQ((pc.overflow_stack_top - 1) & 0x8000, 0u);
+    // entry.S's overflow test: bit kStackAlignShift - 1 of SP (15; 16 at 64K) is 0 anywhere in
+    // the stack, 1 in the guard page.
+    constexpr uint64_t bit = kStackAlign / 2;
+    KEXPECT_EQ(pc.stack_base % kStackAlign, 0u);
+    KEXPECT_EQ((pc.stack_top - 1) & bit, 0u);
+    KEXPECT_EQ((pc.stack_base - PAGE_SIZE) & bit, bit);
+    KEXPECT_EQ((pc.overflow_stack_top - 1) & bit, 0u);
     for (uint64_t va = pc.stack_base; va < pc.stack_top; va += PAGE_SIZE) KEXPECT(page_mapped_rw_xn(t, va));
     KEXPECT(page_mapped_rw_xn(t, pc.overflow_stack_top - PAGE_SIZE));
     KEXPECT(page_unmapped(t, pc.stack_base - PAGE_SIZE));  // the guard page
