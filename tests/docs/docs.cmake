@@ -6,3 +6,4 @@ set_tests_properties(docs.transcripts PROPERTIES LABELS docs TIMEOUT 600 RUN_SER
 add_test(NAME docs.architecture COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_architecture.py
          ${CMAKE_SOURCE_DIR})
 set_tests_properties(docs.architecture PROPERTIES LABELS "docs;host" TIMEOUT 60)
+include(${CMAKE_CURRENT_LIST_DIR}/granule_table.cmake)  # docs/granules.md: the layout at 4K, 16K and 64K
