@@ -22,14 +22,17 @@ class WalkerEdges : public FixmapTest {
 };
 SimArena* WalkerEdges::arena_ = nullptr;
 
+// The last page of the address space at the build's granule (4K: 0xfffffffffffff000).
+constexpr uint64_t kTopPage = 0 - PAGE_SIZE;
+
 TEST_F(WalkerEdges, RangesThatWrapOrLeaveTheKernelHalfAreRefused) {
   LinearTableEnv e = env();
-  EXPECT_EQ(map_range(e, pgd, VirtAddr(0xffff'ffff'ffff'f000), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL, false),
+  EXPECT_EQ(map_range(e, pgd, VirtAddr(kTopPage), PhysAddr(kRamBase), 2 * PAGE_SIZE, PAGE_KERNEL, false),
             Errc::WrapAround);
   EXPECT_EQ(map_range(e, pgd, VirtAddr(0x20'0000), PhysAddr(kRamBase), PAGE_SIZE, PAGE_KERNEL, false), Errc::Invalid);
   EXPECT_EQ(map_range(e, pgd, VirtAddr(0xffff'8001'0000'0000), PhysAddr(kRamBase), 0, PAGE_KERNEL, false),
             Errc::ZeroSize);
-  EXPECT_EQ(unmap_range(e, pgd, VirtAddr(0xffff'ffff'ffff'f000), 2 * PAGE_SIZE), Errc::WrapAround);
+  EXPECT_EQ(unmap_range(e, pgd, VirtAddr(kTopPage), 2 * PAGE_SIZE), Errc::WrapAround);
   EXPECT_EQ(unmap_range(e, pgd, VirtAddr(0x20'0000), PAGE_SIZE), Errc::Invalid);
   // Nothing was mapped at the kernel-half alias of 0x200000 that a TTBR0 address would index.
   EXPECT_FALSE(walk(0xffff'0000'0020'0000).ok);
@@ -37,27 +40,40 @@ TEST_F(WalkerEdges, RangesThatWrapOrLeaveTheKernelHalfAreRefused) {
 
 TEST_F(WalkerEdges, TheLastPageOfTheAddressSpaceMapsAndUnmapsWithItsOwnTlbi) {
   LinearTableEnv e = env();
-  const uint64_t top = 0xffff'ffff'ffff'f000;  // start + size is 0 here
-  ASSERT_EQ(map_range(e, pgd, VirtAddr(top), PhysAddr(kRamBase + 0x5000), PAGE_SIZE, PAGE_KERNEL, false), Errc::Ok);
+  const uint64_t top = kTopPage;  // start + size is 0 here
+  const uint64_t pa = kRamBase + 5 * PAGE_SIZE;
+  ASSERT_EQ(map_range(e, pgd, VirtAddr(top), PhysAddr(pa), PAGE_SIZE, PAGE_KERNEL, false), Errc::Ok);
   WalkResult w = walk(top);
   ASSERT_TRUE(w.ok);
-  EXPECT_EQ(w.pa.value(), kRamBase + 0x5000);
+  EXPECT_EQ(w.level, 3);
+  EXPECT_EQ(w.pa.value(), pa);
   mmu.ops.clear();
   ASSERT_EQ(unmap_range(e, pgd, VirtAddr(top), PAGE_SIZE), Errc::Ok);
   EXPECT_FALSE(walk(top).ok);
   ASSERT_EQ(mmu.ops.back().kind, MmuOp::TlbiPage);
   EXPECT_EQ(mmu.ops.back().a, top);  // the page that was cleared, not a wrapped address
+  EXPECT_EQ(mmu.ops.back().c, static_cast<uint64_t>(TlbLevel::L3));
+  // Its operand, decoded as the Arm ARM defines it: VA[55:12] of the page (sign-extended back to
+  // the top page) and TTL {the build's granule, level 3}.
+  EXPECT_EQ(sim_tlbi_va(mmu.ops.back().b), top);
+  EXPECT_EQ(sim_tlbi_ttl(mmu.ops.back().b), sim_ttl(kSimBuildGranule, 3));
   EXPECT_TRUE(bbm_violations(mmu).empty());
 }
 
 TEST_F(WalkerEdges, AnUnreachableTableIsSkippedCountedAndFailsTheWxCheck) {
   LinearTableEnv e = env();
-  const uint64_t a = 0xffff'8001'0000'0000, b = 0xffff'8002'0000'0000;  // two separate 1 GiB regions
+  // Two pages under different level-1 entries: 4 GiB apart, or one level-1 entry (16K: 64 GiB,
+  // 64K: 4 TiB) where that is more.
+  const uint64_t a = 0xffff'8001'0000'0000, b = a + (PUD_SIZE > (4ull << 30) ? PUD_SIZE : 4ull << 30);
+  ASSERT_NE(table_index(a, 1), table_index(b, 1));
   ASSERT_EQ(map_range(e, pgd, VirtAddr(a), PhysAddr(kRamBase), PAGE_SIZE, PAGE_KERNEL, false), Errc::Ok);
   ASSERT_EQ(map_range(e, pgd, VirtAddr(b), PhysAddr(kRamBase), PAGE_SIZE, PAGE_KERNEL, false), Errc::Ok);
-  // Point a's level-1 entry at a table outside the arena: the walk cannot reach it.
-  Pte* pud = mmu.table_ptr(reinterpret_cast<Pte*>(arena.ptr(pgd))[table_index(a, 0)].output_address());
-  pud[table_index(a, 1)] = Pte::make_table(PhysAddr(0x1000));
+  // Point a's level-1 entry at a table outside the arena: the walk cannot reach it. The level-1
+  // table is under the root at 4K and 16K; at 64K the root is the level-1 table.
+  Pte* pud = mmu.table_ptr(pgd);
+  if (kStartLevel == 0) pud = mmu.table_ptr(pud[table_index(a, 0)].output_address());
+  ASSERT_NE(pud, nullptr);
+  pud[table_index(a, 1)] = Pte::make_table(PhysAddr(PAGE_SIZE));
   DirectTableEnv d(mmu);
   unsigned leaves = 0;
   const unsigned unreachable = for_each_leaf(d, pgd, 0xffff'0000'0000'0000ULL, ~0ULL,
