@@ -6,7 +6,8 @@
 //   0xffff800000000000 .. 0xffff80007fffffff  (reserved: modules, 2 GiB)
 //   0xffff800080000000 ..                     kernel image (KIMAGE_VADDR, text_offset 0)
 //   0xffff800100000000 .. 0xffff8800ffffffff  vmalloc / ioremap area (8 TiB)
-//   0xffff880100000000 .. 0xffff8801000fffff  secondary CPUs' stacks (KSTACKS_START, asm/smp.h)
+//   0xffff880100000000 .. 0xffff8801000fffff  secondary CPUs' stacks (KSTACKS_START, asm/smp.h;
+//                                             .. 0xffff8801001fffff at 64K)
 //   FIXADDR_TOT_START  .. FIXADDR_TOP          fixmap (grows down from FIXADDR_TOP)
 //   FIXADDR_TOP = 0xfffffffffe000000           32 MiB below the top of the address space
 //
@@ -31,8 +32,8 @@ inline constexpr uint64_t KIMAGE_VADDR = KIMAGE_VADDR_ASM;
 inline constexpr uint64_t VMALLOC_START = 0xffff800100000000ULL;
 inline constexpr uint64_t VMALLOC_END = 0xffff880100000000ULL;
 inline constexpr uint64_t FIXADDR_TOP = FIXADDR_TOP_ASM;
-// Secondary CPUs' stacks, each with an unmapped guard page below it: one 128 KiB slot per logical
-// CPU (asm/smp.h kStackSlotSize), right after the vmalloc area.
+// Secondary CPUs' stacks, each with an unmapped guard page below it: one slot per logical CPU
+// (asm/smp.h kStackSlotSize: 128 KiB, 256 KiB at 64K), right after the vmalloc area.
 inline constexpr uint64_t KSTACKS_START = VMALLOC_END;
 inline constexpr uint64_t KSTACKS_END = KSTACKS_START + (PAGE_SHIFT == 16 ? 0x200000 : 0x100000);
 
