@@ -4,6 +4,14 @@
 //   bench_mm [google-benchmark flags]          wall time (noisy on a shared machine)
 //   bench_mm --count NAME N                    run one operation N times between callgrind
 //                                              toggles: tools/bench reads instructions per op
+//   bench_mm --granule                         the granule it was built for (4K, 16K, 64K)
+//
+// Built once per granule (bench_mm, bench_mm_16k, bench_mm_64k: tests/bench/bench.cmake). The
+// operations keep their names at every granule where the work means the same: map_1g_4k_pages is
+// "map 1 GiB with base pages, no blocks" (262144, 65536 or 16384 of them), map_1g_2m_blocks "the
+// same with blocks allowed" (one 1 GiB, 32 x 32 MiB or 2 x 512 MiB blocks); the report names the
+// granule. Limits whose work scales with the page size say what they count in granule-neutral
+// words (limit_write_1g_descriptors, limit_256k_stores_and_clears).
 #include <benchmark/benchmark.h>
 #include <valgrind/callgrind.h>
 
@@ -80,24 +88,26 @@ World& world() {
 // ---- fixmap ----------------------------------------------------------------------------------
 
 void op_set_clear_fixmap() {
-  (void)set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40001000));
+  (void)set_fixmap(FIX_TEXT_POKE0, PhysAddr(0x40000000 + PAGE_SIZE));
   (void)clear_fixmap(FIX_TEXT_POKE0);
 }
 
 uint64_t g_sink;
 void op_two_stores() {  // limit: store a descriptor, store zero
   static volatile uint64_t slot;
-  slot = 0x40001000 | PAGE_KERNEL.bits;
+  slot = (0x40000000 + PAGE_SIZE) | PAGE_KERNEL.bits;
   slot = 0;
 }
 
 [[gnu::noinline]] uint64_t fix_to_virt_fdt() { return fix_to_virt(FIX_FDT).value(); }
-static_assert(fix_to_virt(FIX_FDT).value() == 0xfffffffffddff000ull, "fix_to_virt is a compile-time constant");
+static_assert(fix_to_virt(FIX_FDT).value() == FIXADDR_TOP - (uint64_t{FIX_FDT} << PAGE_SHIFT),
+              "fix_to_virt is a compile-time constant");
+static_assert(PAGE_SHIFT != 12 || fix_to_virt(FIX_FDT).value() == 0xfffffffffddff000ull, "4K: the address of old");
 
 void op_early_ioremap_page() { early_iounmap(early_ioremap(PhysAddr(0x09000000), PAGE_SIZE), PAGE_SIZE); }
 void op_early_ioremap_slot() { early_memunmap(early_memremap(PhysAddr(0x40000000), 256 << 10), 256 << 10); }
-void op_64_stores_and_clears() {  // limit for a full slot: 64 descriptors written and cleared
-  static volatile uint64_t slots[64];
+void op_256k_stores_and_clears() {  // limit for a full slot: its 64, 16 or 4 descriptors written and cleared
+  static volatile uint64_t slots[NR_FIX_BTMAPS];
   for (auto& s : slots) s = 0x40000000 | PAGE_KERNEL.bits;
   for (auto& s : slots) s = 0;
 }
@@ -120,7 +130,7 @@ void map_region(uint64_t bytes, bool blocks) {
 void write_descriptors(uint64_t n) {  // limit: the same number of descriptors in a flat array
   static std::vector<uint64_t> v;
   v.resize(n);
-  for (uint64_t i = 0; i < n; ++i) v[i] = (0x40000000 + (i << 12)) | PAGE_KERNEL.bits;
+  for (uint64_t i = 0; i < n; ++i) v[i] = (0x40000000 + (i << PAGE_SHIFT)) | PAGE_KERNEL.bits;
   benchmark::DoNotOptimize(v.data());
 }
 
@@ -140,15 +150,18 @@ void paging_init_gib(uint64_t gib) {
 
 // ---- buddy ------------------------------------------------------------------------------------
 
+// 1 GiB of RAM at 1 GiB: 262144, 65536 or 16384 pages; an order-10 block is 4, 16 or 64 MiB.
+inline constexpr uint64_t kBuddyBasePfn = 0x40000000 >> PAGE_SHIFT;
+
 struct Buddy {
-  static constexpr uint64_t kPages = 1 << 18;  // 1 GiB
+  static constexpr uint64_t kPages = (1ull << 30) >> PAGE_SHIFT;
   std::vector<Page> memmap{kPages};
-  std::vector<uint8_t> state = std::vector<uint8_t>(BuddyAllocator::nr_blocks(0x40000, kPages));
+  std::vector<uint8_t> state = std::vector<uint8_t>(BuddyAllocator::nr_blocks(kBuddyBasePfn, kPages));
   BuddyAllocator b;
   std::vector<Page*> held;
   Buddy() {
-    b.init(memmap.data(), 0x40000, kPages, state.data());
-    b.free_range(0x40000, 0x40000 + kPages);
+    b.init(memmap.data(), kBuddyBasePfn, kPages, state.data());
+    b.free_range(kBuddyBasePfn, kBuddyBasePfn + kPages);
   }
   void fill(double fraction) {  // hold order-0 pages until `fraction` of memory is in use
     while (static_cast<double>(kPages - b.free_pages_total()) < fraction * kPages) held.push_back(b.alloc_pages(0));
@@ -220,10 +233,10 @@ void op_buddy_online(uint64_t gib) {
   Span*& s = spans[gib];
   if (!s) {
     const uint64_t pages = gib << (30 - PAGE_SHIFT);
-    s = new Span{pages, new Page[pages], std::vector<uint8_t>(BuddyAllocator::nr_blocks(0x40000, pages)), {}};
+    s = new Span{pages, new Page[pages], std::vector<uint8_t>(BuddyAllocator::nr_blocks(kBuddyBasePfn, pages)), {}};
   }
-  s->b.init(s->memmap, 0x40000, s->pages, s->state.data());
-  s->b.free_range(0x40000, 0x40000 + s->pages);
+  s->b.init(s->memmap, kBuddyBasePfn, s->pages, s->state.data());
+  s->b.free_range(kBuddyBasePfn, kBuddyBasePfn + s->pages);
   benchmark::DoNotOptimize(s->b.free_pages_total());
 }
 
@@ -266,12 +279,12 @@ std::map<std::string, std::function<void()>>& ops() {
       {"fix_to_virt", [] { g_sink += fix_to_virt_fdt(); }},
       {"early_ioremap_1page", op_early_ioremap_page},
       {"early_ioremap_256k", op_early_ioremap_slot},
-      {"limit_64_stores_and_clears", op_64_stores_and_clears},
+      {"limit_256k_stores_and_clears", op_256k_stores_and_clears},
       {"map_1g_4k_pages", [] { map_region(1ull << 30, false); }},
       {"map_1g_2m_blocks", [] { map_region(1ull << 30, true); }},
       {"map_64m_4k_pages", [] { map_region(64ull << 20, false); }},
       {"map_256m_4k_pages", [] { map_region(256ull << 20, false); }},
-      {"limit_write_262144_descriptors", [] { write_descriptors(262144); }},
+      {"limit_write_1g_descriptors", [] { write_descriptors((1ull << 30) >> PAGE_SHIFT); }},
       {"paging_init_1g", [] { paging_init_gib(1); }},
       {"paging_init_4g", [] { paging_init_gib(4); }},
       {"paging_init_16g", [] { paging_init_gib(16); }},
@@ -329,6 +342,10 @@ int main(int argc, char** argv) {
     CALLGRIND_TOGGLE_COLLECT;
     for (long i = 0; i < n; ++i) it->second();
     CALLGRIND_TOGGLE_COLLECT;
+    return 0;
+  }
+  if (argc == 2 && std::string(argv[1]) == "--granule") {
+    std::printf("%s\n", kGranuleName);
     return 0;
   }
   if (argc == 2 && std::string(argv[1]) == "--list") {
