@@ -16,7 +16,7 @@ Result<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const Kern
                                SwapperStats* stats) {
   SwapperStats local;
   if (!stats) stats = &local;
-  Optional<PhysAddr> pgd_alloc = env.alloc_table(0, 0);
+  Optional<PhysAddr> pgd_alloc = env.alloc_table(kStartLevel, 0);
   if (!pgd_alloc) return KERR(Errc::OutOfMemory, "no memory for the swapper PGD");
   const PhysAddr pgd = *pgd_alloc;
   if (!env.zero_table(pgd))
@@ -59,14 +59,17 @@ Result<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const Kern
   // The kernel image, page by page with its final permissions.
   for (unsigned i = 0; i < nsegs; ++i)
     TRY(map_range(env, pgd, segs[i].va, segs[i].pa, segs[i].size, segs[i].prot, false, &stats->image));
-  // The fixmap: share the old top-level entry (bm_pud and below), as Linux does.
+  // The fixmap: share the old root's entry for it (bm_pud and below at 4K; bm_pmd at 64K, whose
+  // root is level 1), as Linux does, where the new root holds nothing else there. At 16K the
+  // root's entry 1 covers the image too (it is already a table here): Fixmap::attach then links
+  // the fixmap's tables under it.
   Pte* old = env.ops().table_ptr(old_pgd);
   if (!old) return KERR(Errc::Unreachable, "the old PGD at pa 0x%lx is not reachable", old_pgd.value());
-  unsigned idx = table_index(FIXADDR_TOT_START, 0);
-  Pte* np = env.map_table(pgd, 0);
+  const unsigned idx = table_index(FIXADDR_TOT_START, kStartLevel);
+  Pte* np = env.map_table(pgd, kStartLevel);
   if (!np) return KERR(Errc::MapFailed, "FIX_PGD is unusable");
   if (np[idx].none()) env.ops().set_pte(&np[idx], old[idx]);
-  env.unmap_table(0);
+  env.unmap_table(kStartLevel);
   return pgd;
 }
 

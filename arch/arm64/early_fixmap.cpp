@@ -12,7 +12,10 @@
 namespace kernel {
 namespace {
 
-alignas(PAGE_SIZE) Pte bm_pud[kPtrsPerTable];
+// bm_pud is a level-1 table: with the 64K granule the root itself is level 1 (the fixmap's entry
+// in it points straight at bm_pmd), so it is not needed and takes no page.
+constexpr bool kHasBmPud = kStartLevel == 0;
+alignas(kHasBmPud ? PAGE_SIZE : alignof(Pte)) Pte bm_pud[kHasBmPud ? kPtrsPerTable : 1];
 alignas(PAGE_SIZE) Pte bm_pmd[kPtrsPerTable];
 alignas(PAGE_SIZE) Pte bm_pte[fixmap_layout::nr_pte_tables][kPtrsPerTable];
 
@@ -27,7 +30,7 @@ void early_fixmap_init() {
   // ID_AA64MMFR2_EL1.TTL; Arm ARM, "ID_AA64MMFR2_EL1, AArch64 Memory Model Feature Register 2").
   kernel_mmu_ops.set_has_ttl(IdAa64Mmfr2El1::read().ttl() != 0);
   FixmapTables tables;
-  tables.pud = kimg_to_phys(bm_pud);
+  if (kHasBmPud) tables.pud = kimg_to_phys(bm_pud);  // else null: never asked for
   tables.pmd = kimg_to_phys(bm_pmd);
   for (unsigned k = 0; k < fixmap_layout::nr_pte_tables; ++k) tables.pte[k] = kimg_to_phys(bm_pte[k]);
   Status st = g_kernel_fixmap.init(swapper_pgd_phys(), tables);
