@@ -2,6 +2,7 @@
 
 #include "asm/fixmap.h"
 #include "mm/memblock.h"
+#include "mm/pgtable_walker.h"
 
 namespace kernel {
 
@@ -59,17 +60,32 @@ Result<PhysAddr> build_swapper(FixmapTableEnv& env, PhysAddr old_pgd, const Kern
   // The kernel image, page by page with its final permissions.
   for (unsigned i = 0; i < nsegs; ++i)
     TRY(map_range(env, pgd, segs[i].va, segs[i].pa, segs[i].size, segs[i].prot, false, &stats->image));
-  // The fixmap: share the old root's entry for it (bm_pud and below at 4K; bm_pmd at 64K, whose
-  // root is level 1), as Linux does, where the new root holds nothing else there. At 16K the
-  // root's entry 1 covers the image too (it is already a table here): Fixmap::attach then links
-  // the fixmap's tables under it.
-  Pte* old = env.ops().table_ptr(old_pgd);
-  if (!old) return KERR(Errc::Unreachable, "the old PGD at pa 0x%lx is not reachable", old_pgd.value());
-  const unsigned idx = table_index(FIXADDR_TOT_START, kStartLevel);
-  Pte* np = env.map_table(pgd, kStartLevel);
-  if (!np) return KERR(Errc::MapFailed, "FIX_PGD is unusable");
-  if (np[idx].none()) env.ops().set_pte(&np[idx], old[idx]);
-  env.unmap_table(kStartLevel);
+  // The fixmap: link the old tables' entry for it into the new tables at the first level where the
+  // new tables hold nothing for it, as Linux does: the old root's entry (bm_pud and below at 4K;
+  // bm_pmd at 64K, whose root is level 1) or, at 16K, where the root's entry 1 also covers the image
+  // (it is a table of the new tables already), the old level-1 entry (bm_pmd) under it (Linux's
+  // map_kernel() for "16k/4 levels"). So the fixmap, and the console in FIX_EARLYCON_MEM_BASE, stay
+  // mapped across the TTBR1 switch; Fixmap::attach afterwards only finds its tables again.
+  {
+    PageTableCursor<FixmapTableEnv> c(env, pgd);
+    PhysAddr old_table = old_pgd;
+    for (unsigned level = kStartLevel;; ++level) {
+      const Pte* old = env.ops().table_ptr(old_table);
+      if (!old)
+        return KERR(Errc::Unreachable, "the old level-%u table at pa 0x%lx is not reachable", level, old_table.value());
+      const Pte want = old[table_index(FIXADDR_TOT_START, level)];
+      if (c.seek(FIXADDR_TOT_START, level, false) != SeekStatus::Ok)
+        return KERR(Errc::Unreachable, "the new tables' level-%u entry for the fixmap is not reachable", level);
+      Pte* e = c.entry();
+      if (e->none()) {
+        env.ops().set_pte(e, want);
+        break;
+      }
+      if (level + 1 >= kLeafLevel || !e->is_table_or_page() || !want.is_table_or_page())
+        return KERR(Errc::Conflict, "the new tables map the fixmap's level-%u entry already (0x%016lx)", level, e->raw);
+      old_table = want.output_address();
+    }
+  }
   return pgd;
 }
 

@@ -117,7 +117,7 @@ Status map_range(Env& env, PhysAddr pgd, VirtAddr start, PhysAddr phys, uint64_t
       const uint64_t n = pages < room ? pages : room;
       // The stores alone: one dsb ishst; isb for all of them before map_range returns. Each
       // descriptor is the previous one plus a page while the table's last output address fits
-      // OA[47:12] (nothing carries into the attributes); past that, each is built on its own.
+      // OA[47:PAGE_SHIFT] (nothing carries into the attributes); past that, each is built on its own.
       written = true;
       auto& ops = env.ops();
       Pte want = pfn_pte(PhysAddr(pa), prot);

@@ -126,6 +126,12 @@ primary_entry:
 	cbnz	x1, secondary_holding_pen
 2:	bl	init_cpu_el
 	adrp	x21, _text
+	/* A load address that is not a multiple of the page would put its low bits into the output
+	 * addresses (at 64K bits [15:12] are OA[51:48]) and attributes of every descriptor below.
+	 * booting.rst asks for a 2 MiB-aligned base, which is page aligned at every granule; a
+	 * loader that breaks that parks here, where gdb names it. */
+	tst	x21, #(PAGE_SIZE_ASM - 1)
+	b.ne	image_not_page_aligned
 	/* Before any table is built in this granule's format: can this CPU walk it at all? */
 	check_granule granule_unsupported
 	bl	create_page_tables
@@ -138,13 +144,27 @@ primary_entry:
  * nommu_console.cpp, or the parking fallback below) runs at its physical address, on the boot
  * stack's physical address (16-byte aligned), and never returns. */
 granule_unsupported:
+	/* The boot stack is NOLOAD, past the loaded image: booting.rst does not promise it is clean,
+	 * and a dirty line the loader left there could be written back over our frames (the MMU and
+	 * caches are off: our stores go to memory). Drop such lines first, as for the tables. */
+	mov	x22, x1
+	adrp	x0, init_stack
+	adrp	x1, init_stack_top
+	add	x1, x1, :lo12:init_stack_top
+	bl	dcache_inval_poc
+	dsb	sy
 	adrp	x0, init_stack_top
 	add	x0, x0, :lo12:init_stack_top
 	mov	sp, x0
 	mov	x0, x19
+	mov	x1, x22
 	bl	nommu_granule_unsupported
 1:	wfe					/* [[noreturn]]: not reached */
 	b	1b
+	.globl	image_not_page_aligned
+image_not_page_aligned:				/* x21 = the physical address of _text */
+	wfe
+	b	image_not_page_aligned
 
 /*
  * Gives this CPU a defined EL1 world, whatever EL it entered at, and returns there at EL1: the

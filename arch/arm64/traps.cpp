@@ -176,7 +176,7 @@ extern "C" void handle_bad_stack(uint64_t sp) {
   uint64_t guard = reinterpret_cast<uint64_t>(__stack_guard);
   pr_emerg("Kernel stack overflow: SP 0x%016lx is below the stack [0x%016lx-0x%016lx)%s\n", sp + 304,
            reinterpret_cast<uint64_t>(init_stack), reinterpret_cast<uint64_t>(init_stack_top),
-           far >= guard && far < guard + 4096 ? ", the access hit the guard page" : "");
+           far >= guard && far < guard + PAGE_SIZE ? ", the access hit the guard page" : "");
   pr_emerg("  %s, ESR_EL1 0x%08lx, FAR_EL1 0x%016lx\n", esr_class_name(static_cast<uint32_t>(EsrEl1(esr).ec())), esr,
            far);
   pr_emerg("  ELR_EL1 0x%016lx %s\n", elr, kallsyms_format(elr, sym, sizeof sym));

@@ -569,9 +569,30 @@ bool uart_putc(UartKind kind, uint64_t base, char ch) {
 }  // namespace
 }  // namespace kernel::nommu
 
+namespace {
+// booting.rst promises only that the loaded image is clean to the PoC, not the DTB: a loader that
+// wrote it through the cache may have left dirty lines, and with the MMU off every load bypasses
+// the cache (Device-nGnRnE; Arm ARM, "The effects of disabling an address translation stage").
+// Clean and invalidate [pa, pa + len) to the PoC (DC CIVAC is harmless on clean lines), then wait.
+void clean_inval_poc(uint64_t pa, uint64_t len) {
+  uint64_t ctr;
+  asm volatile("mrs %0, ctr_el0" : "=r"(ctr));
+  const uint64_t line = uint64_t{4} << ((ctr >> 16) & 0xf);  // CTR_EL0.DminLine: log2 of words
+  for (uint64_t a = pa & ~(line - 1); a < pa + len; a += line) asm volatile("dc civac, %0" ::"r"(a) : "memory");
+  asm volatile("dsb sy" ::: "memory");
+}
+}  // namespace
+
 extern "C" [[noreturn]] void nommu_granule_unsupported(uint64_t dtb_pa, uint64_t mmfr0) {
   using namespace kernel::nommu;
-  // With the MMU off the DTB's physical address is its address.
+  // With the MMU off the DTB's physical address is its address. Its header first (for totalsize,
+  // big-endian at offset 4), then the whole blob up to the largest size booting.rst allows.
+  if (dtb_pa && !(dtb_pa & 3)) {
+    clean_inval_poc(dtb_pa, 40);
+    const uint32_t raw = *reinterpret_cast<const volatile uint32_t*>(dtb_pa + 4);
+    const uint32_t total = __builtin_bswap32(raw);
+    clean_inval_poc(dtb_pa, total < kMaxFdtSize ? total : kMaxFdtSize);
+  }
   const Console c = find_console(reinterpret_cast<const void*>(dtb_pa), kMaxFdtSize);
   if (c.kind == UartKind::None) granule_unsupported_no_console(dtb_pa, mmfr0, static_cast<uint64_t>(c.why));
   char msg[512];

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "asm/memory.h"
 #include "kernel/types.h"
 
 namespace kernel {
@@ -29,11 +30,20 @@ inline constexpr uint64_t kTlbiTtlGranule = PAGE_SHIFT == 12 ? 0b01 : PAGE_SHIFT
 // One page's step in the VA field: 1 at 4K, 4 at 16K, 16 at 64K.
 inline constexpr uint64_t kTlbiOpsPerPage = PAGE_SIZE >> kTlbiVaShift;
 
+// Whether a leaf can live at `level` with this granule, so that a TTL naming it is a real hint: a
+// page at level 3, a block where block_allowed() (asm/memory.h). At 16K, TTL {0b10, 0b01} is
+// reserved (treated as no hint); at 64K, {0b11, 0b01} names level 1, which holds leaves only with
+// FEAT_LPA: a hint naming it would let the core keep the real level-2/3 entries (Arm ARM, "TLBI
+// VAALE1IS", TTL). Such a level gets no hint.
+constexpr bool tlbi_level_holds_leaves(TlbLevel level) {
+  return level == TlbLevel::L3 || (level != TlbLevel::Unknown && block_allowed(static_cast<unsigned>(level)));
+}
+
 // Xt for TLBI VA*E1*: VA[55:12] in bits [43:0], TTL = 0 (no hint) unless the CPU implements
-// FEAT_TTL and the level is known, then TTL = {granule, level}.
+// FEAT_TTL and the level is one that holds leaves at this granule, then TTL = {granule, level}.
 constexpr uint64_t tlbi_va_operand(VirtAddr va, TlbLevel level, bool cpu_has_ttl) {
   uint64_t op = (va.value() >> kTlbiVaShift) & kTlbiVaMask;
-  if (cpu_has_ttl && level != TlbLevel::Unknown)
+  if (cpu_has_ttl && tlbi_level_holds_leaves(level))
     op |= ((kTlbiTtlGranule << 2) | static_cast<uint64_t>(level)) << kTlbiTtlShift;
   return op;
 }

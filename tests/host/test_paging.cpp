@@ -288,7 +288,9 @@ TEST_F(PagingTest, TheFixmapIsCarriedOver) {
 // build_swapper shares the old root's entry for the fixmap (bm tables and below) when that root
 // entry holds nothing else: 4K entry 511 (the top 512 GiB), 64K entry 63 (the top 4 TiB; the root
 // is the level-1 table). At 16K the root has two entries and entry 1 also holds the image, which
-// the new tables map on their own: it cannot be shared, and Fixmap::attach links the fixmap in.
+// the new tables map on their own: the old level-1 entry under it (bm_pmd) is shared instead. In
+// every case the fixmap translates through the new root before any Fixmap::attach (the console
+// stays mapped across the TTBR1 switch).
 TEST_F(PagingTest, TheSwapperSharesTheFixmapsRootEntryWhereItHoldsNothingElse) {
   const Pte* old_root = mmu.table_ptr(pgd);
   const unsigned idx = table_index(FIXADDR_TOT_START, kStartLevel);
@@ -301,7 +303,14 @@ TEST_F(PagingTest, TheSwapperSharesTheFixmapsRootEntryWhereItHoldsNothingElse) {
   const VirtAddr va(__fix_to_virt(FIX_EARLYCON_MEM_BASE));
   if (PAGE_SHIFT == 14) {
     EXPECT_NE(new_root[idx].raw, old_root[idx].raw) << "16K: the image's root entry was replaced by the fixmap's";
-    ASSERT_EQ(fm.attach(np), Errc::Ok);
+    // ... and under the new tables' own level-1 table, the old level-1 entry (bm_pmd), linked by
+    // build_swapper itself: the fixmap is mapped before the TTBR1 switch, with no attach.
+    const Pte* old_l1 = mmu.table_ptr(old_root[idx].output_address());
+    const Pte* new_l1 = mmu.table_ptr(new_root[idx].output_address());
+    ASSERT_TRUE(old_l1 && new_l1);
+    const unsigned i1 = table_index(FIXADDR_TOT_START, 1);
+    ASSERT_TRUE(old_l1[i1].valid());
+    EXPECT_EQ(new_l1[i1].raw, old_l1[i1].raw) << "16K: the fixmap's level-1 entry is not the old one";
   } else {
     EXPECT_EQ(new_root[idx].raw, old_root[idx].raw) << "root entry " << idx << " is not the old one";
   }
