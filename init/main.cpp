@@ -348,8 +348,8 @@ extern "C" void start_kernel(uint64_t dtb_phys, uint64_t phys_base, uint32_t ent
   semihosting_probe();
 
   early_fixmap_init();
-  pr_info("fixmap: early_fixmap_init: bm_pud/bm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
-          fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
+  pr_info("fixmap: early_fixmap_init: %sbm_pmd/bm_pte[%u] wired into swapper pgd at pa 0x%lx\n",
+          fixmap_layout::has_bm_pud ? "bm_pud/" : "", fixmap_layout::nr_pte_tables, fixmap_get()->pgd().value());
   setup_device_tree(dtb_phys);
   setup_console_and_firmware(initial_boot_params, dtb_phys);
   remap_device_tree_read_only(dtb_phys);

@@ -12,9 +12,9 @@
 namespace kernel {
 namespace {
 
-// bm_pud is a level-1 table: with the 64K granule the root itself is level 1 (the fixmap's entry
-// in it points straight at bm_pmd), so it is not needed and takes no page.
-constexpr bool kHasBmPud = kStartLevel == 0;
+// bm_pud is a level-1 table, needed only at 4K (fixmap_layout::has_bm_pud): at 16K the fixmap
+// hangs under the image's level-1 table, at 64K the root is level 1. Elsewhere it takes no page.
+constexpr bool kHasBmPud = fixmap_layout::has_bm_pud;
 alignas(kHasBmPud ? PAGE_SIZE : alignof(Pte)) Pte bm_pud[kHasBmPud ? kPtrsPerTable : 1];
 alignas(PAGE_SIZE) Pte bm_pmd[kPtrsPerTable];
 alignas(PAGE_SIZE) Pte bm_pte[fixmap_layout::nr_pte_tables][kPtrsPerTable];
