@@ -119,8 +119,7 @@ constexpr unsigned nr_pte_tables = static_cast<unsigned>((highest_va - first_pmd
 // A level-1 table of its own (bm_pud) only where the root is level 0 and the fixmap's root entry
 // is not the image's: at 4K (entries 511 and 256). At 16K the root's entry 1 holds both, so the
 // fixmap hangs under the image's level-1 table; at 64K the root is the level-1 table.
-constexpr bool has_bm_pud =
-    kStartLevel == 0 && (lowest_va >> kLevelShift[0]) != (KIMAGE_VADDR >> kLevelShift[0]);
+constexpr bool has_bm_pud = kStartLevel == 0 && (lowest_va >> kLevelShift[0]) != (KIMAGE_VADDR >> kLevelShift[0]);
 }  // namespace fixmap_layout
 
 static_assert(FIXADDR_TOP % PAGE_SIZE == 0, "FIXADDR_TOP must be page aligned");

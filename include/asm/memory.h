@@ -39,12 +39,11 @@ inline constexpr uint64_t KSTACKS_END = KSTACKS_START + (PAGE_SHIFT == 16 ? 0x20
 
 // Translation granule geometry (Arm ARM D8.2, asm/page_def.h): kLevelShift[l] is the lowest VA bit
 // that level l resolves; at 64 KiB, level 0 does not exist (its shift would be 55, past VA_BITS).
-inline constexpr unsigned kLevelShift[4] = {PT_LEVEL_SHIFT(0), PT_LEVEL_SHIFT(1), PT_LEVEL_SHIFT(2),
-                                            PT_LEVEL_SHIFT(3)};
+inline constexpr unsigned kLevelShift[4] = {PT_LEVEL_SHIFT(0), PT_LEVEL_SHIFT(1), PT_LEVEL_SHIFT(2), PT_LEVEL_SHIFT(3)};
 inline constexpr unsigned kStartLevel = PT_START_LEVEL;  // the root table's level (TTBR points at it)
 inline constexpr unsigned kPtLevels = PT_LEVELS;
-inline constexpr unsigned kPtrsPerTable = 1u << PT_LEVEL_BITS;  // descriptors in a table page
-inline constexpr unsigned kPtrsPerRoot = 1u << PT_ROOT_BITS;    // in the root table (2 at 16 KiB, 64 at 64 KiB)
+inline constexpr unsigned kPtrsPerTable = 1u << PT_LEVEL_BITS;      // descriptors in a table page
+inline constexpr unsigned kPtrsPerRoot = 1u << PT_ROOT_BITS;        // in the root table (2 at 16 KiB, 64 at 64 KiB)
 inline constexpr uint64_t PMD_SIZE = uint64_t{1} << PMD_SHIFT_ASM;  // one level-2 entry
 inline constexpr uint64_t PUD_SIZE = uint64_t{1} << PUD_SHIFT_ASM;  // one level-1 entry
 inline constexpr uint64_t PGDIR_SIZE = uint64_t{1} << kLevelShift[kStartLevel];  // one root entry

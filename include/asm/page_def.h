@@ -79,7 +79,8 @@
 #define ID_AA64MMFR0_EL1_TGRAN_SUPPORTED_MAX 0
 #endif
 /* The field's name in messages. */
-#define ID_AA64MMFR0_EL1_TGRAN_NAME (CONFIG_ARM64_PAGE_SHIFT == 12 ? "TGran4" : CONFIG_ARM64_PAGE_SHIFT == 14 ? "TGran16" : "TGran64")
+#define ID_AA64MMFR0_EL1_TGRAN_NAME \
+  (CONFIG_ARM64_PAGE_SHIFT == 12 ? "TGran4" : CONFIG_ARM64_PAGE_SHIFT == 14 ? "TGran16" : "TGran64")
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // VMSAv8-64 translation table descriptors for this build's granule (Arm ARM D8.3 "Translation table
-// descriptor formats"; 48-bit output addresses, no FEAT_LPA/LPA2). A descriptor is a plain 64-bit value with accessors at explicit bit
-// positions: no C bitfields, whose layout the compiler chooses.
+// descriptor formats"; 48-bit output addresses, no FEAT_LPA/LPA2). A descriptor is a plain 64-bit value with accessors
+// at explicit bit positions: no C bitfields, whose layout the compiler chooses.
 #pragma once
 
 #include "asm/sysreg_defs.h"

@@ -81,11 +81,12 @@
 /* TCR_TG0_GRANULE / TCR_TG1_GRANULE: asm/page_def.h (TG0 and TG1 encode the granules differently). */
 /* Both halves VA_BITS wide with this build's granule, table walks inner-shareable write-back. IPS is
  * added at boot from ID_AA64MMFR0_EL1.PARange, and EPD0 is set once the identity map is done. */
-#define TCR_EL1_VALUE                                                                                                \
-  (SR_VAL(TCR_T0SZ_SHIFT, TCR_TxSZ(VA_BITS)) | SR_VAL(TCR_IRGN0_SHIFT, TCR_RGN_WBWA) |                               \
-   SR_VAL(TCR_ORGN0_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_SH0_SHIFT, TCR_SH_INNER) | SR_VAL(TCR_TG0_SHIFT, TCR_TG0_GRANULE) | \
-   SR_VAL(TCR_T1SZ_SHIFT, TCR_TxSZ(VA_BITS)) | SR_VAL(TCR_IRGN1_SHIFT, TCR_RGN_WBWA) |                               \
-   SR_VAL(TCR_ORGN1_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_SH1_SHIFT, TCR_SH_INNER) | SR_VAL(TCR_TG1_SHIFT, TCR_TG1_GRANULE))
+#define TCR_EL1_VALUE                                                                   \
+  (SR_VAL(TCR_T0SZ_SHIFT, TCR_TxSZ(VA_BITS)) | SR_VAL(TCR_IRGN0_SHIFT, TCR_RGN_WBWA) |  \
+   SR_VAL(TCR_ORGN0_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_SH0_SHIFT, TCR_SH_INNER) |        \
+   SR_VAL(TCR_TG0_SHIFT, TCR_TG0_GRANULE) | SR_VAL(TCR_T1SZ_SHIFT, TCR_TxSZ(VA_BITS)) | \
+   SR_VAL(TCR_IRGN1_SHIFT, TCR_RGN_WBWA) | SR_VAL(TCR_ORGN1_SHIFT, TCR_RGN_WBWA) |      \
+   SR_VAL(TCR_SH1_SHIFT, TCR_SH_INNER) | SR_VAL(TCR_TG1_SHIFT, TCR_TG1_GRANULE))
 
 /* ---- MAIR_EL1, "MAIR_EL1, Memory Attribute Indirection Register (EL1)": Attr<n> in bits
  * [8n+7:8n]. The attribute encodings: ---- */

@@ -33,7 +33,7 @@ target_compile_definitions(host_tests PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}"
 # NO_PRETTY_VALUES: a parameterised test is named by its name generator alone
 # (Debian/OfRaspberryPi.Pl011BehindTheMiniUartStdoutPath/bcm2711_rpi_4_b), not followed by
 # "# GetParam() = <bytes of the parameter>", which holds pointers and changes from build to build.
-gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES PROPERTIES LABELS host TIMEOUT 60)
+gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES NO_PRETTY_TYPES PROPERTIES LABELS host TIMEOUT 60)
 
 # The memory-management suites again at the two other granules (CONFIG_ARM64_PAGE_SHIFT 14 and 16
 # when this tree is 4k): the page tables, the walker and its oracle, the fixmap, early_ioremap,
@@ -56,7 +56,7 @@ foreach(granule 4k 16k 64k)
   target_link_libraries(host_tests_${granule} PRIVATE kernel_shared_host_${granule} GTest::gmock GTest::gtest_main)
   target_compile_options(host_tests_${granule} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
   target_compile_definitions(host_tests_${granule} PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}")
-  gtest_discover_tests(host_tests_${granule} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES TEST_PREFIX granule${granule}.
+  gtest_discover_tests(host_tests_${granule} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES NO_PRETTY_TYPES TEST_PREFIX granule${granule}.
                        PROPERTIES LABELS "host;granule" TIMEOUT 60)
 endforeach()
 

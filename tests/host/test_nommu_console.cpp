@@ -92,7 +92,7 @@ class NommuConsolePi : public ::testing::TestWithParam<PiCase> {};
 // The Pi's stdout-path is serial1, the mini UART, behind /soc's ranges (0x7e000000 -> 0xfe000000
 // on the BCM2711, -> 0x3f000000 on the BCM2837). Earlycon takes the PL011 instead (it drives
 // only PL011s); this console writes where the tree says the console is.
-TEST_P(NommuConsolePi, StdoutPathIsTheMiniUartBehindSocRanges) {
+TEST_P(NommuConsolePi, StdoutIsTheMiniUartBehindSocRanges) {
   LOAD_DTB_OR_FAIL(dtb, GetParam().dtb);
   Console c = find(dtb);
   EXPECT_EQ(c.kind, UartKind::Bcm2835Aux) << kind_name(c.kind);

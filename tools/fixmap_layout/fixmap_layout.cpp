@@ -32,7 +32,9 @@ constexpr bool same_entry(unsigned level) {
   return (KIMAGE_VADDR >> kLevelShift[level]) == (FIXADDR_TOT_START >> kLevelShift[level]);
 }
 
-void hex(const char* key, uint64_t v, bool comma = true) { printf("  \"%s\": \"0x%016lx\"%s\n", key, v, comma ? "," : ""); }
+void hex(const char* key, uint64_t v, bool comma = true) {
+  printf("  \"%s\": \"0x%016lx\"%s\n", key, v, comma ? "," : "");
+}
 void num(const char* key, uint64_t v, bool comma = true) { printf("  \"%s\": %lu%s\n", key, v, comma ? "," : ""); }
 
 }  // namespace
@@ -92,10 +94,11 @@ int main() {
   const unsigned n = sizeof(kFixmapSlots) / sizeof(kFixmapSlots[0]);
   for (unsigned i = 0; i < n; ++i) {
     const FixmapSlot& s = kFixmapSlots[i];
-    printf("    {\"name\": \"%s\", \"first_index\": %u, \"last_index\": %u, \"va\": \"0x%016lx\", "
-           "\"end\": \"0x%016lx\", \"pages\": %u, \"bytes\": %lu}%s\n",
-           s.name, s.lo, s.hi, __fix_to_virt(s.hi), __fix_to_virt(s.lo) + PAGE_SIZE, s.pages(),
-           uint64_t{s.pages()} * PAGE_SIZE, i + 1 == n ? "" : ",");
+    printf(
+        "    {\"name\": \"%s\", \"first_index\": %u, \"last_index\": %u, \"va\": \"0x%016lx\", "
+        "\"end\": \"0x%016lx\", \"pages\": %u, \"bytes\": %lu}%s\n",
+        s.name, s.lo, s.hi, __fix_to_virt(s.hi), __fix_to_virt(s.lo) + PAGE_SIZE, s.pages(),
+        uint64_t{s.pages()} * PAGE_SIZE, i + 1 == n ? "" : ",");
   }
   printf("  ],\n");
 
@@ -103,12 +106,16 @@ int main() {
   num("nr_pte_tables", fixmap_layout::nr_pte_tables);
   hex("first_pmd", fixmap_layout::first_pmd);
   printf("  \"static_tables\": [\n");
-  printf("    {\"name\": \"bm_pud\", \"level\": 1, \"pages\": 1, \"below_root\": %s, \"shares_image_entry_above\": %s},\n",
-         level_below_root(1) ? "true" : "false", level_below_root(1) && same_entry(0) ? "true" : "false");
-  printf("    {\"name\": \"bm_pmd\", \"level\": 2, \"pages\": 1, \"below_root\": %s, \"shares_image_entry_above\": %s},\n",
-         level_below_root(2) ? "true" : "false", same_entry(1) ? "true" : "false");
-  printf("    {\"name\": \"bm_pte\", \"level\": 3, \"pages\": %u, \"below_root\": true, \"shares_image_entry_above\": %s}\n",
-         fixmap_layout::nr_pte_tables, same_entry(2) ? "true" : "false");
+  printf(
+      "    {\"name\": \"bm_pud\", \"level\": 1, \"pages\": 1, \"below_root\": %s, \"shares_image_entry_above\": %s},\n",
+      level_below_root(1) ? "true" : "false", level_below_root(1) && same_entry(0) ? "true" : "false");
+  printf(
+      "    {\"name\": \"bm_pmd\", \"level\": 2, \"pages\": 1, \"below_root\": %s, \"shares_image_entry_above\": %s},\n",
+      level_below_root(2) ? "true" : "false", same_entry(1) ? "true" : "false");
+  printf(
+      "    {\"name\": \"bm_pte\", \"level\": 3, \"pages\": %u, \"below_root\": true, \"shares_image_entry_above\": "
+      "%s}\n",
+      fixmap_layout::nr_pte_tables, same_entry(2) ? "true" : "false");
   printf("  ],\n");
   num("static_table_pages", 2 + fixmap_layout::nr_pte_tables);
   num("static_table_bytes", (2 + fixmap_layout::nr_pte_tables) * PAGE_SIZE);
