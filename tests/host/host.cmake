@@ -40,7 +40,7 @@ gtest_discover_tests(host_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES NO_PRETTY_
 # the FDT window, memblock, the buddy allocator, text patching, the TLBI operands and the stack
 # layout (the overflow test's bit), each binary
 # with its own copy of the shared sources compiled for that granule. CTest names them
-# granule16k.<Suite>.<Test> and granule64k.<Suite>.<Test> (label host and granule).
+# 16k.<Suite>.<Test> and 64k.<Suite>.<Test> (label host and granule).
 set(HOST_MM_TEST_SOURCES
   test_fixmap.cpp test_fdt_window.cpp test_walk.cpp sim_walk.cpp test_early_ioremap.cpp test_memblock.cpp
   test_buddy.cpp test_buddy_lazy.cpp test_buddy_pcp.cpp test_paging.cpp test_patching.cpp test_tlbflush.cpp
@@ -56,7 +56,7 @@ foreach(granule 4k 16k 64k)
   target_link_libraries(host_tests_${granule} PRIVATE kernel_shared_host_${granule} GTest::gmock GTest::gtest_main)
   target_compile_options(host_tests_${granule} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
   target_compile_definitions(host_tests_${granule} PRIVATE FIXMAP_DTB_DIR="${FIXMAP_DTB_DIR}")
-  gtest_discover_tests(host_tests_${granule} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES NO_PRETTY_TYPES TEST_PREFIX granule${granule}.
+  gtest_discover_tests(host_tests_${granule} DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES NO_PRETTY_TYPES TEST_PREFIX ${granule}.
                        PROPERTIES LABELS "host;granule" TIMEOUT 60)
 endforeach()
 

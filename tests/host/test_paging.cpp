@@ -86,7 +86,7 @@ TEST_F(PagingTest, EveryRamPageIsInTheLinearMapWithBlocks) {
 
 // rodata=full: the linear alias of text and rodata is read-only, so no PA is executable at one VA
 // and writable at another; the alias check finds such a page when one is made.
-TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheAliasCheckCatchesAWritableOne) {
+TEST_F(PagingTest, LinearAliasOfTextIsReadOnlyAndTheCheckCatchesAWritableOne) {
   PhysAddr np = build(nullptr);
   for (uint64_t off = 0; off < 0x60000; off += PAGE_SIZE) {
     WalkResult w = walk_ttbr1(mmu, np, VirtAddr(linear_va(kImage + off)));

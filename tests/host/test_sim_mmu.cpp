@@ -111,10 +111,13 @@ class SimMmu : public ::testing::Test {
   PhysAddr root;
 };
 
+// The granule in KiB, digits only: CTest's gtest discovery names a typed test Suite.Test<N> only
+// when N is a number (CMake's GoogleTestAddTests), so the names read SimMmu.Test<4>, <16>, <64>.
 struct GranuleNames {
   template <typename G>
   static std::string GetName(int) {
-    return G::kName;
+    std::string n = G::kName;  // "4K", "16K", "64K"
+    return n.substr(0, n.size() - 1);
   }
 };
 using Granules = ::testing::Types<Granule4K, Granule16K, Granule64K>;

@@ -46,7 +46,7 @@ struct PiCase {
 };
 class OfCpusRaspberryPi : public ::testing::TestWithParam<PiCase> {};
 
-TEST_P(OfCpusRaspberryPi, SpinTableCpusAndReleaseAddresses) {
+TEST_P(OfCpusRaspberryPi, SpinTableCpusWithReleaseAddrs) {
   LOAD_DTB_OR_FAIL(dtb, GetParam().dtb);
   const Cpus c = read_all(dtb);
   ASSERT_EQ(c.code, Errc::Ok);

@@ -107,8 +107,10 @@ int main() {
   hex("first_pmd", fixmap_layout::first_pmd);
   printf("  \"static_tables\": [\n");
   printf(
-      "    {\"name\": \"bm_pud\", \"level\": 1, \"pages\": 1, \"below_root\": %s, \"shares_image_entry_above\": %s},\n",
-      level_below_root(1) ? "true" : "false", level_below_root(1) && same_entry(0) ? "true" : "false");
+      "    {\"name\": \"bm_pud\", \"level\": 1, \"pages\": %u, \"below_root\": %s, \"shares_image_entry_above\": "
+      "%s},\n",
+      fixmap_layout::has_bm_pud ? 1u : 0u, level_below_root(1) ? "true" : "false",
+      level_below_root(1) && same_entry(0) ? "true" : "false");
   printf(
       "    {\"name\": \"bm_pmd\", \"level\": 2, \"pages\": 1, \"below_root\": %s, \"shares_image_entry_above\": %s},\n",
       level_below_root(2) ? "true" : "false", same_entry(1) ? "true" : "false");
@@ -117,8 +119,10 @@ int main() {
       "%s}\n",
       fixmap_layout::nr_pte_tables, same_entry(2) ? "true" : "false");
   printf("  ],\n");
-  num("static_table_pages", 2 + fixmap_layout::nr_pte_tables);
-  num("static_table_bytes", (2 + fixmap_layout::nr_pte_tables) * PAGE_SIZE);
+  // bm_pud takes a page only where it is used (fixmap_layout::has_bm_pud: 4K).
+  const unsigned static_pages = (fixmap_layout::has_bm_pud ? 2 : 1) + fixmap_layout::nr_pte_tables;
+  num("static_table_pages", static_pages);
+  num("static_table_bytes", static_pages * PAGE_SIZE);
 
   num("max_order", MAX_ORDER);
   num("max_order_block_size", MAX_ORDER_BLOCK_SIZE);
