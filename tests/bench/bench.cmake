@@ -11,7 +11,12 @@ find_package(benchmark REQUIRED)
 # granule, and the 4K figures as they were (the kernel's own memset, lib/string.cpp, is a loop of
 # 8-byte stores, a few instructions per store).
 set(BENCH_MEMSET -mmemset-strategy=rep_8byte:-1:noalign)
-foreach(granule 4k 16k 64k)
+# The sanitizer tree (host-asan) only builds what sanitizers.cmake runs: its own granule.
+set(BENCH_GRANULES 4k 16k 64k)
+if(SANITIZE)
+  set(BENCH_GRANULES ${GRANULE})
+endif()
+foreach(granule ${BENCH_GRANULES})
   if(granule STREQUAL GRANULE)
     set(target bench_mm)
   else()
