@@ -98,6 +98,11 @@ def qemu10_dir():
     return d
 
 
+# The virt machine's CPU model (--cpu): cortex-a72 has no 16 KiB granule, so a 16K kernel runs on
+# cortex-a76.
+VIRT_CPU = "cortex-a72"
+
+
 class Session:
     """QEMU halted at reset, its serial port, HMP monitor and gdbstub; gdb with the helpers."""
 
@@ -110,7 +115,7 @@ class Session:
             cmd = [os.path.join(q10, "usr", "bin", "qemu-system-aarch64"), "-L", os.path.join(q10, "usr", "share", "qemu"),
                    "-M", "raspi4b", "-global", "cortex-a72-arm-cpu.cntfrq=54000000"]
         else:
-            cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "1G", "-smp", str(smp), "-nic", "none"]
+            cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", VIRT_CPU, "-m", "1G", "-smp", str(smp), "-nic", "none"]
         cmd += ["-nographic", "-no-reboot", "-semihosting-config", "enable=on,target=native",
                 "-kernel", image, "-S", "-gdb", "unix:%s,server=on,wait=off" % self.gdb_sock,
                 "-monitor", "unix:%s,server=on,wait=off" % self.hmp_sock]
@@ -514,14 +519,17 @@ SCENARIOS = {"early": early, "no-console": no_console, "mmu-off": mmu_off, "afte
 
 
 def main():
+    global VIRT_CPU
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--elf", default=os.path.join(TOP, "build", "kernel", "kernel.elf"))
     p.add_argument("--image", default=os.path.join(TOP, "build", "kernel", "kernel8.img"))
     p.add_argument("--dtbs", default=os.path.join(os.environ.get("FIXMAP_DEPS") or
                                                   os.path.expanduser("~/.cache/fixmap-kernel"), "dtbs"),
                    help="Debian's device trees (tools/install-deps), for raspi4b")
+    p.add_argument("--cpu", default=VIRT_CPU, help="the virt machine's CPU model (default %(default)s)")
     p.add_argument("scenario", choices=sorted(SCENARIOS))
     a = p.parse_args()
+    VIRT_CPU = a.cpu
     for f in (a.elf, a.image):
         if not os.path.exists(f):
             sys.exit("%s not found: build the kernel first" % f)

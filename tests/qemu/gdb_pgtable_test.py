@@ -28,7 +28,7 @@ class Mem:
         self.reads = 0
 
     def table(self, pa):
-        self.pages.setdefault(pa, [0] * 512)
+        self.pages.setdefault(pa, [0] * pt.PTRS_PER_TABLE)
         return self.pages[pa]
 
     def read(self, pa):
@@ -51,7 +51,10 @@ check(r0.start_level == 1 and r0.root_entries() == 512 and r0.end == (1 << 39) -
       "T0SZ = 25 (39 bits): three levels from level 1")
 check(r1.start_level == 1 and r1.root_entries() == 4 and r1.base == 0xFFFFFFFF00000000,
       "T1SZ = 32: level 1 with 4 entries, from 0xffffffff00000000")
-check(not pt.regimes_from_tcr(tcr(tg1=1), 0, 0)[1].granule_ok, "TG1 = 16 KiB is not the 4 KiB granule")
+r0, r1 = pt.regimes_from_tcr(tcr(tg1=1), 0, 0)  # TG1 = 16 KiB, TG0 still 4 KiB
+check(r1.granule_ok and not r0.granule_ok and r1.start_level == 0 and r1.root_entries() == 2,
+      "TG1 = 16 KiB: the tables are read as 16 KiB (2-entry root at level 0); a TTBR0 on 4 KiB is refused")
+pt.use_granule(12)
 check(pt.regimes_from_tcr(tcr(), 0, 1)[1].contains(0xFFFF800080000000)
       and not pt.regimes_from_tcr(tcr(), 0, 1)[1].contains(0xFFF0000000000000), "TTBR1's range, T1SZ = 16")
 
@@ -175,5 +178,31 @@ check(printk.ring_lines(*fill_ring(b"[0] aaaa\n[1] bb\n[2] c\n", 16)) == ["[1] b
 check(printk.ring_lines(*fill_ring(b"[0] aaaa\n[1] bb\n[2] c\n[3] dd", 16)) == ["[2] c", "[3] dd"],
       "log ring: wrapped, with a line being printed")
 check(printk.ring_lines(b"", 0, False) == [], "log ring: empty")
+
+# ---- the 64 KiB granule (TCR_EL1.TG1 = 0b11, TG0 = 0b01): three levels from level 1 ---------------
+r0, r1 = pt.regimes_from_tcr(tcr(tg0=1, tg1=3), 0, 0x10000)
+check(pt.PAGE_SIZE == 0x10000 and pt.LEVEL_SHIFT[1:] == (42, 29, 16) and pt.PTRS_PER_TABLE == 8192
+      and r1.start_level == 1 and r1.root_entries() == 64 and r0.granule_ok and r1.granule_ok,
+      "TG1 = 64 KiB: VA[47:42] index a 64-entry level-1 root, 13 bits per level below")
+mem = Mem()
+ROOT, L2, L3 = 0x10000, 0x20000, 0x30000
+regime = pt.Regime("TTBR1_EL1", ROOT, 16, True)
+va = 0xFFFF800080012345
+mem.table(ROOT)[(va >> 42) & 63] = L2 | 3
+mem.table(L2)[(va >> 29) & 8191] = L3 | 3
+mem.table(L3)[(va >> 16) & 8191] = 0x40210000 | PAGE_RO_X
+t = pt.translate(mem.read, regime, va)
+check(t.ok and t.level == 3 and t.pa == 0x40212345 and [s[0] for s in t.steps] == [1, 2, 3],
+      "64K: a page through levels 1, 2, 3, the offset inside the 64 KiB page kept")
+blk = 0xFFFF0000A0001234  # a 512 MiB block of the linear map at level 2
+mem.table(ROOT)[(blk >> 42) & 63] = 0x40000 | 3
+mem.table(0x40000)[(blk >> 29) & 8191] = 0x60000000 | NORMAL | pt.PXN | pt.UXN
+t = pt.translate(mem.read, regime, blk)
+check(t.ok and t.level == 2 and t.pa == 0x60000000 + (blk & ((1 << 29) - 1)), "64K: a 512 MiB block at level 2")
+top = 0xFFFFFFFFFFFF0000  # a block pattern in the level-1 root is not a leaf without FEAT_LPA
+mem.table(ROOT)[(top >> 42) & 63] = 0x40000000 | NORMAL
+t = pt.translate(mem.read, regime, top)
+check(not t.ok and t.level == 1 and t.fault == "translation", "64K: a level-1 block faults (needs FEAT_LPA)")
+pt.use_granule(12)
 
 check.finish()

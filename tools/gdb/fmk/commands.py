@@ -117,7 +117,8 @@ def fixmap_layout(m):
     end = int(gdb.parse_and_eval("(unsigned)kernel::__end_of_fixed_addresses"))
     perm = int(gdb.parse_and_eval("(unsigned)kernel::__end_of_permanent_fixed_addresses"))
     lowest_va = top - (end - 1) * pgtable.PAGE_SIZE
-    first_pmd = m.constant("kernel::fixmap_layout::first_pmd", lowest_va & ~((1 << 21) - 1))
+    pmd_size = 1 << pgtable.LEVEL_SHIFT[2]
+    first_pmd = m.constant("kernel::fixmap_layout::first_pmd", lowest_va & ~(pmd_size - 1))
     return top, first_pmd, end, perm
 
 
@@ -141,7 +142,8 @@ TTBR1_EL1's tables: (TTBR1-checked), or MISMATCH. With `all`, free slots are lis
         bm_va, bm_type = m.symbol("kernel::bm_pte")
         ntables = bm_type.sizeof // pgtable.PAGE_SIZE
         raw = m.read_kva(bm_va, bm_type.sizeof)
-        tables = [[int.from_bytes(raw[t * 4096 + i * 8:t * 4096 + i * 8 + 8], "little") for i in range(512)]
+        page, n = pgtable.PAGE_SIZE, pgtable.PTRS_PER_TABLE
+        tables = [[int.from_bytes(raw[t * page + i * 8:t * page + i * 8 + 8], "little") for i in range(n)]
                   for t in range(ntables)]
 
         def fix_va(idx):
@@ -149,8 +151,8 @@ TTBR1_EL1's tables: (TTBR1-checked), or MISMATCH. With `all`, free slots are lis
 
         def descriptor(idx):
             va = fix_va(idx)
-            k = (va - first_pmd) >> 21
-            return tables[k][(va >> 12) & 511] if 0 <= k < ntables else 0
+            k = (va - first_pmd) >> pgtable.LEVEL_SHIFT[2]
+            return tables[k][(va >> pgtable.PAGE_SHIFT) & (pgtable.PTRS_PER_TABLE - 1)] if 0 <= k < ntables else 0
 
         slots_va, slots_type = m.symbol("kernel::kFixmapSlots")
         slot_t = slots_type.target()
@@ -189,7 +191,8 @@ TTBR1_EL1's tables: (TTBR1-checked), or MISMATCH. With `all`, free slots are lis
 def _regime_checked(m, va, what):
     regime = m.regime_for(va)
     if not regime.granule_ok:
-        raise Unavailable("%s: %s does not use the 4 KiB granule (TCR_EL1.TG)" % (what, regime.name))
+        raise Unavailable("%s: %s's granule (TCR_EL1.TG0) is not TTBR1's, which the tables are read with"
+                          % (what, regime.name))
     if not regime.contains(va):
         raise Unavailable("%s: 0x%x is outside %s's %u-bit range" % (what, va, regime.name, regime.ia_bits))
     if regime.walks_disabled:

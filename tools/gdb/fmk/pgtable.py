@@ -1,4 +1,4 @@
-"""VMSAv8-64 stage-1 translation tables, 4 KiB granule, read from outside the CPU.
+"""VMSAv8-64 stage-1 translation tables, 4, 16 or 64 KiB granule, read from outside the CPU.
 
 Pure Python (no gdb), so the host can test it on hand-built tables: the gdb commands pass a
 `read_table(pa)` that returns the table page's 512 descriptors, or None when the page cannot be read.
@@ -8,11 +8,28 @@ translation system"); the output formats follow the kernel's own monitor (kernel
 describe_prot (mm/pgtable.cpp), so the two can be compared line by line.
 """
 
+# The granule's geometry (Arm ARM, "Translation process": PAGE_SHIFT - 3 VA bits per level). 4 KiB
+# until use_granule() is told otherwise: Machine reads TCR_EL1.TG1 whenever the MMU is on.
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
+LEVEL_BITS = 9
 LEVEL_SHIFT = (39, 30, 21, 12)
-OA_MASK = 0x0000FFFFFFFFF000  # OA[47:12]
+OA_MASK = 0x0000FFFFFFFFF000  # OA[47:PAGE_SHIFT]
 PTRS_PER_TABLE = 512
+# TCR_EL1.TG1 and TG0 encode the granule differently (Arm ARM, "TCR_EL1").
+TG1_SHIFT = {1: 14, 2: 12, 3: 16}
+TG0_SHIFT = {0: 12, 1: 16, 2: 14}
+
+
+def use_granule(page_shift):
+    """Sets the module's geometry for a 4 KiB (12), 16 KiB (14) or 64 KiB (16) granule."""
+    global PAGE_SHIFT, PAGE_SIZE, LEVEL_BITS, LEVEL_SHIFT, OA_MASK, PTRS_PER_TABLE
+    PAGE_SHIFT = page_shift
+    PAGE_SIZE = 1 << page_shift
+    LEVEL_BITS = page_shift - 3
+    LEVEL_SHIFT = tuple(page_shift + (3 - level) * LEVEL_BITS for level in range(4))
+    OA_MASK = 0x0000FFFFFFFFFFFF & ~(PAGE_SIZE - 1)
+    PTRS_PER_TABLE = 1 << LEVEL_BITS
 
 VALID = 1 << 0
 TABLE = 1 << 1  # table (L0-L2) or page (L3); clear at L1/L2: a block
@@ -44,10 +61,11 @@ def is_table(desc, level):
 
 
 def is_leaf(desc, level):
-    """A valid block (L1/L2) or page (L3) descriptor. An L0 block and 0b01 at L3 are invalid."""
+    """A valid page (L3) or block descriptor: blocks at L1 and L2 with 4 KiB, at L2 only with 16 and
+    64 KiB (no FEAT_LPA/LPA2; Arm ARM, "Block descriptor"). Elsewhere the pattern faults."""
     if level == 3:
         return (desc & 3) == 3
-    return level > 0 and (desc & 3) == 1
+    return (level == 2 or (level == 1 and PAGE_SHIFT == 12)) and (desc & 3) == 1
 
 
 class Regime:
@@ -59,9 +77,9 @@ class Regime:
         self.txsz = txsz
         self.upper = upper
         self.walks_disabled = walks_disabled  # TCR_EL1.EPDn
-        self.granule_ok = granule_ok  # TGn is 4 KiB
+        self.granule_ok = granule_ok  # TGn is the granule the tables are read with
         self.ia_bits = 64 - txsz
-        levels = -(-(self.ia_bits - PAGE_SHIFT) // 9)  # ceil
+        levels = -(-(self.ia_bits - PAGE_SHIFT) // LEVEL_BITS)  # ceil
         self.start_level = 4 - levels
         self.base = (MASK64 << self.ia_bits) & MASK64 if upper else 0
         self.end = MASK64 if upper else (1 << self.ia_bits) - 1  # inclusive
@@ -78,8 +96,10 @@ def regimes_from_tcr(tcr, ttbr0, ttbr1):
     EPD1 [23], TG1 [31:30])."""
     t0sz, t1sz = tcr & 0x3F, (tcr >> 16) & 0x3F
     tg0, tg1 = (tcr >> 14) & 3, (tcr >> 30) & 3
-    r0 = Regime("TTBR0_EL1", ttbr0, t0sz or 16, False, bool(tcr & (1 << 7)), tg0 == 0)
-    r1 = Regime("TTBR1_EL1", ttbr1, t1sz or 16, True, bool(tcr & (1 << 23)), tg1 == 2)
+    if tg1 in TG1_SHIFT:
+        use_granule(TG1_SHIFT[tg1])  # the kernel's tables are TTBR1's
+    r0 = Regime("TTBR0_EL1", ttbr0, t0sz or 16, False, bool(tcr & (1 << 7)), TG0_SHIFT.get(tg0) == PAGE_SHIFT)
+    r1 = Regime("TTBR1_EL1", ttbr1, t1sz or 16, True, bool(tcr & (1 << 23)), TG1_SHIFT.get(tg1) == PAGE_SHIFT)
     return r0, r1
 
 

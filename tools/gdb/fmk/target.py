@@ -208,6 +208,13 @@ class Machine:
                 self.cpu = on[0]
         self._syms = {}
         self.image = None
+        # The granule the kernel was built for is the one its tables use: TCR_EL1.TG1, once the
+        # MMU is on (pgtable.use_granule). Before that no command walks tables.
+        if self.cpu.mmu_on:
+            try:
+                self.cpu.regimes()
+            except Unavailable:
+                pass
 
     # ---- physical memory and page tables --------------------------------------------------------
 
@@ -215,7 +222,7 @@ class Machine:
         return self.mem.read(pa, n, mmu_off=not self.cpu.mmu_on)
 
     def read_table(self, pa):
-        """A table page's 512 descriptors, or None when it cannot be read."""
+        """A table page's descriptors (PAGE_SIZE / 8 of them), or None when it cannot be read."""
         if pa in self._tables:
             return self._tables[pa]
         try:
