@@ -141,7 +141,7 @@ primary_entry:
  * naming a granule that is not implemented is read as an IMPLEMENTATION DEFINED implemented one
  * (Arm ARM, "TCR_EL1"), so the walker would take our tables for another format. Say so on the
  * UART the DTB names, with the MMU off: nommu_granule_unsupported(dtb_pa, mmfr0) (drivers/tty/
- * nommu_console.cpp, or the parking fallback below) runs at its physical address, on the boot
+ * nommu_console.cpp) runs at its physical address, on the boot
  * stack's physical address (16-byte aligned), and never returns. */
 granule_unsupported:
 	/* The boot stack is NOLOAD, past the loaded image: booting.rst does not promise it is clean,
@@ -307,21 +307,6 @@ early_exception_park:
 	mrs	x0, esr_el1
 	mrs	x1, elr_el1
 	mrs	x2, far_el1
-1:	wfe
-	b	1b
-
-/* The fallback of nommu_granule_unsupported when no strong definition is linked in: park, where
- * gdb names the reason (x0 = the DTB's physical address, x1 = ID_AA64MMFR0_EL1). Both symbols are
- * weak: drivers/tty/nommu_console.cpp defines the two of them (its printer, and the loop it parks
- * in after the message), and then this copy is dead code. In .text, a section apart from the
- * caller's, so the call always goes through a relocation that a strong definition wins. */
-	.weak	nommu_granule_unsupported
-	.type	nommu_granule_unsupported, %function
-nommu_granule_unsupported:
-	msr	daifset, #0xf
-	.weak	granule_unsupported_park
-	.type	granule_unsupported_park, %function
-granule_unsupported_park:
 1:	wfe
 	b	1b
 
