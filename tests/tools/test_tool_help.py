@@ -4,6 +4,7 @@ with exit status 0; a missing option value is a one-line message with exit statu
 line number."""
 import os
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -35,10 +36,18 @@ for tool, phrase in TOOLS.items():
           "%s --help: no script source" % name)
     check("building" not in (r.stdout + r.stderr) and took < 5, "%s --help: instant, builds nothing (%.1f s)" % (name, took))
 
-for opt in ["--mem", "--smp", "--cpu", "--board", "--gic"]:
+for opt in ["--mem", "--smp", "--cpu", "--board", "--gic", "--granule"]:
     r = subprocess.run([os.path.join(top, "tools/run-qemu"), opt], capture_output=True, text=True, timeout=60)
     check(r.returncode == 2 and r.stderr.startswith("run-qemu: %s needs " % opt) and "line " not in r.stderr,
           "run-qemu %s without a value: one line, exit 2 (%r)" % (opt, r.stderr.strip()))
 r = subprocess.run([os.path.join(top, "tools/run-qemu"), "--frobnicate"], capture_output=True, text=True)
 check(r.returncode == 2 and "unknown option '--frobnicate'" in r.stderr, "run-qemu: an unknown option, exit 2")
+r = subprocess.run([os.path.join(top, "tools/run-qemu"), "--granule", "8k"], capture_output=True, text=True)
+check(r.returncode == 2 and r.stderr.strip() == "run-qemu: --granule must be 4k, 16k or 64k (got '8k')",
+      "run-qemu --granule 8k: one line naming the three granules, exit 2 (%r)" % r.stderr.strip())
+# The build option: a wrong GRANULE stops cmake with the same choice, before anything is built.
+with tempfile.TemporaryDirectory() as d:
+    r = subprocess.run(["cmake", "-S", top, "-B", d, "-DGRANULE=8k"], capture_output=True, text=True, timeout=120)
+    check(r.returncode != 0 and "GRANULE must be 4k, 16k or 64k, not '8k'" in r.stderr,
+          "cmake -DGRANULE=8k: refused with the choice (%r)" % r.stderr.strip()[-200:])
 check.finish()
